@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .unsafeFlags(["-warnings-as-errors"], .when(configuration: .release))
+]
+
+let package = Package(
+    name: "prefork",
+    products: [
+        .library(name: "Prefork", targets: ["Prefork"]),
+        .executable(name: "request-tracker-utils", targets: ["RequestTrackerUtils"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    ],
+    targets: [
+        // Small C helpers: macros Swift cannot import (WIFEXITED...), the async-signal-safe
+        // handler, the packed epoll_event, and the seqlock'd scoreboard slot.
+        .target(name: "CPreforkShims"),
+        // Pure parts: HTTP parsing, settings registry, supervision policy, log formats.
+        // No syscalls beyond reading a clock; unit-tested without forking.
+        .target(
+            name: "PreforkCore",
+            dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strict
+        ),
+        // The server: arbiter (master), workers, event loop, command line.
+        .target(
+            name: "Prefork",
+            dependencies: [
+                "CPreforkShims", "PreforkCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "RequestTrackerUtils",
+            dependencies: ["Prefork"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PreforkCoreTests",
+            dependencies: ["PreforkCore"],
+            resources: [.copy("Corpus")]
+        ),
+        .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore"]),
+    ]
+)

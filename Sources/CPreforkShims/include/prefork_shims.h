@@ -1,0 +1,126 @@
+// Small C helpers for Prefork. Swift cannot import function-like macros (WIFEXITED...) or
+// a packed struct (epoll_event on x86_64) faithfully, and a signal handler is safest in C.
+// Every function here is prefixed `prefork_` and does one thing.
+#ifndef PREFORK_SHIMS_H
+#define PREFORK_SHIMS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+// MARK: - wait(2) status macros
+
+int prefork_wifexited(int status);
+int prefork_wexitstatus(int status);
+int prefork_wifsignaled(int status);
+int prefork_wtermsig(int status);
+int prefork_wcoredump(int status);
+
+// MARK: - Process
+
+/// fork(2). Swift marks fork unavailable on some platforms; the master is single-threaded.
+pid_t prefork_fork(void);
+/// The number of threads of this process, from /proc/self/task; -1 if it cannot be read.
+int prefork_thread_count(void);
+/// Sets the process title seen in ps/top by overwriting argv (no-op if argv was not saved).
+void prefork_set_proctitle(const char *title);
+/// Remembers argv for prefork_set_proctitle; call once from main before anything else.
+void prefork_save_argv(int argc, char **argv);
+
+// MARK: - Signals (self-pipe)
+
+/// Installs a handler for each of `signals` that writes the signal number as one byte to
+/// `write_fd` (non-blocking) and does nothing else. errno is preserved. SA_RESTART is not set.
+int prefork_install_signal_pipe(int write_fd, const int *signals, int count);
+/// Restores SIG_DFL for each signal and unblocks all signals (in a new worker).
+void prefork_reset_signals(const int *signals, int count);
+/// Installs a handler for `signo` that sets a flag read by prefork_take_flag(signo).
+int prefork_install_flag_handler(int signo);
+/// Returns and clears the flag set by the flag handler for `signo`.
+int prefork_take_flag(int signo);
+/// Sets `signo` to SIG_IGN.
+int prefork_ignore_signal(int signo);
+
+// MARK: - epoll
+
+/// epoll_ctl with `data.u64 = token`.
+int prefork_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token);
+/// epoll_wait that unpacks events into `tokens` and `events` (max `max` entries).
+int prefork_epoll_wait(int epfd, uint64_t *tokens, uint32_t *events, int max, int timeout_ms);
+
+// MARK: - Clocks
+
+/// CLOCK_MONOTONIC in nanoseconds.
+int64_t prefork_monotonic_ns(void);
+/// CLOCK_MONOTONIC_COARSE in nanoseconds (vDSO, a few ns; resolution ~4 ms).
+int64_t prefork_monotonic_coarse_ns(void);
+/// CLOCK_REALTIME in nanoseconds.
+int64_t prefork_realtime_ns(void);
+
+// MARK: - Scoreboard slot (shared memory, one per worker)
+
+enum {
+    PREFORK_SLOT_FREE = 0,
+    PREFORK_SLOT_BOOTING = 1,
+    PREFORK_SLOT_IDLE = 2,
+    PREFORK_SLOT_BUSY = 3,
+    PREFORK_SLOT_DRAINING = 4,
+    PREFORK_SLOT_EXITED = 5,
+};
+
+enum {
+    PREFORK_SLOT_METHOD_MAX = 16,
+    PREFORK_SLOT_PATH_MAX = 200,
+    PREFORK_SLOT_RID_MAX = 64,
+};
+
+/// One worker's slot. Written only by its worker (except `pid`/`generation`, set by the master
+/// before fork). The in-flight request fields are guarded by `seq` (a seqlock): odd while the
+/// worker writes them; the master copies them with prefork_slot_read_request.
+typedef struct {
+    int32_t pid;
+    uint32_t state;               // PREFORK_SLOT_*
+    uint64_t generation;
+    uint64_t requests;            // requests served (completed)
+    uint64_t retire_requested;    // non-zero: worker reached max-requests and asks to be replaced
+    int64_t heartbeat_ns;         // CLOCK_MONOTONIC of the worker's last loop turn
+    uint32_t connections;         // open client connections
+    uint32_t seq;
+    int64_t request_start_ns;     // CLOCK_MONOTONIC when the in-flight request started; 0 = none
+    char method[PREFORK_SLOT_METHOD_MAX];
+    char path[PREFORK_SLOT_PATH_MAX];
+    char request_id[PREFORK_SLOT_RID_MAX];
+    uint8_t padding[16];
+} prefork_slot;
+
+/// A copy of a slot's in-flight request, taken consistently.
+typedef struct {
+    int64_t request_start_ns;
+    char method[PREFORK_SLOT_METHOD_MAX];
+    char path[PREFORK_SLOT_PATH_MAX];
+    char request_id[PREFORK_SLOT_RID_MAX];
+} prefork_slot_request;
+
+/// Maps `count` zeroed slots shared with children (MAP_SHARED|MAP_ANONYMOUS). NULL on failure.
+prefork_slot *prefork_scoreboard_map(int count);
+void prefork_scoreboard_unmap(prefork_slot *slots, int count);
+
+void prefork_slot_begin_request(prefork_slot *slot, int64_t now_ns,
+                                const uint8_t *method, size_t method_len,
+                                const uint8_t *path, size_t path_len,
+                                const uint8_t *rid, size_t rid_len);
+void prefork_slot_end_request(prefork_slot *slot);
+/// Copies the in-flight request (request_start_ns = 0 when idle). Returns 1 on success.
+int prefork_slot_read_request(const prefork_slot *slot, prefork_slot_request *out);
+void prefork_slot_store_state(prefork_slot *slot, uint32_t state);
+uint32_t prefork_slot_load_state(const prefork_slot *slot);
+void prefork_slot_store_heartbeat(prefork_slot *slot, int64_t now_ns);
+int64_t prefork_slot_load_heartbeat(const prefork_slot *slot);
+
+// MARK: - Sockets
+
+/// Sets an int socket option; returns setsockopt's result.
+int prefork_setsockopt_int(int fd, int level, int name, int value);
+
+#endif

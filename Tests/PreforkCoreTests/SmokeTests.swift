@@ -1,0 +1,6 @@
+import Testing
+@testable import PreforkCore
+
+@Test func versionIsSet() {
+    #expect(!PreforkCore.version.isEmpty)
+}
