@@ -1,1 +1,3 @@
 import Prefork
+
+Prefork.main(application: RequestTrackerUtils())

@@ -1,0 +1,52 @@
+# Request Tracker Utils on Prefork. `make run` serves on 127.0.0.1:8000; `make test` passes.
+SWIFT       ?= swift
+BIN_DEBUG    = .build/debug/request-tracker-utils
+BIN_RELEASE  = .build/release/request-tracker-utils
+APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev curl wrk nginx-light python3-pytest
+PYTEST      ?= python3 -m pytest
+
+.PHONY: all deps build release run test unit integration bench docs check-docs format clean
+
+all: build
+
+## deps: install the system packages the build and tests need (Debian), if any is missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+## run: the server on 127.0.0.1:8000 with its embedded defaults (working directory ./var).
+run: deps release
+	$(BIN_RELEASE) serve --bind 127.0.0.1:8000 --access-logfile -
+
+## test: unit tests (swift test), then integration tests against the real binary.
+test: deps unit integration
+
+unit:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+integration: release
+	PREFORK_BIN=$(CURDIR)/$(BIN_RELEASE) $(PYTEST) -q Tests/integration
+
+bench: deps release
+	bench/run.sh --server-bin $(CURDIR)/$(BIN_RELEASE)
+
+## docs: regenerate docs/settings.md from the settings registry.
+docs: build
+	$(BIN_DEBUG) settings-doc > docs/settings.md
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build

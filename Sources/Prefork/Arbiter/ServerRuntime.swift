@@ -1,0 +1,106 @@
+import Logging
+import PreforkCore
+
+/// The resolved configuration, with the server settings in the forms the master and workers
+/// use (parsed addresses, nanoseconds). Derived from `Configuration`; declares no setting.
+struct ServerRuntime {
+    let configuration: Configuration
+    let binds: [BindAddress]
+    let proxyTrust: ProxyTrust
+    let accessLogFormat: AccessLogFormat?
+
+    /// Validates what the registry's per-value validators cannot (parsing bind addresses,
+    /// proxy networks and the access log format, the user and group) and returns the runtime.
+    static func make(_ configuration: Configuration) throws(ConfigurationErrors) -> ServerRuntime {
+        var errors: [ConfigurationError] = []
+        var binds: [BindAddress] = []
+        for entry in configuration[.bind] {
+            switch BindAddress.parse(entry) {
+            case .success(let address): binds.append(address)
+            case .failure(let error):
+                errors.append(ConfigurationError(setting: "bind", source: configuration.source(of: "bind"), reason: error.reason))
+            }
+        }
+        var trust = ProxyTrust.loopback
+        switch ProxyTrust.parse(configuration[.forwardedAllowIps]) {
+        case .success(let parsed): trust = parsed
+        case .failure(let error):
+            errors.append(
+                ConfigurationError(
+                    setting: "forwarded_allow_ips", source: configuration.source(of: "forwarded_allow_ips"),
+                    reason: error.reason))
+        }
+        var format: AccessLogFormat?
+        if configuration[.accessLogfile] != nil {
+            do {
+                format = try AccessLogFormat(configuration[.accessLogFormat])
+            } catch {
+                errors.append(
+                    ConfigurationError(
+                        setting: "access_log_format", source: configuration.source(of: "access_log_format"),
+                        reason: error.reason))
+            }
+        }
+        for (name, value) in [("user", configuration[.user]), ("group", configuration[.group])] {
+            guard let value, !value.isEmpty else { continue }
+            if name == "user" ? Privileges.lookUpUser(value) == nil : Privileges.lookUpGroup(value) == nil {
+                errors.append(
+                    ConfigurationError(
+                        setting: name, source: configuration.source(of: name),
+                        reason: "no \(name) named '\(value)' on this system (create it or choose another)"))
+            }
+        }
+        if !errors.isEmpty { throw ConfigurationErrors(errors: errors) }
+        return ServerRuntime(configuration: configuration, binds: binds, proxyTrust: trust, accessLogFormat: format)
+    }
+
+    var workers: Int { configuration[.workers] }
+    var pidFile: String? { configuration[.pid] }
+    var gracefulTimeoutNanos: Int64 { configuration[.gracefulTimeout].value.nanoseconds }
+
+    var timeouts: SupervisionTimeouts {
+        SupervisionTimeouts(
+            request: configuration[.timeout].value.nanoseconds,
+            boot: configuration[.bootTimeout].value.nanoseconds,
+            graceful: configuration[.gracefulTimeout].value.nanoseconds)
+    }
+
+    var listenerOptions: Listener.Options {
+        Listener.Options(
+            backlog: Int32(configuration[.backlog]), reusePort: configuration[.reusePort],
+            unixMode: configuration[.unixSocketMode].value)
+    }
+
+    var logLevel: Logger.Level {
+        switch configuration[.logLevel] {
+        case "debug": return .debug
+        case "warning": return .warning
+        case "error": return .error
+        case "critical": return .critical
+        default: return .info
+        }
+    }
+
+    func applyLogging(to logger: inout Logger) {
+        logger.logLevel = logLevel
+    }
+
+    /// The options of a worker of this configuration; max_requests jitter is drawn per worker.
+    func workerOptions(masterPID: Int32, serverName: String) -> WorkerOptions {
+        var maxRequests = configuration[.maxRequests]
+        let jitter = configuration[.maxRequestsJitter]
+        if maxRequests > 0 && jitter > 0 { maxRequests += Int.random(in: 0...jitter) }
+        return WorkerOptions(
+            limits: HTTPLimits(
+                requestLine: configuration[.limitRequestLine], fieldCount: configuration[.limitRequestFields],
+                fieldSize: configuration[.limitRequestFieldSize], body: configuration[.limitRequestBody]),
+            keepaliveNanos: configuration[.keepalive].value.nanoseconds,
+            headerTimeoutNanos: configuration[.headerTimeout].value.nanoseconds,
+            gracefulTimeoutNanos: configuration[.gracefulTimeout].value.nanoseconds,
+            maxConnections: configuration[.maxConnections],
+            maxRequests: maxRequests,
+            proxyTrust: proxyTrust,
+            serverName: serverName,
+            masterPID: masterPID)
+    }
+}

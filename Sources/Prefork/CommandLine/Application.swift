@@ -1,0 +1,41 @@
+import Logging
+import PreforkCore
+
+/// What an application gives the server. `Prefork.main(application:)` turns it into a whole
+/// executable: `serve`, `check-config`, `print-config`, `--version`, plus the application's
+/// own commands.
+public protocol PreforkApplication: Sendable {
+    /// The name in `--version`, the `Server:` header, logs and the process title.
+    var name: String { get }
+    var version: String { get }
+    /// The application's own settings, declared with the same registry as the server's.
+    var settings: [AnySetting] { get }
+    /// The application's own subcommands (e.g. `migrate`, `collectstatic`).
+    var commands: [ApplicationCommand] { get }
+    /// Checks settings beyond their per-value validators (run by `serve`, `check-config` and
+    /// on reload, in the master, before anything binds). Throw `ConfigurationErrors`.
+    func validate(_ configuration: Configuration) throws
+    /// Called in each worker after fork: open databases, build the router. A thrown error is a
+    /// boot failure: the worker exits with code 3 and the master stops.
+    func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler
+}
+
+extension PreforkApplication {
+    public var settings: [AnySetting] { [] }
+    public var commands: [ApplicationCommand] { [] }
+    public func validate(_ configuration: Configuration) throws {}
+}
+
+/// An application subcommand: runs in the foreground with the resolved configuration and
+/// returns the process exit code.
+public struct ApplicationCommand: Sendable {
+    public var name: String
+    public var summary: String
+    public var run: @Sendable (Configuration, [String], Logger) -> Int32
+
+    public init(name: String, summary: String, run: @escaping @Sendable (Configuration, [String], Logger) -> Int32) {
+        self.name = name
+        self.summary = summary
+        self.run = run
+    }
+}

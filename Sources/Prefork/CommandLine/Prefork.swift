@@ -1,0 +1,165 @@
+import CPreforkShims
+import Logging
+import PreforkCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The entry point an application's `main.swift` calls: `Prefork.main(application: MyApp())`.
+public enum Prefork {
+    /// Exit codes of the command line.
+    public enum ExitCode {
+        public static let success: Int32 = 0
+        /// The server or a command failed at run time (e.g. an address could not be bound).
+        public static let failure: Int32 = 1
+        /// The command line, environment or config file is invalid; nothing was started.
+        public static let configuration: Int32 = 2
+    }
+
+    /// Runs the command line and exits the process.
+    public static func main(application: some PreforkApplication) -> Never {
+        prefork_save_argv(CommandLine.argc, CommandLine.unsafeArgv)
+        let code = run(application: application, arguments: Array(CommandLine.arguments.dropFirst()))
+        exit(code)
+    }
+
+    /// Runs one command line and returns the exit code.
+    public static func run(application: some PreforkApplication, arguments: [String]) -> Int32 {
+        let registry = SettingsRegistry(ServerSettings.serverSettings + application.settings)
+        var arguments = arguments
+        var command = "serve"
+        if let first = arguments.first, !first.hasPrefix("-") {
+            command = first
+            arguments.removeFirst()
+        } else if let first = arguments.first, ["--version", "-v", "--help", "-h"].contains(first) {
+            command = first
+            arguments.removeFirst()
+        }
+        let launcher = RuntimeLauncher(application: application, registry: registry, arguments: arguments)
+        switch command {
+        case "serve": return serve(launcher)
+        case "check-config": return checkConfig(launcher)
+        case "print-config": return printConfig(launcher)
+        case "settings-doc":
+            print(registry.markdownReference(title: "Settings"), terminator: "")
+            return ExitCode.success
+        case "version", "--version", "-v":
+            print("\(application.name) \(application.version) (prefork \(PreforkCore.version))")
+            return ExitCode.success
+        case "help", "--help", "-h":
+            print(usage(application, registry))
+            return ExitCode.success
+        default:
+            if let custom = application.commands.first(where: { $0.name == command }) {
+                return runCommand(custom, launcher)
+            }
+            printError("unknown command '\(command)' (run '\(application.name) help' for the list)")
+            return ExitCode.configuration
+        }
+    }
+
+    static func serve(_ launcher: RuntimeLauncher) -> Int32 {
+        guard let (runtime, positional) = resolveOrReport(launcher) else { return ExitCode.configuration }
+        if !positional.isEmpty {
+            printError("command line: unexpected argument '\(positional[0])' (options start with --)")
+            return ExitCode.configuration
+        }
+        let configuration = runtime.configuration
+        umask(mode_t(configuration[.umask].value))
+        if let directory = configuration[.chdir], chdir(directory) != 0 {
+            printError("setting 'chdir' (\(configuration.source(of: "chdir"))): cannot change to \(directory): \(SystemError("chdir").description)")
+            return ExitCode.failure
+        }
+        let errorLog: LogFile
+        do {
+            errorLog = try LogFile(path: configuration[.errorLogfile], standardStream: 2)
+        } catch {
+            printError("setting 'error_logfile' (\(configuration.source(of: "error_logfile"))): \(error)")
+            return ExitCode.failure
+        }
+        LogFiles.shared.error = errorLog
+        let level = runtime.logLevel
+        LoggingSystem.bootstrap { _ in ErrorLogHandler(file: errorLog, level: level) }
+        var logger = Logger(label: launcher.name)
+        logger.logLevel = level
+        prefork_set_proctitle("\(launcher.name): master [\(configuration[.procName] ?? launcher.name)]")
+        let arbiter: Arbiter
+        do {
+            arbiter = try Arbiter(runtime: runtime, launcher: launcher, logger: logger)
+        } catch {
+            logger.critical("\(error)")
+            return ExitCode.failure
+        }
+        return arbiter.run()
+    }
+
+    static func checkConfig(_ launcher: RuntimeLauncher) -> Int32 {
+        guard let (runtime, _) = resolveOrReport(launcher) else { return ExitCode.configuration }
+        let source = runtime.configuration.configFilePath.map { " (config file \($0))" } ?? ""
+        print("configuration OK\(source)")
+        return ExitCode.success
+    }
+
+    static func printConfig(_ launcher: RuntimeLauncher) -> Int32 {
+        guard let (runtime, _) = resolveOrReport(launcher) else { return ExitCode.configuration }
+        print(runtime.configuration.renderConfigFile(registry: launcher.registry), terminator: "")
+        return ExitCode.success
+    }
+
+    static func runCommand(_ command: ApplicationCommand, _ launcher: RuntimeLauncher) -> Int32 {
+        guard let (runtime, positional) = resolveOrReport(launcher) else { return ExitCode.configuration }
+        let level = runtime.logLevel
+        let stderrLog = try! LogFile(path: "-", standardStream: 2)
+        LoggingSystem.bootstrap { _ in ErrorLogHandler(file: stderrLog, level: level) }
+        var logger = Logger(label: launcher.name)
+        logger.logLevel = level
+        return command.run(runtime.configuration, positional, logger)
+    }
+
+    /// Resolves the configuration; on failure prints one line per problem and returns nil.
+    static func resolveOrReport(_ launcher: RuntimeLauncher) -> (ServerRuntime, [String])? {
+        do {
+            return try launcher.resolve()
+        } catch let errors as ConfigurationErrors {
+            for error in errors.errors { printError(error.description) }
+        } catch {
+            printError("\(error)")
+        }
+        return nil
+    }
+
+    static func printError(_ line: String) {
+        let text = "error: \(line)\n"
+        _ = text.withCString { write(2, $0, strlen($0)) }
+    }
+
+    static func usage(_ application: some PreforkApplication, _ registry: SettingsRegistry) -> String {
+        var lines = [
+            "usage: \(application.name) [COMMAND] [OPTIONS]",
+            "",
+            "commands:",
+            "  serve          run the server (the default)",
+            "  check-config   check the settings and exit (0: valid, 2: invalid)",
+            "  print-config   print the effective settings as a config file, with their sources",
+            "  settings-doc   print the settings reference (docs/settings.md)",
+            "  version        print the version",
+        ]
+        for command in application.commands {
+            lines.append("  " + command.name.padding(13) + "  " + command.summary)
+        }
+        lines.append("")
+        lines.append("options (each also PREFORK_<NAME> in the environment and NAME in --config FILE):")
+        for setting in registry.settings {
+            let short = setting.short.map { "-\($0), " } ?? "    "
+            lines.append("  \(short)\(setting.flag.padding(28)) \(setting.doc)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

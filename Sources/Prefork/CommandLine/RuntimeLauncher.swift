@@ -1,0 +1,57 @@
+import PreforkCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the master (re)builds its runtime: the registry, the original command-line options
+/// and the environment, re-read on HUP together with the config file.
+struct RuntimeLauncher {
+    let application: any PreforkApplication
+    let registry: SettingsRegistry
+    let arguments: [String]
+
+    var name: String { application.name }
+    var version: String { application.version }
+
+    func resolve() throws -> (ServerRuntime, positional: [String]) {
+        let (configuration, positional) = try registry.resolve(
+            arguments: arguments, environment: RuntimeLauncher.environment(), readFile: RuntimeLauncher.readFile)
+        let runtime = try ServerRuntime.make(configuration)
+        try application.validate(configuration)
+        return (runtime, positional)
+    }
+
+    func reloadRuntime() throws -> ServerRuntime {
+        try resolve().0
+    }
+
+    static func environment() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
+    /// Reads a whole file; the error says which file and why.
+    static func readFile(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", context: "config file \(path)") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = retryingEINTR { read(fd, &chunk, chunk.count) }
+            if n < 0 { throw SystemError("read", context: "config file \(path)") }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

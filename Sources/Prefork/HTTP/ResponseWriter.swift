@@ -1,0 +1,120 @@
+import CPreforkShims
+import HTTPTypes
+
+/// Serializes responses into a byte buffer: status line, the server's own fields, the
+/// application's fields, then the body. Status lines and the `Date:` field are cached.
+struct ResponseWriter {
+    private(set) var date = HTTPDate()
+    private var statusLines: [Int: [UInt8]] = [:]
+    let serverField: [UInt8]
+
+    init(serverName: String) {
+        serverField = Array("Server: \(serverName)\r\n".utf8)
+        for status in [HTTPResponse.Status.ok, .notFound, .badRequest, .internalServerError] {
+            statusLines[status.code] = ResponseWriter.statusLine(status)
+        }
+    }
+
+    /// Refreshes the cached `Date:` value when the wall-clock second changed.
+    mutating func tick(realtimeNanos: Int64) {
+        date.update(realtimeNanos: realtimeNanos)
+    }
+
+    /// What the connection does after this response.
+    enum Persistence {
+        case keepAlive  // HTTP/1.1 default: no Connection field
+        case keepAliveHTTP10  // HTTP/1.0 client asked for keep-alive
+        case close
+    }
+
+    /// Appends the whole response to `out`; returns the number of body bytes written.
+    @discardableResult
+    mutating func write(
+        _ response: Response, requestID: RequestIDBytes, persistence: Persistence, headOnly: Bool,
+        into out: inout [UInt8]
+    ) -> Int {
+        let code = response.status.code
+        if let line = statusLines[code], response.status.reasonPhrase == HTTPResponse.Status(code: code).reasonPhrase {
+            out.append(contentsOf: line)
+        } else {
+            let line = ResponseWriter.statusLine(response.status)
+            if statusLines.count < 64 { statusLines[code] = line }
+            out.append(contentsOf: line)
+        }
+        out.append(contentsOf: date.field)
+        out.append(contentsOf: serverField)
+        let bodyAllowed = !(code == 204 || code == 304 || (code >= 100 && code < 200))
+        let bodyCount = response.body.count
+        if bodyAllowed {
+            appendASCII("Content-Length: ", into: &out)
+            appendDecimal(bodyCount, into: &out)
+            out.append(13)
+            out.append(10)
+        }
+        appendASCII("X-Request-ID: ", into: &out)
+        requestID.append(into: &out)
+        out.append(13)
+        out.append(10)
+        switch persistence {
+        case .keepAlive: break
+        case .keepAliveHTTP10: appendASCII("Connection: keep-alive\r\n", into: &out)
+        case .close: appendASCII("Connection: close\r\n", into: &out)
+        }
+        out.append(contentsOf: response.headers.bytes)
+        out.append(13)
+        out.append(10)
+        guard bodyAllowed && !headOnly && bodyCount > 0 else { return 0 }
+        response.body.withBytes { out.append(contentsOf: $0) }
+        return bodyCount
+    }
+
+    /// `100 Continue`, sent before reading a body the client is waiting to send.
+    static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    static func statusLine(_ status: HTTPResponse.Status) -> [UInt8] {
+        Array("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n".utf8)
+    }
+}
+
+/// A request id as it goes on the wire: 16 hex digits, or a trusted proxy's value.
+enum RequestIDBytes {
+    case generated(UInt64)
+    case text(ArraySlice<UInt8>)
+
+    func append(into out: inout [UInt8]) {
+        switch self {
+        case .generated(let value):
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: 16))
+            RequestIdentifier.write(value, into: &out, at: start)
+        case .text(let bytes):
+            out.append(contentsOf: bytes)
+        }
+    }
+}
+
+@inline(__always)
+func appendASCII(_ text: StaticString, into out: inout [UInt8]) {
+    text.withUTF8Buffer { out.append(contentsOf: $0) }
+}
+
+@inline(__always)
+func appendDecimal(_ value: Int, into out: inout [UInt8]) {
+    if value < 10 {
+        out.append(UInt8(48 + value))
+        return
+    }
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var count = 0
+    var v = value
+    withUnsafeMutableBytes(of: &digits) { raw in
+        while v > 0 {
+            raw[19 - count] = UInt8(48 + v % 10)
+            v /= 10
+            count += 1
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[(20 - count)...]))
+    }
+}

@@ -1,0 +1,15 @@
+import PreforkCore
+
+/// What a worker needs to know, resolved by the master from the configuration before fork.
+struct WorkerOptions {
+    var limits: HTTPLimits
+    var keepaliveNanos: Int64
+    var headerTimeoutNanos: Int64
+    var gracefulTimeoutNanos: Int64
+    var maxConnections: Int
+    /// Requests after which the worker asks to be replaced (0: never); jitter already applied.
+    var maxRequests: Int
+    var proxyTrust: ProxyTrust
+    var serverName: String
+    var masterPID: Int32
+}

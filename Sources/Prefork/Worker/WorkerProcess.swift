@@ -1,0 +1,54 @@
+import CPreforkShims
+import Logging
+import PreforkCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a freshly forked worker does before its loop: reset the master's signal handling,
+/// drop privileges, boot the application, open the access log. Any failure here is a boot
+/// failure (exit code 3), which makes the master stop instead of respawning in a loop.
+enum WorkerProcess {
+    static func run(
+        runtime: ServerRuntime, launcher: RuntimeLauncher, listeners: [Int32], slot: UnsafeMutablePointer<prefork_slot>,
+        masterPID: Int32, masterSignalPipe: (read: Int32, write: Int32), logger: Logger
+    ) -> Int32 {
+        Arbiter.handledSignals.withUnsafeBufferPointer { prefork_reset_signals($0.baseAddress, Int32($0.count)) }
+        close(masterSignalPipe.read)
+        close(masterSignalPipe.write)
+        slot.pointee.pid = getpid()
+        var logger = logger
+        logger[metadataKey: "worker_pid"] = "\(getpid())"
+        let configuration = runtime.configuration
+        prefork_set_proctitle("\(launcher.name): worker [\(configuration[.procName] ?? launcher.name)]")
+        do {
+            try Privileges.drop(user: configuration[.user], group: configuration[.group])
+        } catch {
+            logger.critical("worker cannot drop privileges: \(error)")
+            return WorkerExit.bootFailure
+        }
+        let handler: Handler
+        do {
+            handler = try launcher.application.makeHandler(configuration, logger: logger)
+        } catch {
+            logger.critical("worker failed to boot: \(error)")
+            return WorkerExit.bootFailure
+        }
+        var accessLog: AccessLog?
+        if let path = configuration[.accessLogfile], let format = runtime.accessLogFormat {
+            do {
+                accessLog = AccessLog(format: format, file: try LogFile(path: path, standardStream: 1), pid: getpid())
+            } catch {
+                logger.critical("worker cannot open the access log (setting 'access_logfile'): \(error)")
+                return WorkerExit.bootFailure
+            }
+        }
+        let worker = Worker(
+            options: runtime.workerOptions(masterPID: masterPID, serverName: launcher.name), listeners: listeners,
+            slot: slot, handler: handler, logger: logger, accessLog: accessLog)
+        let code = worker.run()
+        accessLog?.flush()
+        return code
+    }
+}
