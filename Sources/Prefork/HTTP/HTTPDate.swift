@@ -13,11 +13,10 @@ struct HTTPDate {
     }
 
     static func format(epochSeconds: Int64) -> String {
-        let names = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        let names = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         let time = CivilTime(epochSeconds: epochSeconds)
-        let days = Int((epochSeconds >= 0 ? epochSeconds : epochSeconds - 86_399) / 86_400)
-        let weekday = names[((days % 7) + 7) % 7]
+        let weekday = names[time.weekday]
         return "\(weekday), \(pad(time.day)) \(months[time.month - 1]) \(time.year) "
             + "\(pad(time.hour)):\(pad(time.minute)):\(pad(time.second)) GMT"
     }

@@ -1,5 +1,4 @@
-/// A UTC calendar date and time computed from Unix seconds, without Foundation
-/// (days-from-civil arithmetic, valid for the proleptic Gregorian calendar).
+/// A UTC calendar date and time computed from Unix seconds, without Foundation.
 public struct CivilTime: Sendable, Equatable {
     public var year: Int
     public var month: Int  // 1...12
@@ -7,26 +6,23 @@ public struct CivilTime: Sendable, Equatable {
     public var hour: Int
     public var minute: Int
     public var second: Int
+    /// 0 = Sunday ... 6 = Saturday.
+    public var weekday: Int
 
     public init(epochSeconds: Int64) {
-        let seconds = Int(epochSeconds)
-        var days = seconds / 86_400
-        var rest = seconds % 86_400
+        var days = epochSeconds / 86_400
+        var rest = epochSeconds % 86_400
         if rest < 0 {
             rest += 86_400
             days -= 1
         }
-        hour = rest / 3600
-        minute = rest % 3600 / 60
-        second = rest % 60
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = civilFromDays(days)
+        self.year = Int(year)
+        self.month = Int(month)
+        self.day = Int(day)
+        hour = Int(rest / 3600)
+        minute = Int(rest % 3600 / 60)
+        second = Int(rest % 60)
+        weekday = Int(((days % 7) + 7 + 4) % 7)  // 1970-01-01 was a Thursday
     }
 }
