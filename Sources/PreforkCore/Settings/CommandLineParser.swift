@@ -58,7 +58,8 @@ struct CommandLineParser {
                 let letter = argument.dropFirst().first!
                 let flag = "-" + String(letter)
                 guard let setting = byShort[letter] else {
-                    errors.append(.commandLine("unknown option \(flag) (check the spelling against the settings reference)"))
+                    errors.append(
+                        .commandLine("unknown option \(flag) (check the spelling against the settings reference)"))
                     continue
                 }
                 let rest = argument.dropFirst(2)

@@ -44,7 +44,8 @@ struct ConfigFileParser {
             case "\n": advance()
             case "#": skipComment()
             case "[":
-                throw fail("tables like [section] are not supported (write every setting at the top level as key = value)")
+                throw fail(
+                    "tables like [section] are not supported (write every setting at the top level as key = value)")
             default:
                 let keyLine = line
                 let key = try readKey()
@@ -124,7 +125,8 @@ struct ConfigFileParser {
             }
             return result
         default:
-            throw fail("unknown escape \\\(scalar) in a \"string\" (write \\\\ for a backslash, or use a 'literal string')")
+            throw fail(
+                "unknown escape \\\(scalar) in a \"string\" (write \\\\ for a backslash, or use a 'literal string')")
         }
     }
 
@@ -206,6 +208,7 @@ struct ConfigFileParser {
     /// TOML floats: `0.5`, `-2.0`, `1e3`, `6.02e23`; digits on both sides of the point.
     static func float(_ word: String) -> ConfigFileValue? {
         let body = word.replacingAll("_", with: "")
+        guard body.contains(where: { ".eE".contains($0) }) else { return nil }
         var digitsSeen = false
         for (offset, character) in body.enumerated() {
             switch character {

@@ -1,7 +1,8 @@
 /// The resolved value of every registered setting, and where each came from.
 ///
 /// Read values with their keys: `configuration[.workers]`. Two configurations are equal when
-/// every setting has the same value; where the values came from is not compared.
+/// every setting has the same value; where the values came from (and which config file was
+/// read) is not compared.
 public struct Configuration: Sendable, Equatable {
     private let values: [String: any SettingValue]
     private let sources: [String: SettingSource]
@@ -32,10 +33,12 @@ public struct Configuration: Sendable, Equatable {
     /// The value of the setting named `name`, type-erased, or nil if it is not registered.
     public func value(named name: String) -> (any SettingValue)? { values[name] }
 
+    /// Compares every setting's value except `config`: the same settings read from another file are equal.
     public static func == (lhs: Configuration, rhs: Configuration) -> Bool {
-        guard lhs.values.count == rhs.values.count else { return false }
+        let configName = SettingKey<String?>.config.name
+        guard Set(lhs.values.keys) == Set(rhs.values.keys) else { return false }
         return lhs.values.allSatisfy { name, value in
-            rhs.values[name].map { settingValuesEqual(value, $0) } ?? false
+            name == configName || settingValuesEqual(value, rhs.values[name]!)
         }
     }
 

@@ -36,7 +36,8 @@ public struct SettingKey<Value: SettingValue>: Sendable {
         defaultFromEnvironment: (@Sendable ([String: String]) -> Value?)? = nil
     ) {
         precondition(
-            !name.isEmpty && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" },
+            !name.isEmpty
+                && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" },
             "setting name '\(name)' must be snake_case: lowercase letters, digits and _")
         let flag = flag ?? "--" + name.replacingAll("_", with: "-")
         precondition(flag.hasPrefix("--") && flag.count > 2, "flag '\(flag)' for setting '\(name)' must start with --")

@@ -4,7 +4,8 @@ public enum SettingValidators {
     /// "use a whole number from 1 to 1024"
     public static func rangeHint(_ range: ClosedRange<Int>) -> String {
         range.upperBound == Int.max
-            ? "use a whole number, \(range.lowerBound) or more" : "use a whole number from \(range.lowerBound) to \(range.upperBound)"
+            ? "use a whole number, \(range.lowerBound) or more"
+            : "use a whole number from \(range.lowerBound) to \(range.upperBound)"
     }
 
     /// Accepts whole numbers in `range`: "must be at least 1 (use a whole number from 1 to 1024)".
@@ -128,7 +129,8 @@ enum IPAddressText {
                     result += [UInt16(v4[0]) << 8 | UInt16(v4[1]), UInt16(v4[2]) << 8 | UInt16(v4[3])]
                     continue
                 }
-                guard (1...4).contains(piece.count), piece.allSatisfy(\.isHexDigit), let group = UInt16(piece, radix: 16)
+                guard (1...4).contains(piece.count), piece.allSatisfy(\.isHexDigit),
+                    let group = UInt16(piece, radix: 16)
                 else { return nil }
                 result.append(group)
             }

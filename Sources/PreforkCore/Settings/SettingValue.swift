@@ -67,7 +67,8 @@ extension Int: SettingValue {
 
     public static func parse(_ text: String) -> Result<Int, SettingParseFailure> {
         if let number = Int(text.trimmingWhitespace()) { return .success(number) }
-        return .failure(SettingParseFailure(reason: "\(text.quoted) is not a whole number", remedy: "use a whole number"))
+        return .failure(
+            SettingParseFailure(reason: "\(text.quoted) is not a whole number", remedy: "use a whole number"))
     }
 
     public var rendered: String { String(self) }

@@ -22,7 +22,8 @@ extension SettingsRegistry {
                     out += "- Config file: `\(setting.name)`\n"
                 }
                 out += "- Type: \(setting.typeName)\n"
-                out += "- Default: `\(setting.defaultRendered)`\n"
+                let unset = setting.defaultRendered == "\"\""
+                out += "- Default: \(unset ? "none (empty)" : "`\(setting.defaultRendered)`")\n"
             }
         }
         return out

@@ -14,12 +14,14 @@ public struct SettingsRegistry: Sendable {
     public let reservedEnvironment: Set<String>
 
     /// Duplicate names, flags, short flags or environment variables are a programming error.
-    public init(_ settings: [AnySetting], environmentPrefix: String = "PREFORK_", reservedEnvironment: Set<String> = []) {
+    public init(_ settings: [AnySetting], environmentPrefix: String = "PREFORK_", reservedEnvironment: Set<String> = [])
+    {
         var all = settings
         if !all.contains(where: { $0.name == Self.configKey.name }) { all.insert(Self.configKey.any, at: 0) }
         Self.checkUnique(all)
         if let config = all.first(where: { $0.name == Self.configKey.name }) {
-            precondition(config.valueType == String?.self, "setting 'config' must hold a String? (use SettingKey.config)")
+            precondition(
+                config.valueType == String?.self, "setting 'config' must hold a String? (use SettingKey.config)")
         }
         self.settings = all
         self.environmentPrefix = environmentPrefix
@@ -28,7 +30,8 @@ public struct SettingsRegistry: Sendable {
 
     /// This registry plus more settings, such as an application's own.
     public func appending(_ more: [AnySetting]) -> SettingsRegistry {
-        SettingsRegistry(settings + more, environmentPrefix: environmentPrefix, reservedEnvironment: reservedEnvironment)
+        SettingsRegistry(
+            settings + more, environmentPrefix: environmentPrefix, reservedEnvironment: reservedEnvironment)
     }
 
     /// The setting named `name`, if registered.
@@ -119,7 +122,9 @@ public struct SettingsRegistry: Sendable {
             let flags = ([configSetting.flag] + configSetting.env).joined(separator: " / ")
             do {
                 let text = try readFile(configPath)
-                fromFile = readConfigFile(text, path: configPath, errors: &errors, interpret: interpret)
+                let file = readConfigFile(text, path: configPath, interpret: interpret)
+                fromFile = file.values
+                errors += file.errors
             } catch {
                 errors.append(.file(configPath, line: nil, "\(error) (check \(flags))"))
             }
@@ -143,15 +148,15 @@ public struct SettingsRegistry: Sendable {
     }
 
     private func readConfigFile(
-        _ text: String, path: String, errors: inout [ConfigurationError],
+        _ text: String, path: String,
         interpret: (AnySetting, SettingSource, Result<any SettingValue, SettingParseFailure>) -> (any SettingValue)?
-    ) -> [String: (value: any SettingValue, source: SettingSource)] {
+    ) -> (values: [String: (value: any SettingValue, source: SettingSource)], errors: [ConfigurationError]) {
+        var errors: [ConfigurationError] = []
         let entries: [ConfigFileParser.Entry]
         switch ConfigFileParser.parse(text) {
         case .success(let parsed): entries = parsed
         case .failure(let syntax):
-            errors.append(.file(path, line: syntax.line, syntax.reason))
-            return [:]
+            return ([:], [.file(path, line: syntax.line, syntax.reason)])
         }
         let configSetting = setting(named: Self.configKey.name)!
         let keys = settings.map(\.name).filter { $0 != configSetting.name }
@@ -160,7 +165,8 @@ public struct SettingsRegistry: Sendable {
         for entry in entries {
             if let earlier = firstLine[entry.key] {
                 errors.append(
-                    .file(path, line: entry.line, "'\(entry.key)' is already set on line \(earlier) (keep one of them)"))
+                    .file(path, line: entry.line, "'\(entry.key)' is already set on line \(earlier) (keep one of them)")
+                )
                 continue
             }
             firstLine[entry.key] = entry.line
@@ -185,7 +191,7 @@ public struct SettingsRegistry: Sendable {
                 values[setting.name] = (value, source)
             }
         }
-        return values
+        return (values, errors)
     }
 
     private func unknownEnvironmentVariables(in environment: [String: String]) -> [ConfigurationError] {
