@@ -18,17 +18,15 @@ struct ServerRuntime {
             switch BindAddress.parse(entry) {
             case .success(let address): binds.append(address)
             case .failure(let error):
-                errors.append(ConfigurationError(setting: "bind", source: configuration.source(of: "bind"), reason: error.reason))
+                errors.append(ConfigurationError.badValue(setting: "bind", source: configuration.source(of: "bind"), reason: error.reason))
             }
         }
         var trust = ProxyTrust.loopback
-        switch ProxyTrust.parse(configuration[.forwardedAllowIps]) {
+        switch ProxyTrust.parse(configuration[.forwardedAllowIPs]) {
         case .success(let parsed): trust = parsed
         case .failure(let error):
             errors.append(
-                ConfigurationError(
-                    setting: "forwarded_allow_ips", source: configuration.source(of: "forwarded_allow_ips"),
-                    reason: error.reason))
+                ConfigurationError.badValue(setting: "forwarded_allow_ips", source: configuration.source(of: "forwarded_allow_ips"), reason: error.reason))
         }
         var format: AccessLogFormat?
         if configuration[.accessLogfile] != nil {
@@ -36,21 +34,17 @@ struct ServerRuntime {
                 format = try AccessLogFormat(configuration[.accessLogFormat])
             } catch {
                 errors.append(
-                    ConfigurationError(
-                        setting: "access_log_format", source: configuration.source(of: "access_log_format"),
-                        reason: error.reason))
+                    ConfigurationError.badValue(setting: "access_log_format", source: configuration.source(of: "access_log_format"), reason: error.reason))
             }
         }
         for (name, value) in [("user", configuration[.user]), ("group", configuration[.group])] {
             guard let value, !value.isEmpty else { continue }
             if name == "user" ? Privileges.lookUpUser(value) == nil : Privileges.lookUpGroup(value) == nil {
                 errors.append(
-                    ConfigurationError(
-                        setting: name, source: configuration.source(of: name),
-                        reason: "no \(name) named '\(value)' on this system (create it or choose another)"))
+                    ConfigurationError.badValue(setting: name, source: configuration.source(of: name), reason: "no \(name) named '\(value)' on this system (create it or choose another)"))
             }
         }
-        if !errors.isEmpty { throw ConfigurationErrors(errors: errors) }
+        if !errors.isEmpty { throw ConfigurationErrors(errors) }
         return ServerRuntime(configuration: configuration, binds: binds, proxyTrust: trust, accessLogFormat: format)
     }
 
@@ -73,11 +67,11 @@ struct ServerRuntime {
 
     var logLevel: Logger.Level {
         switch configuration[.logLevel] {
-        case "debug": return .debug
-        case "warning": return .warning
-        case "error": return .error
-        case "critical": return .critical
-        default: return .info
+        case .debug: return .debug
+        case .info: return .info
+        case .warning: return .warning
+        case .error: return .error
+        case .critical: return .critical
         }
     }
 
