@@ -325,6 +325,33 @@ struct RequestCorpusTests {
         }
     }
 
+    /// Mutated corpus requests (bytes replaced, inserted, deleted) must give the same outcome
+    /// however they are split: every error is decided by the first offending byte.
+    @Test func mutatedCorpusIsSplitIndependent() {
+        var rng = SplitMix64(seed: 2024)
+        let interesting: [UInt8] = [0x00, 0x09, 0x0A, 0x0D, 0x20, 0x22, 0x2C, 0x3A, 0x3B, 0x3F, 0x7F, 0x80, 0xFF, 0x30, 0x61]
+        let limits = HTTPLimits(requestLine: 40, fieldCount: 6, fieldSize: 40, body: 64)
+        for _ in 0..<3_000 {
+            guard let base = Self.cases.randomElement(using: &rng), !base.bytes.isEmpty else { continue }
+            var bytes = base.bytes
+            for _ in 0..<Int(rng.next() % 3 + 1) {
+                let i = Int(rng.next() % UInt64(bytes.count))
+                let b = rng.next() % 2 == 0 ? interesting.randomElement(using: &rng)! : UInt8(truncatingIfNeeded: rng.next())
+                switch rng.next() % 3 {
+                case 0: bytes[i] = b
+                case 1: bytes.insert(b, at: i)
+                default: if bytes.count > 1 { bytes.remove(at: i) }
+                }
+            }
+            let useLimits = rng.next() % 2 == 0 ? limits : base.limits
+            let whole = parseStream(bytes, limits: useLimits, split: .whole)
+            for split in [Split.byteByByte, .random(seed: rng.next())] {
+                let outcomes = parseStream(bytes, limits: useLimits, split: split)
+                #expect(outcomes == whole, "\(escapeCorpus(bytes)) fed \(split)")
+            }
+        }
+    }
+
     func check(_ outcomes: [Outcome], against corpusCase: CorpusCase) {
         let name = corpusCase.name
         #expect(outcomes.count == corpusCase.blocks.count, "\(name): \(outcomes)")

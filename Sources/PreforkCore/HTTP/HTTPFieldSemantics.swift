@@ -1,7 +1,6 @@
 /// What the parser learns from the header fields it interprets while scanning: framing
 /// (Content-Length, Transfer-Encoding), Host, Connection and Expect. Every check runs as soon as
 /// its field line is complete, so the first offending line decides the error.
-@usableFromInline
 struct HTTPFieldSemantics {
     let versionMinor: UInt8
     let bodyLimit: Int
@@ -33,6 +32,11 @@ struct HTTPFieldSemantics {
         switch name.count {
         case 4 where HTTPByte.equalsLowercased(np, 4, "host"):
             guard host == nil else { throw HTTPParseError(400, "duplicate Host") }
+            // uri-host [":" port] is visible ASCII: whitespace or obs-text inside means a bad or
+            // smuggled value (RFC 9110 7.2: 400 for an invalid Host).
+            for i in value where !HTTPByte.isTargetByte(p[i]) {
+                throw HTTPParseError(400, "invalid Host")
+            }
             host = value
         case 6 where HTTPByte.equalsLowercased(np, 6, "expect"):
             // RFC 9110 10.1.1: a server MUST ignore 100-continue in an HTTP/1.0 request.

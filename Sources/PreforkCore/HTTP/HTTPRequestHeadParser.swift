@@ -31,7 +31,6 @@ public enum HTTPRequestHeadParser {
 
     // MARK: - The head
 
-    @usableFromInline
     static func parse(_ p: UnsafePointer<UInt8>, _ n: Int, _ limits: HTTPLimits) throws(HTTPParseError) -> HTTPRequestHead? {
         var k = 0
 
