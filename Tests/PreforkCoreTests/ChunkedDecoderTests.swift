@@ -28,15 +28,18 @@ struct ChunkedDecoderTests {
         Case("single chunk", "5\r\nhello\r\n0\r\n\r\n", .body("hello", consumed: 15)),
         Case("empty body", "0\r\n\r\n", .body("", consumed: 5)),
         Case("zeros as last chunk", "000\r\n\r\n", .body("", consumed: 7)),
-        Case("hex sizes", "a\r\n0123456789\r\nF\r\nabcdefghijklmno\r\n0\r\n\r\n",
-             .body("0123456789abcdefghijklmno", consumed: 40)),
+        Case(
+            "hex sizes", "a\r\n0123456789\r\nF\r\nabcdefghijklmno\r\n0\r\n\r\n",
+            .body("0123456789abcdefghijklmno", consumed: 40)),
         Case("leading zeros", "0005\r\nhello\r\n0\r\n\r\n", .body("hello", consumed: 18)),
         Case("extensions", "3;a=b;c;d=\"x\\\"y; z\"\r\nabc\r\n0;last=1\r\n\r\n", .body("abc", consumed: 38)),
         Case("BWS before extension", "3 \t;a\r\nabc\r\n0\r\n\r\n", .body("abc", consumed: 17)),
         Case("trailers", "1\r\nx\r\n0\r\nX-Sum: 12\r\nX-Empty:\r\nX-Ows: \t v \t\r\n\r\n", .body("x", consumed: 46)),
         Case("data containing CRLF", "4\r\n\r\n\r\n\r\n0\r\n\r\n", .body("\r\n\r\n", consumed: 14)),
         Case("pipelined bytes after the end", "2\r\nok\r\n0\r\n\r\nGET / HTTP/1.1\r\n", .body("ok", consumed: 12)),
-        Case("limit reached exactly", "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", limit: 10, .body("helloworld", consumed: 25)),
+        Case(
+            "limit reached exactly", "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", limit: 10,
+            .body("helloworld", consumed: 25)),
         Case("16 hex digits", "0000000000000003\r\nabc\r\n0\r\n\r\n", .body("abc", consumed: 28)),
 
         Case("empty size", "\r\nhello\r\n", .error(400)),
@@ -65,11 +68,14 @@ struct ChunkedDecoderTests {
         Case("trailer bare LF", "0\r\nX: a\n\r\n", .error(400)),
         Case("final bare LF", "0\r\n\n", .error(400)),
         Case("final bare CR", "0\r\n\rX", .error(400)),
-        Case("long chunk line", "1;" + String(repeating: "a", count: ChunkedDecoder.maxChunkLine) + "\r\n", .error(400)),
-        Case("long trailer line", "0\r\nX: " + String(repeating: "a", count: ChunkedDecoder.maxTrailerLine) + "\r\n",
-             .error(431)),
-        Case("too many trailers", "0\r\n" + String(repeating: "X: 1\r\n", count: ChunkedDecoder.maxTrailerFields + 1),
-             .error(431)),
+        Case(
+            "long chunk line", "1;" + String(repeating: "a", count: ChunkedDecoder.maxChunkLine) + "\r\n", .error(400)),
+        Case(
+            "long trailer line", "0\r\nX: " + String(repeating: "a", count: ChunkedDecoder.maxTrailerLine) + "\r\n",
+            .error(431)),
+        Case(
+            "too many trailers", "0\r\n" + String(repeating: "X: 1\r\n", count: ChunkedDecoder.maxTrailerFields + 1),
+            .error(431)),
     ]
 
     enum Result: Equatable {
@@ -96,7 +102,9 @@ struct ChunkedDecoderTests {
             }
         }
         // Once complete it takes nothing more.
-        if position < input.count, case .success(let consumed) = decode(&decoder, input, position..<input.count, into: &body) {
+        if position < input.count,
+            case .success(let consumed) = decode(&decoder, input, position..<input.count, into: &body)
+        {
             if consumed != 0 { return .error(-1) }
         }
         return .body(body, consumed: position)

@@ -102,7 +102,8 @@ struct CorpusCase: Sendable, CustomTestStringConvertible {
                     let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
                     precondition(parts.count == 2, "\(kind)/\(name).expect: bad line \(line)")
                     let value = parts[1].hasPrefix(" ") ? parts[1].dropFirst() : parts[1]
-                    blocks[blocks.count - 1][String(parts[0])] = String(decoding: unescapeCorpus(String(value)), as: UTF8.self)
+                    blocks[blocks.count - 1][String(parts[0])] = String(
+                        decoding: unescapeCorpus(String(value)), as: UTF8.self)
                 }
                 var limits = HTTPLimits()
                 if let spec = blocks[0]["limits"] {
@@ -119,7 +120,8 @@ struct CorpusCase: Sendable, CustomTestStringConvertible {
                     }
                     blocks[0]["limits"] = nil
                 }
-                cases.append(CorpusCase(name: "\(kind)/\(name)", bytes: unescapeCorpus(http), limits: limits, blocks: blocks))
+                cases.append(
+                    CorpusCase(name: "\(kind)/\(name)", bytes: unescapeCorpus(http), limits: limits, blocks: blocks))
             }
         }
         return cases
@@ -185,10 +187,12 @@ enum Split: CustomStringConvertible, Sendable {
     }
 }
 
-func parseHead(_ bytes: [UInt8], _ range: Range<Int>, _ limits: HTTPLimits) -> Result<HTTPRequestHead?, HTTPParseError> {
+func parseHead(_ bytes: [UInt8], _ range: Range<Int>, _ limits: HTTPLimits) -> Result<HTTPRequestHead?, HTTPParseError>
+{
     bytes.withUnsafeBytes { raw in
         do throws(HTTPParseError) {
-            return .success(try HTTPRequestHeadParser.parse(UnsafeRawBufferPointer(rebasing: raw[range]), limits: limits))
+            return .success(
+                try HTTPRequestHeadParser.parse(UnsafeRawBufferPointer(rebasing: raw[range]), limits: limits))
         } catch {
             return .failure(error)
         }
@@ -329,14 +333,18 @@ struct RequestCorpusTests {
     /// however they are split: every error is decided by the first offending byte.
     @Test func mutatedCorpusIsSplitIndependent() {
         var rng = SplitMix64(seed: 2024)
-        let interesting: [UInt8] = [0x00, 0x09, 0x0A, 0x0D, 0x20, 0x22, 0x2C, 0x3A, 0x3B, 0x3F, 0x7F, 0x80, 0xFF, 0x30, 0x61]
+        let interesting: [UInt8] = [
+            0x00, 0x09, 0x0A, 0x0D, 0x20, 0x22, 0x2C, 0x3A, 0x3B, 0x3F, 0x7F, 0x80, 0xFF, 0x30, 0x61,
+        ]
         let limits = HTTPLimits(requestLine: 40, fieldCount: 6, fieldSize: 40, body: 64)
         for _ in 0..<3_000 {
             guard let base = Self.cases.randomElement(using: &rng), !base.bytes.isEmpty else { continue }
             var bytes = base.bytes
             for _ in 0..<Int(rng.next() % 3 + 1) {
                 let i = Int(rng.next() % UInt64(bytes.count))
-                let b = rng.next() % 2 == 0 ? interesting.randomElement(using: &rng)! : UInt8(truncatingIfNeeded: rng.next())
+                let b =
+                    rng.next() % 2 == 0
+                    ? interesting.randomElement(using: &rng)! : UInt8(truncatingIfNeeded: rng.next())
                 switch rng.next() % 3 {
                 case 0: bytes[i] = b
                 case 1: bytes.insert(b, at: i)
@@ -498,7 +506,8 @@ struct RequestHeadParserTests {
     }
 
     @Test func fieldIteratorAndLookup() throws {
-        let text = "GET / HTTP/1.1\r\nHost:  h \r\nContent-Type:\ttext/plain\t\r\nX-Empty:\r\nx-dup: 1\r\nX-Dup: 2\r\n\r\nBODY"
+        let text =
+            "GET / HTTP/1.1\r\nHost:  h \r\nContent-Type:\ttext/plain\t\r\nX-Empty:\r\nx-dup: 1\r\nX-Dup: 2\r\n\r\nBODY"
         let bytes = Array(text.utf8)
         try bytes.withUnsafeBytes { raw in
             let head = try #require(try HTTPRequestHeadParser.parse(raw, limits: HTTPLimits()))

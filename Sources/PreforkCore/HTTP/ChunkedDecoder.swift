@@ -47,7 +47,8 @@ public struct ChunkedDecoder: Sendable {
     /// Consumes bytes of the chunked body, appending decoded data to `body`; returns how many input
     /// bytes were consumed: all of them unless the body completed earlier in the input (the rest
     /// belongs to the next pipelined request). Returns 0 once complete.
-    public mutating func decode(_ input: UnsafeRawBufferPointer, into body: inout [UInt8]) throws(HTTPParseError) -> Int {
+    public mutating func decode(_ input: UnsafeRawBufferPointer, into body: inout [UInt8]) throws(HTTPParseError) -> Int
+    {
         guard !isComplete, let base = input.baseAddress else { return 0 }
         let p = base.assumingMemoryBound(to: UInt8.self)
         let n = input.count

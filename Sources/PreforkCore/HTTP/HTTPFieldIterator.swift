@@ -48,7 +48,8 @@ extension HTTPRequestHead {
         guard let p = iterator.base else { return nil }
         let count = lowercasedName.utf8CodeUnitCount
         while let field = iterator.next() {
-            if field.name.count == count && HTTPByte.equalsLowercased(p + field.name.lowerBound, count, lowercasedName) {
+            if field.name.count == count && HTTPByte.equalsLowercased(p + field.name.lowerBound, count, lowercasedName)
+            {
                 return field.value
             }
         }

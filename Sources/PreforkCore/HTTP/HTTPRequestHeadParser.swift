@@ -31,7 +31,9 @@ public enum HTTPRequestHeadParser {
 
     // MARK: - The head
 
-    static func parse(_ p: UnsafePointer<UInt8>, _ n: Int, _ limits: HTTPLimits) throws(HTTPParseError) -> HTTPRequestHead? {
+    static func parse(_ p: UnsafePointer<UInt8>, _ n: Int, _ limits: HTTPLimits) throws(HTTPParseError)
+        -> HTTPRequestHead?
+    {
         var k = 0
 
         // Leading empty lines.
@@ -76,7 +78,8 @@ public enum HTTPRequestHeadParser {
         if k == lineEnd, try stopped(p, k, n, requestLine: true) { return nil }
         guard p[k] == HTTPByte.sp, k > targetStart else {
             if p[k] == HTTPByte.cr { throw HTTPParseError(400, "missing HTTP version") }
-            throw requestLineError(p[k], k == targetStart ? "empty request target" : "invalid character in request target")
+            throw requestLineError(
+                p[k], k == targetStart ? "empty request target" : "invalid character in request target")
         }
         let target = targetStart..<k
         let path = try checkTargetForm(p, target, queryMark: queryMark, methodCode: methodCode)
@@ -186,7 +189,8 @@ public enum HTTPRequestHeadParser {
     /// false if the byte at `k` is a CR (the line ends exactly at the limit) for the caller to handle;
     /// throws 414/431 if the byte at `k` is content past the limit.
     @inline(__always)
-    static func stopped(_ p: UnsafePointer<UInt8>, _ k: Int, _ n: Int, requestLine: Bool) throws(HTTPParseError) -> Bool {
+    static func stopped(_ p: UnsafePointer<UInt8>, _ k: Int, _ n: Int, requestLine: Bool) throws(HTTPParseError) -> Bool
+    {
         if k == n { return true }
         if p[k] == HTTPByte.cr { return false }
         throw requestLine ? HTTPParseError(414, "request line too long") : HTTPParseError(431, "header field too large")
