@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,6 +62,8 @@ void prefork_set_proctitle(const char *title) {
 }
 
 // MARK: - Signals
+
+int prefork_pipe(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }
 
 static volatile int signal_pipe_fd = -1;
 static volatile sig_atomic_t signal_flags[65];
@@ -129,6 +132,21 @@ int prefork_ignore_signal(int signo) {
 }
 
 // MARK: - epoll
+
+int prefork_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int prefork_accept(int fd, void *address, uint32_t *length) {
+    socklen_t len = *length;
+    int result = accept4(fd, (struct sockaddr *)address, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    *length = len;
+    return result;
+}
+
+uint64_t prefork_random64(void) {
+    uint64_t value = 0;
+    if (getrandom(&value, sizeof(value), 0) != sizeof(value)) return 0;
+    return value;
+}
 
 int prefork_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {
     struct epoll_event event;

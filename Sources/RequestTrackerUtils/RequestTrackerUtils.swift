@@ -27,8 +27,8 @@ struct RequestTrackerUtils: PreforkApplication {
             TestRoutes.add(to: &router)
             logger.warning("test routes are on (/echo, /sleep, /crash): never in production")
         }
-        let handler: Handler = { request in try router.handle(request) }
-        return handler
+        let routes = router
+        return { request in try routes.handle(request) }
     }
 }
 
@@ -56,8 +56,9 @@ enum TestRoutes {
         }
         router.get("/sleep") { request in
             let milliseconds = Int(request.queryItems["ms"] ?? "") ?? 1000
-            var remaining = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
-            while nanosleep(&remaining, &remaining) != 0 && errno == EINTR {}
+            var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+            var remaining = timespec()
+            while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
             return .text("slept \(milliseconds) ms\n")
         }
         router.get("/crash") { _ in

@@ -8,6 +8,25 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/epoll.h>
+
+// epoll and accept4 are not in Swift's Glibc module; these are the values Swift uses.
+static const uint32_t PREFORK_EPOLLIN = EPOLLIN;
+static const uint32_t PREFORK_EPOLLOUT = EPOLLOUT;
+static const uint32_t PREFORK_EPOLLERR = EPOLLERR;
+static const uint32_t PREFORK_EPOLLHUP = EPOLLHUP;
+static const uint32_t PREFORK_EPOLLRDHUP = EPOLLRDHUP;
+static const uint32_t PREFORK_EPOLLEXCLUSIVE = EPOLLEXCLUSIVE;
+static const int PREFORK_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
+static const int PREFORK_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+static const int PREFORK_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
+
+/// epoll_create1(EPOLL_CLOEXEC).
+int prefork_epoll_create(void);
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC.
+int prefork_accept(int fd, void *address, uint32_t *length);
+/// 8 random bytes from getrandom(2) (0 if it fails).
+uint64_t prefork_random64(void);
 
 // MARK: - wait(2) status macros
 
@@ -29,6 +48,9 @@ void prefork_set_proctitle(const char *title);
 void prefork_save_argv(int argc, char **argv);
 
 // MARK: - Signals (self-pipe)
+
+/// pipe2(O_NONBLOCK | O_CLOEXEC): fds[0] reads, fds[1] writes.
+int prefork_pipe(int fds[2]);
 
 /// Installs a handler for each of `signals` that writes the signal number as one byte to
 /// `write_fd` (non-blocking) and does nothing else. errno is preserved. SA_RESTART is not set.

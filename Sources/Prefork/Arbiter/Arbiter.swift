@@ -101,7 +101,7 @@ final class Arbiter {
 
     private func setUpSignals() throws(SystemError) {
         var fds: [Int32] = [0, 0]
-        try syscall("pipe2", context: "master signal pipe") { pipe2(&fds, O_NONBLOCK | O_CLOEXEC) }
+        try syscall("pipe2", context: "master signal pipe") { prefork_pipe(&fds) }
         signalPipe = (fds[0], fds[1])
         let result = Arbiter.handledSignals.withUnsafeBufferPointer {
             prefork_install_signal_pipe(signalPipe.write, $0.baseAddress, Int32($0.count))
@@ -326,9 +326,9 @@ final class Arbiter {
 
     /// A new generation could not boot: keep the previous one, which never stopped serving.
     private func abandonReload(_ pending: PendingReload, failedPID: Int32) {
-        logger.critical(
-            "worker \(failedPID) of the reloaded configuration failed to boot; keeping the previous configuration "
-                + "and its workers (fix the error above, then reload again)")
+        let message = "worker \(failedPID) of the reloaded configuration failed to boot; keeping the previous "
+            + "configuration and its workers (fix the error above, then reload again)"
+        logger.critical("\(message)")
         for record in workers.values where record.generation == generation {
             workers[record.pid]?.sent = .kill
             _ = kill(record.pid, SIGKILL)
@@ -365,9 +365,9 @@ final class Arbiter {
                 let method = request?.method ?? "-"
                 let path = request?.path ?? "-"
                 let rid = request?.requestID ?? "-"
+                let limit = format(Double(timeouts.request) / 1e9)
                 logger.error(
-                    "WORKER TIMEOUT: worker \(view.pid) spent \(format(seconds))s on \(method) \(path) "
-                        + "(request_id=\(rid)), over the \(format(Double(timeouts.request) / 1e9))s timeout; sending SIGABRT",
+                    "WORKER TIMEOUT: worker \(view.pid) spent \(format(seconds))s on \(method) \(path) (request_id=\(rid)), over the \(limit)s timeout; sending SIGABRT",
                     metadata: [
                         "worker_pid": "\(view.pid)", "request_id": "\(rid)", "http_method": "\(method)",
                         "http_path": "\(path)",
@@ -375,8 +375,8 @@ final class Arbiter {
                 abort(view.pid, at: now)
             case .abortForMissedHeartbeat(let seconds):
                 logger.error(
-                    "WORKER TIMEOUT: worker \(view.pid) has not checked in for \(format(seconds))s "
-                        + "(stuck outside a request); sending SIGABRT", metadata: ["worker_pid": "\(view.pid)"])
+                    "WORKER TIMEOUT: worker \(view.pid) has not checked in for \(format(seconds))s (stuck outside a request); sending SIGABRT",
+                    metadata: ["worker_pid": "\(view.pid)"])
                 abort(view.pid, at: now)
             case .killAfterAbort:
                 logger.error("worker \(view.pid) still alive after SIGABRT; sending SIGKILL")

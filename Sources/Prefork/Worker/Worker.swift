@@ -49,9 +49,7 @@ final class Worker {
         self.logger = logger
         self.accessLog = accessLog
         self.writer = ResponseWriter(serverName: options.serverName)
-        var seed: UInt64 = 0
-        _ = getrandom(&seed, 8, 0)
-        self.requestCounter = seed & 0xFFFF_FFFF_0000_0000
+        self.requestCounter = prefork_random64() & 0xFFFF_FFFF_0000_0000
         output.reserveCapacity(16 * 1024)
     }
 
@@ -102,9 +100,9 @@ final class Worker {
     // MARK: - Set-up
 
     private func setUp() throws(SystemError) {
-        epoll = try syscall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+        epoll = try syscall("epoll_create1") { prefork_epoll_create() }
         var fds: [Int32] = [0, 0]
-        try syscall("pipe2") { pipe2(&fds, O_NONBLOCK | O_CLOEXEC) }
+        try syscall("pipe2") { prefork_pipe(&fds) }
         signalPipe = (fds[0], fds[1])
         let signals: [Int32] = [SIGTERM, SIGINT, SIGQUIT, SIGUSR1]
         _ = signals.withUnsafeBufferPointer { prefork_install_signal_pipe(signalPipe.write, $0.baseAddress, Int32($0.count)) }
@@ -113,7 +111,7 @@ final class Worker {
         _ = prefork_ignore_signal(SIGTTIN)
         _ = prefork_ignore_signal(SIGTTOU)
         _ = prefork_ignore_signal(SIGWINCH)
-        try syscall("epoll_ctl") { prefork_epoll_ctl(epoll, EPOLL_CTL_ADD, signalPipe.read, UInt32(EPOLLIN.rawValue), Worker.signalToken) }
+        try syscall("epoll_ctl") { prefork_epoll_ctl(epoll, PREFORK_EPOLL_CTL_ADD, signalPipe.read, PREFORK_EPOLLIN, Worker.signalToken) }
         try watchListeners(true)
     }
 
@@ -122,10 +120,10 @@ final class Worker {
         for (index, fd) in listeners.enumerated() {
             let token = Worker.listenerTokenBase + UInt64(index)
             if on {
-                let events = UInt32(EPOLLIN.rawValue) | UInt32(EPOLLEXCLUSIVE.rawValue)
-                try syscall("epoll_ctl") { prefork_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, events, token) }
+                let events = PREFORK_EPOLLIN | PREFORK_EPOLLEXCLUSIVE
+                try syscall("epoll_ctl") { prefork_epoll_ctl(epoll, PREFORK_EPOLL_CTL_ADD, fd, events, token) }
             } else {
-                _ = prefork_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0, token)
+                _ = prefork_epoll_ctl(epoll, PREFORK_EPOLL_CTL_DEL, fd, 0, token)
             }
         }
     }
@@ -174,12 +172,8 @@ final class Worker {
                 return
             }
             var address = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let fd = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    accept4(listener, $0, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
-                }
-            }
+            var length = UInt32(MemoryLayout<sockaddr_storage>.size)
+            let fd = prefork_accept(listener, &address, &length)
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 if errno == EMFILE || errno == ENFILE {
@@ -213,8 +207,8 @@ final class Worker {
         let connection = Connection(fd: fd, serial: nextSerial, peer: peer, now: now, bufferSize: Worker.readBufferSize)
         nextSerial &+= 1
         if nextSerial == 0 { nextSerial = 1 }
-        let events = UInt32(EPOLLIN.rawValue) | UInt32(EPOLLRDHUP.rawValue)
-        guard prefork_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, events, connection.token) == 0 else {
+        let events = PREFORK_EPOLLIN | PREFORK_EPOLLRDHUP
+        guard prefork_epoll_ctl(epoll, PREFORK_EPOLL_CTL_ADD, fd, events, connection.token) == 0 else {
             _ = close(fd)
             return
         }
@@ -256,13 +250,14 @@ final class Worker {
         let index = Int(token & 0xFFFF_FFFF)
         guard index < connections.count, let connection = connections[index], connection.token == token else { return }
         connection.lastActivity = now
-        if events & UInt32(EPOLLOUT.rawValue) != 0 {
+        if events & PREFORK_EPOLLOUT != 0 {
             guard connection.flushPending() else { return closeConnection(connection) }
             if connection.hasPendingOutput { return }
             if connection.closeAfterFlush { return finish(connection) }
             setWritable(connection, false)
         }
-        if events & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLERR.rawValue) | UInt32(EPOLLRDHUP.rawValue)) != 0 {
+        let readable: UInt32 = PREFORK_EPOLLIN | PREFORK_EPOLLHUP | PREFORK_EPOLLERR | PREFORK_EPOLLRDHUP
+        if events & readable != 0 {
             readAndServe(connection)
         }
     }
@@ -502,8 +497,8 @@ final class Worker {
     private func setWritable(_ connection: Connection, _ on: Bool) {
         guard connection.waitingForWritable != on else { return }
         connection.waitingForWritable = on
-        let events = on ? UInt32(EPOLLOUT.rawValue) : UInt32(EPOLLIN.rawValue) | UInt32(EPOLLRDHUP.rawValue)
-        _ = prefork_epoll_ctl(epoll, EPOLL_CTL_MOD, connection.fd, events, connection.token)
+        let events = on ? PREFORK_EPOLLOUT : PREFORK_EPOLLIN | PREFORK_EPOLLRDHUP
+        _ = prefork_epoll_ctl(epoll, PREFORK_EPOLL_CTL_MOD, connection.fd, events, connection.token)
         if !on && connection.start < connection.end && !connection.closeAfterFlush {
             serveBuffered(connection)  // pipelined requests that arrived while we waited
         }
@@ -533,7 +528,7 @@ final class Worker {
     }
 
     private func closeConnection(_ connection: Connection) {
-        _ = prefork_epoll_ctl(epoll, EPOLL_CTL_DEL, connection.fd, 0, 0)
+        _ = prefork_epoll_ctl(epoll, PREFORK_EPOLL_CTL_DEL, connection.fd, 0, 0)
         _ = close(connection.fd)
         connections[Int(connection.fd)] = nil
         connectionCount -= 1
