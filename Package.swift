@@ -36,9 +36,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The reference application, as a library so tests can reach it.
+        .target(
+            name: "RequestTrackerUtilsApp",
+            dependencies: ["Prefork", "PreforkCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "RequestTrackerUtils",
-            dependencies: ["Prefork"],
+            dependencies: ["Prefork", "RequestTrackerUtilsApp"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -46,6 +52,6 @@ let package = Package(
             dependencies: ["PreforkCore"],
             resources: [.copy("Corpus")]
         ),
-        .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore"]),
+        .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore", "RequestTrackerUtilsApp"]),
     ]
 )

@@ -1,3 +1,4 @@
 import Prefork
+import RequestTrackerUtilsApp
 
 Prefork.main(application: RequestTrackerUtils())

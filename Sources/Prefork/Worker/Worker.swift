@@ -228,7 +228,7 @@ final class Worker {
                 $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
                     var address = pointer.pointee.sin_addr
                     inet_ntop(AF_INET, &address, &text, socklen_t(text.count))
-                    return String(cString: text)
+                    return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 }
             }
         case AF_INET6:
@@ -236,7 +236,7 @@ final class Worker {
                 $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
                     var address = pointer.pointee.sin6_addr
                     inet_ntop(AF_INET6, &address, &text, socklen_t(text.count))
-                    return String(cString: text)
+                    return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 }
             }
         default:

@@ -9,13 +9,15 @@ import Glibc
 /// Request Tracker Utils: the school district IT team's tool (asset tags, labels, device
 /// check-in), served by Prefork. Its features come with the application issue; for now it
 /// serves the pages the server is tested and benchmarked with.
-struct RequestTrackerUtils: PreforkApplication {
-    var name: String { "request-tracker-utils" }
-    var version: String { "0.1.0" }
+public struct RequestTrackerUtils: PreforkApplication {
+    public init() {}
 
-    var settings: [AnySetting] { AppSettings.all }
+    public var name: String { "request-tracker-utils" }
+    public var version: String { "0.1.0" }
 
-    func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler {
+    public var settings: [AnySetting] { AppSettings.all }
+
+    public func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler {
         try WorkingDirectory.prepare(configuration[AppSettings.workingDir])
         var router = Router()
         router.get("/") { _ in .html(Pages.home) }
