@@ -267,8 +267,10 @@ final class Arbiter {
             logger.error("cannot start a worker: all \(scoreboard.capacity) scoreboard slots are in use")
             return
         }
+        let own = workerOwnSockets()
         assertSingleThreaded()
         let pid = prefork_fork()
+        for listener in own where pid != 0 { _ = close(listener.fd) }
         if pid < 0 {
             scoreboard.release(slotIndex)
             let now = Clock.monotonic()
@@ -280,7 +282,7 @@ final class Arbiter {
         }
         if pid == 0 {
             let code = WorkerProcess.run(
-                runtime: runtime, launcher: launcher, listeners: listeners.map(\.fd), slot: scoreboard[slotIndex],
+                runtime: runtime, launcher: launcher, listeners: (listeners + own).map(\.fd), slot: scoreboard[slotIndex],
                 masterPID: masterPID, masterSignalPipe: signalPipe, logger: logger)
             _exit(code)
         }
@@ -288,6 +290,24 @@ final class Arbiter {
         workers[pid] = Record(
             pid: pid, slot: slotIndex, generation: generation, spawnedAt: Clock.monotonic(), phase: .booting)
         logger.info("Booting worker with pid: \(pid)")
+    }
+
+    /// With `reuse_port`, each worker also gets TCP sockets of its own in the SO_REUSEPORT group,
+    /// so the kernel spreads new connections over the workers; the shared socket stays as well,
+    /// so no connection waits on a socket nobody accepts from. Connections queued on a worker's
+    /// own socket are lost if that worker dies (the known trade-off of SO_REUSEPORT).
+    private func workerOwnSockets() -> [Listener] {
+        guard runtime.listenerOptions.reusePort else { return [] }
+        var own: [Listener] = []
+        for listener in listeners where !listener.inherited {
+            guard case .tcp = listener.address else { continue }
+            do {
+                own.append(try Listener.bind(listener.address, options: runtime.listenerOptions))
+            } catch {
+                logger.warning("reuse_port: cannot open a worker socket for \(listener.address): \(error); the worker uses the shared one")
+            }
+        }
+        return own
     }
 
     /// In debug builds, proves the master has one thread before every fork.

@@ -36,7 +36,7 @@ public enum ServerSettings {
 
     static let reusePort = SettingKey<Bool>(
         "reuse_port", section: "Server socket", default: false,
-        doc: "Set SO_REUSEPORT on TCP sockets so another server can bind the same port during a handover.")
+        doc: "Give each worker its own SO_REUSEPORT socket so the kernel spreads connections; a dying worker loses its queue.")
 
     static let unixSocketMode = SettingKey<OctalMode>(
         "unix_socket_mode", section: "Server socket", default: 0o660,
