@@ -211,7 +211,8 @@ void prefork_slot_begin_request(prefork_slot *slot, int64_t now_ns,
     copy_field(slot->request_id, sizeof(slot->request_id), rid, rid_len);
     slot->request_start_ns = now_ns;
     __atomic_store_n(&slot->seq, seq + 2, __ATOMIC_RELEASE);
-    __atomic_store_n(&slot->state, PREFORK_SLOT_BUSY, __ATOMIC_RELAXED);
+    uint32_t idle = PREFORK_SLOT_IDLE;  // a draining worker stays "draining"
+    __atomic_compare_exchange_n(&slot->state, &idle, PREFORK_SLOT_BUSY, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 void prefork_slot_end_request(prefork_slot *slot) {
@@ -221,6 +222,8 @@ void prefork_slot_end_request(prefork_slot *slot) {
     slot->request_start_ns = 0;
     __atomic_store_n(&slot->seq, seq + 2, __ATOMIC_RELEASE);
     __atomic_add_fetch(&slot->requests, 1, __ATOMIC_RELAXED);
+    uint32_t busy = PREFORK_SLOT_BUSY;
+    __atomic_compare_exchange_n(&slot->state, &busy, PREFORK_SLOT_IDLE, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 int prefork_slot_read_request(const prefork_slot *slot, prefork_slot_request *out) {

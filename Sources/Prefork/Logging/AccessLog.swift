@@ -16,6 +16,9 @@ final class AccessLog {
     }
 
     func record(request: Request, response: Response, bodyBytes: Int, durationNanos: Int64, startRealtime: Int64) {
+        // Stay below PIPE_BUF (4096) per write, so a write to a pipe or the journal stream is
+        // never split between workers.
+        if buffer.count > 2048 { flush() }
         let entry = AccessLogEntry(
             remoteAddress: request.remoteAddress,
             method: request.method.rawValue,
@@ -30,8 +33,6 @@ final class AccessLog {
             requestHeader: { request.header($0) },
             responseHeader: { response.headers.value(of: $0) })
         format.render(entry, into: &buffer)
-        // Stay below PIPE_BUF so a write to a pipe or the journal stream is never split.
-        if buffer.count > 3072 { flush() }
     }
 
     func flush() {
