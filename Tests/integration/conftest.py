@@ -40,15 +40,19 @@ def children(pid: int) -> list[int]:
 class Server:
     """One server process. `log` is the error log file; `access` the access log file."""
 
-    def __init__(self, workdir: Path, args=(), env=None, workers=2, bind=None, wait=True):
+    def __init__(self, workdir: Path, args=(), env=None, workers=2, bind=None, wait=True,
+                 test_routes=True, workers_flag=True):
+        """workers_flag=False leaves --workers off the command line (so a config file or the
+        environment decides); `workers` is then only the count wait_ready expects."""
         self.workdir = workdir
         self.port = free_port()
         self.bind = bind or f"127.0.0.1:{self.port}"
         self.log_path = workdir / "error.log"
         self.access_path = workdir / "access.log"
-        self.args = [BIN, "serve", "--bind", self.bind, "--workers", str(workers),
+        self.args = [BIN, "serve", "--bind", self.bind,
+                     *(["--workers", str(workers)] if workers_flag else []),
                      "--error-logfile", str(self.log_path), "--access-logfile", str(self.access_path),
-                     "--enable-test-routes", *args]
+                     *(["--enable-test-routes"] if test_routes else []), *args]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFORK_")}
         full_env.update({"WORKING_DIR": str(workdir / "var")})
         full_env.update(env or {})
@@ -147,3 +151,230 @@ def server_factory(tmp_path):
 @pytest.fixture
 def server(server_factory):
     return server_factory()
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared helpers for the test modules.
+# ---------------------------------------------------------------------------------------------
+import re
+import shutil
+from dataclasses import dataclass, field
+
+HEX16 = re.compile(r"^[0-9a-f]{16}$")
+WRK = shutil.which("wrk")
+CURL = shutil.which("curl")
+
+
+@dataclass
+class Response:
+    status: int
+    reason: str
+    version: str
+    headers: list = field(default_factory=list)   # [(name_lower, value)] in order
+    body: bytes = b""
+    raw_head: bytes = b""
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return default
+
+    def header_all(self, name):
+        name = name.lower()
+        return [v for k, v in self.headers if k == name]
+
+
+class Conn:
+    """A raw HTTP/1.x client connection with its own read buffer, for keep-alive and pipelining."""
+
+    def __init__(self, port, timeout=10.0, host="127.0.0.1"):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data: bytes):
+        self.sock.sendall(data)
+
+    def _fill(self) -> bool:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            return False
+        self.buf += chunk
+        return True
+
+    def read_head(self) -> Response:
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill():
+                raise EOFError(f"connection closed before a complete response head; got {self.buf!r}")
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        version, status, *reason = lines[0].decode("latin-1").split(" ", 2)
+        headers = []
+        for line in lines[1:]:
+            name, _, value = line.decode("latin-1").partition(":")
+            headers.append((name.strip().lower(), value.strip()))
+        return Response(int(status), reason[0] if reason else "", version, headers, b"", head)
+
+    def read_response(self, head_request=False) -> Response:
+        resp = self.read_head()
+        if head_request or resp.status in (204, 304) or 100 <= resp.status < 200:
+            return resp
+        te = resp.header("transfer-encoding")
+        if te and "chunked" in te.lower():
+            body = b""
+            while True:
+                while b"\r\n" not in self.buf:
+                    if not self._fill():
+                        raise EOFError("EOF in chunked body")
+                size_line, self.buf = self.buf.split(b"\r\n", 1)
+                size = int(size_line.split(b";")[0], 16)
+                while len(self.buf) < size + 2:
+                    if not self._fill():
+                        raise EOFError("EOF in chunk")
+                body += self.buf[:size]
+                self.buf = self.buf[size + 2:]
+                if size == 0:
+                    break
+            resp.body = body
+            return resp
+        length = resp.header("content-length")
+        if length is None:
+            while self._fill():
+                pass
+            resp.body, self.buf = self.buf, b""
+            return resp
+        n = int(length)
+        while len(self.buf) < n:
+            if not self._fill():
+                raise EOFError(f"EOF after {len(self.buf)} of {n} body bytes")
+        resp.body, self.buf = self.buf[:n], self.buf[n:]
+        return resp
+
+    def request(self, method="GET", path="/", headers=None, body=b"", version="HTTP/1.1") -> Response:
+        self.send(build_request(method, path, headers, body, version))
+        return self.read_response(head_request=(method == "HEAD"))
+
+    def wait_eof(self, timeout=5.0) -> bytes:
+        """Reads until the peer closes; returns what arrived. Raises if still open after timeout.
+        A connection reset counts as closed."""
+        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        data = b""
+        try:
+            while time.monotonic() < deadline:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return self.buf + data
+                data += chunk
+        except ConnectionResetError:
+            return self.buf + data
+        except socket.timeout:
+            pass
+        raise AssertionError(f"connection still open after {timeout}s (received {data!r})")
+
+
+def build_request(method="GET", path="/", headers=None, body=b"", version="HTTP/1.1") -> bytes:
+    hdrs = {"Host": "test"} if version == "HTTP/1.1" else {}
+    hdrs.update(headers or {})
+    if body and not any(k.lower() in ("content-length", "transfer-encoding") for k in hdrs):
+        hdrs["Content-Length"] = str(len(body))
+    lines = [f"{method} {path} {version}"] + [f"{k}: {v}" for k, v in hdrs.items() if v is not None]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def http(port, method="GET", path="/", headers=None, body=b"", version="HTTP/1.1", timeout=10.0) -> Response:
+    """One request on a fresh connection."""
+    with Conn(port, timeout) as c:
+        return c.request(method, path, headers, body, version)
+
+
+def parse_responses(data: bytes) -> list:
+    """Parses every complete response in a byte string (Content-Length framed)."""
+    out = []
+    while data:
+        if b"\r\n\r\n" not in data:
+            break
+        head, rest = data.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        version, status, *reason = lines[0].decode("latin-1").split(" ", 2)
+        headers = [(n.strip().lower(), v.strip()) for n, _, v in
+                   (ln.decode("latin-1").partition(":") for ln in lines[1:])]
+        resp = Response(int(status), reason[0] if reason else "", version, headers, b"", head)
+        n = int(resp.header("content-length", "0")) if not (100 <= resp.status < 200) else 0
+        resp.body, data = rest[:n], rest[n:]
+        out.append(resp)
+    return out
+
+
+def run_cli(*args, env=None, cwd=None, timeout=20, input=None):
+    """Runs the binary as a one-shot command with a clean PREFORK_* environment."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFORK_") and k != "PORT"}
+    full_env.update(env or {})
+    return subprocess.run([BIN, *args], env=full_env, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, input=input)
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    socket_errors: dict
+    non_2xx: int
+    output: str
+
+
+def run_wrk(url, duration=3, connections=16, threads=1, timeout_s=5) -> WrkResult:
+    return finish_wrk(start_wrk(url, duration, connections, threads, timeout_s), duration)
+
+
+def start_wrk(url, duration=3, connections=16, threads=1, timeout_s=5):
+    """Starts wrk in the background; finish with finish_wrk(proc)."""
+    assert WRK, "wrk is not installed"
+    return subprocess.Popen([WRK, f"-t{threads}", f"-c{connections}", f"-d{duration}s",
+                             "--timeout", f"{timeout_s}s", url],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish_wrk(proc, duration=3) -> WrkResult:
+    out, _ = proc.communicate(timeout=duration + 30)
+    m = re.search(r"(\d+) requests in", out)
+    assert m, f"could not parse wrk output:\n{out}"
+    errors = {}
+    m2 = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m2:
+        errors = dict(zip(("connect", "read", "write", "timeout"), map(int, m2.groups())))
+    m3 = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return WrkResult(int(m.group(1)), errors, int(m3.group(1)) if m3 else 0, out)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is not alive for our purposes
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server for a whole module, for tests that do not change or break server state."""
+    srv = Server(tmp_path_factory.mktemp("shared"), workers=2)
+    yield srv
+    srv.stop()

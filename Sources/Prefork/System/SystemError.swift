@@ -15,8 +15,27 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
-        let message = String(cString: strerror(errno))
-        return context.isEmpty ? "\(call): \(message)" : "\(context): \(call): \(message)"
+        let message = String(decoding: Array(String(cString: strerror(errno)).utf8), as: UTF8.self)
+        let text = context.isEmpty ? "\(call): \(message)" : "\(context): \(call): \(message)"
+        return hint.map { "\(text) (\($0))" } ?? text
+    }
+
+    /// What to do, for the failures an operator meets at start-up.
+    var hint: String? {
+        switch (call, errno) {
+        case ("bind", EADDRINUSE):
+            return "another process listens there; find it with `ss -ltnp`, stop it, or choose another bind"
+        case ("bind", EACCES):
+            return "ports below 1024 need root or CAP_NET_BIND_SERVICE; use a higher port or systemd socket activation"
+        case ("bind", EADDRNOTAVAIL):
+            return "no network interface has this address; check the host part of bind"
+        case ("open", EACCES), ("chmod", EPERM):
+            return "permission denied; check the owner and mode of the directory"
+        case ("open", ENOENT):
+            return "the directory does not exist; create it first"
+        default:
+            return nil
+        }
     }
 }
 

@@ -1,0 +1,205 @@
+"""Signals to the master, as an operator sends them: TERM (graceful), INT/QUIT (fast), HUP (reload,
+also of the config file), TTIN/TTOU (scale), USR1 (reopen logs)."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import (Conn, build_request, finish_wrk, http, pid_alive, start_wrk, wait_for)
+
+
+def _sleep_requests(port, n, ms):
+    """Opens n connections each with GET /sleep?ms=... in flight; returns them."""
+    conns = []
+    for _ in range(n):
+        c = Conn(port, timeout=30)
+        c.send(build_request("GET", f"/sleep?ms={ms}"))
+        conns.append(c)
+    return conns
+
+
+def _wait_exit(srv, timeout):
+    try:
+        return srv.proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"master still running {timeout}s after the signal\n{srv.log()}")
+
+
+def test_term_finishes_in_flight_requests(server_factory):
+    srv = server_factory(workers=2)
+    workers = srv.worker_pids()
+    conns = _sleep_requests(srv.port, 3, 1500)
+    try:
+        time.sleep(0.5)   # let the workers pick the requests up
+        srv.signal(signal.SIGTERM)
+        for c in conns:
+            r = c.read_response()
+            assert r.status == 200, r
+        rc = _wait_exit(srv, 20)
+    finally:
+        for c in conns:
+            c.close()
+    assert rc == 0, srv.log()
+    assert not any(pid_alive(p) for p in workers)
+
+
+def test_term_idle_exits_zero(server_factory):
+    srv = server_factory(workers=2)
+    workers = srv.worker_pids()
+    srv.signal(signal.SIGTERM)
+    assert _wait_exit(srv, 15) == 0
+    wait_for(lambda: not any(pid_alive(p) for p in workers), 5, what="workers gone")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGQUIT])
+def test_int_quit_fast_exit(server_factory, sig):
+    srv = server_factory(workers=2, args=["--graceful-timeout", "30"])
+    workers = srv.worker_pids()
+    conns = _sleep_requests(srv.port, 1, 20000)
+    try:
+        time.sleep(0.5)
+        started = time.monotonic()
+        srv.signal(sig)
+        # fast: does not wait for the 20 s request nor for the 30 s graceful timeout
+        _wait_exit(srv, 12)
+        assert time.monotonic() - started < 12
+        data = conns[0].wait_eof(5)
+        assert not data.startswith(b"HTTP/1.1 200"), "in-flight request completed on a fast exit"
+    finally:
+        for c in conns:
+            c.close()
+    assert srv.proc.returncode == 0
+    wait_for(lambda: not any(pid_alive(p) for p in workers), 5, what="workers gone")
+
+
+def test_hup_under_load_no_errors(server_factory):
+    srv = server_factory(workers=2)
+    before = srv.worker_pids()
+    wrk = start_wrk(srv.url("/hello"), duration=4, connections=16)
+    time.sleep(1.5)
+    srv.signal(signal.SIGHUP)
+    result = finish_wrk(wrk, 4)
+    assert result.requests > 0, result.output
+    assert sum(result.socket_errors.values()) == 0, result.output
+    assert result.non_2xx == 0, result.output
+    assert "reloading configuration" in srv.log().lower()
+    after = wait_for(lambda: (len(srv.worker_pids()) == 2 and srv.worker_pids()), 10, what="2 workers")
+    assert not set(after) & set(before), f"old workers still there: before={before} after={after}"
+    wait_for(lambda: not any(pid_alive(p) for p in before), 15, what="old workers gone")
+    assert srv.proc.poll() is None
+
+
+def test_hup_replaces_all_workers(server_factory):
+    srv = server_factory(workers=2)
+    before = srv.worker_pids()
+    srv.signal(signal.SIGHUP)
+    wait_for(lambda: len(srv.worker_pids()) == 2 and not set(srv.worker_pids()) & set(before),
+             15, what="all workers replaced")
+    assert http(srv.port, "GET", "/hello").status == 200
+    assert srv.proc.poll() is None
+
+
+def test_hup_reloads_config_file(server_factory, tmp_path):
+    cfg = tmp_path / "f.toml"
+    cfg.write_text("workers = 2\n")
+    srv = server_factory(workers=2, workers_flag=False, args=["--config", str(cfg)])
+    before = srv.worker_pids()
+    cfg.write_text("workers = 3\n")
+    srv.signal(signal.SIGHUP)
+    wait_for(lambda: len(srv.worker_pids()) == 3 and not set(srv.worker_pids()) & set(before),
+             15, what="3 new workers after the config change")
+    assert "reloading configuration" in srv.log().lower()
+    assert http(srv.port, "GET", "/hello").status == 200
+
+
+def test_hup_bad_config_refused(server_factory, tmp_path):
+    cfg = tmp_path / "f.toml"
+    cfg.write_text("workers = 2\n")
+    srv = server_factory(workers=2, workers_flag=False, args=["--config", str(cfg)])
+    before = srv.worker_pids()
+    cfg.write_text('workers = "abc"\n')
+    srv.signal(signal.SIGHUP)
+    line = wait_for(lambda: next((l for l in srv.log().splitlines()
+                                  if "ERROR" in l and "reload refused" in l), None),
+                    10, what="'reload refused' ERROR")
+    assert "workers" in srv.log().split("reload refused", 1)[1], srv.log()
+    time.sleep(1.0)
+    assert srv.worker_pids() == before
+    assert http(srv.port, "GET", "/hello").status == 200
+    assert srv.proc.poll() is None
+    # a later valid change is still picked up
+    cfg.write_text("workers = 1\n")
+    srv.signal(signal.SIGHUP)
+    wait_for(lambda: len(srv.worker_pids()) == 1 and not set(srv.worker_pids()) & set(before),
+             15, what="1 new worker after fixing the config")
+
+
+def test_hup_keeps_cli_over_file(server_factory, tmp_path):
+    """On reload the command line still wins over the (changed) file."""
+    cfg = tmp_path / "f.toml"
+    cfg.write_text("workers = 3\n")
+    srv = server_factory(workers=1, args=["--config", str(cfg)])
+    before = srv.worker_pids()
+    cfg.write_text("workers = 4\n")
+    srv.signal(signal.SIGHUP)
+    wait_for(lambda: len(srv.worker_pids()) == 1 and not set(srv.worker_pids()) & set(before),
+             15, what="1 new worker (the --workers 1 from the command line)")
+    time.sleep(1.0)
+    assert len(srv.worker_pids()) == 1
+
+
+def test_ttin_ttou(server_factory):
+    srv = server_factory(workers=2)
+    srv.signal(signal.SIGTTIN)
+    wait_for(lambda: len(srv.worker_pids()) == 3, 10, what="3 workers after TTIN")
+    srv.signal(signal.SIGTTIN)
+    wait_for(lambda: len(srv.worker_pids()) == 4, 10, what="4 workers after 2nd TTIN")
+    for expected in (3, 2, 1):
+        srv.signal(signal.SIGTTOU)
+        wait_for(lambda: len(srv.worker_pids()) == expected, 10, what=f"{expected} workers after TTOU")
+    # never below 1
+    srv.signal(signal.SIGTTOU)
+    time.sleep(1.0)
+    srv.signal(signal.SIGTTOU)
+    time.sleep(1.0)
+    assert len(srv.worker_pids()) == 1
+    assert http(srv.port, "GET", "/hello").status == 200
+    assert srv.proc.poll() is None
+
+
+def test_usr1_reopens_error_log(server_factory):
+    srv = server_factory(workers=2)
+    os.rename(srv.log_path, srv.log_path.with_name("error.log.1"))
+    srv.signal(signal.SIGUSR1)
+    wait_for(lambda: srv.log_path.exists(), 10, what="new error.log")
+    # a master line (TTIN) and a worker line (/error) both land in the new file
+    srv.signal(signal.SIGTTIN)
+    wait_for(lambda: len(srv.worker_pids()) == 3, 10, what="3 workers")
+    wait_for(lambda: "Booting worker" in srv.log(), 10, what="master line in new error.log")
+    # make sure every worker has reopened: hit /error several times on fresh connections
+    rids = []
+    for _ in range(6):
+        r = http(srv.port, "GET", "/error")
+        assert r.status == 500
+        rids.append(r.header("x-request-id"))
+    wait_for(lambda: all(f"request_id={rid}" in srv.log() for rid in rids), 10,
+             what="all /error lines in new error.log")
+    old = srv.log_path.with_name("error.log.1").read_text()
+    assert not any(f"request_id={rid}" in old for rid in rids)
+
+
+def test_usr1_reopens_access_log(server_factory):
+    srv = server_factory(workers=2)
+    assert http(srv.port, "GET", "/hello").status == 200
+    wait_for(lambda: "GET /hello" in srv.access_log(), 10, what="first access line")
+    rotated = srv.access_path.with_name("access.log.1")
+    os.rename(srv.access_path, rotated)
+    srv.signal(signal.SIGUSR1)
+    wait_for(lambda: srv.access_path.exists(), 10, what="new access.log")
+    rids = [http(srv.port, "GET", "/healthz").header("x-request-id") for _ in range(6)]
+    wait_for(lambda: all(rid in srv.access_log() for rid in rids), 10, what="lines in new access.log")
+    assert not any(rid in rotated.read_text() for rid in rids)
+    assert srv.proc.poll() is None and len(srv.worker_pids()) == 2
