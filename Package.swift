@@ -19,6 +19,14 @@ let package = Package(
         // Small C helpers: macros Swift cannot import (WIFEXITED...), the async-signal-safe
         // handler, the packed epoll_event, and the seqlock'd scoreboard slot.
         .target(name: "CPreforkShims"),
+        // libsystemd (sd-daemon, sd-journal), imported only by the Systemd module.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // The one Swift wrapper of libsystemd: notifications, socket activation, journald.
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // Pure parts: HTTP parsing, settings registry, supervision policy, log formats.
         // No syscalls beyond reading a clock; unit-tested without forking.
         .target(
@@ -30,7 +38,7 @@ let package = Package(
         .target(
             name: "Prefork",
             dependencies: [
-                "CPreforkShims", "PreforkCore",
+                "CPreforkShims", "PreforkCore", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -53,5 +61,6 @@ let package = Package(
             resources: [.copy("Corpus")]
         ),
         .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore", "RequestTrackerUtilsApp"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
     ]
 )

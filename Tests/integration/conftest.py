@@ -56,11 +56,16 @@ class Server:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFORK_")}
         full_env.update({"WORKING_DIR": str(workdir / "var")})
         full_env.update(env or {})
+        full_env = {k: v for k, v in full_env.items() if v is not None}   # None removes a variable
         self.proc = subprocess.Popen(self.args, env=full_env, cwd=workdir,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.workers = workers
         if wait:
-            self.wait_ready(workers)
+            try:
+                self.wait_ready(workers)
+            except BaseException:
+                self.kill()      # never leak a server whose start failed
+                raise
 
     @property
     def pid(self) -> int:
@@ -105,12 +110,31 @@ class Server:
     def signal(self, sig):
         os.kill(self.pid, sig)
 
+    def kill(self):
+        """SIGKILL the master and its workers (for a server that failed to start)."""
+        for pid in self.worker_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream:
+                stream.close()
+
     def stop(self, timeout=15):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
+                for pid in self.worker_pids():
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                 self.proc.kill()
                 self.proc.wait()
         for stream in (self.proc.stdout, self.proc.stderr):
@@ -335,15 +359,36 @@ class WrkResult:
     output: str
 
 
-def run_wrk(url, duration=3, connections=16, threads=1, timeout_s=5) -> WrkResult:
-    return finish_wrk(start_wrk(url, duration, connections, threads, timeout_s), duration)
+def run_wrk(url, duration=3, connections=16, threads=1, timeout_s=5, headers=(),
+            max_requests=None) -> WrkResult:
+    return finish_wrk(start_wrk(url, duration, connections, threads, timeout_s, headers,
+                                max_requests), duration)
 
 
-def start_wrk(url, duration=3, connections=16, threads=1, timeout_s=5):
-    """Starts wrk in the background; finish with finish_wrk(proc)."""
+_WRK_LIMIT_SCRIPT = """
+local done = 0
+function response(status, headers, body)
+  done = done + 1
+  if done >= %d then wrk.thread:stop() end
+end
+"""
+
+
+def start_wrk(url, duration=3, connections=16, threads=1, timeout_s=5, headers=(),
+              max_requests=None):
+    """Starts wrk in the background; finish with finish_wrk(proc). max_requests (per thread)
+    stops wrk early, to bound the volume (e.g. of access-log lines) on a fast machine."""
     assert WRK, "wrk is not installed"
+    hdr_args = [a for h in headers for a in ("-H", h)]
+    script_args = []
+    if max_requests:
+        import tempfile
+        fd, script = tempfile.mkstemp(suffix=".lua", prefix="wrk-limit-")
+        with os.fdopen(fd, "w") as f:
+            f.write(_WRK_LIMIT_SCRIPT % max_requests)
+        script_args = ["-s", script]
     return subprocess.Popen([WRK, f"-t{threads}", f"-c{connections}", f"-d{duration}s",
-                             "--timeout", f"{timeout_s}s", url],
+                             "--timeout", f"{timeout_s}s", *hdr_args, *script_args, url],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

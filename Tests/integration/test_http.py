@@ -1,7 +1,10 @@
 """HTTP behaviour as a client sees it: routes, standard headers, keep-alive, pipelining,
 HTTP/1.0, chunked bodies, 100-continue, request IDs."""
+import re
 import socket
 import subprocess
+import time
+from email.utils import parsedate_to_datetime
 
 import pytest
 
@@ -9,8 +12,14 @@ from conftest import (CURL, HEX16, Conn, build_request, http, parse_responses, r
                       wait_for)
 
 
+IMF_FIXDATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                         r"\d{4} \d{2}:\d{2}:\d{2} GMT$")
+
+
 def assert_standard_headers(resp, body_len=None):
-    assert resp.header("date"), resp.raw_head
+    date = resp.header("date")
+    assert date and IMF_FIXDATE.match(date), f"Date {date!r} is not an IMF-fixdate"
+    assert abs(parsedate_to_datetime(date).timestamp() - time.time()) < 300, date
     assert resp.header("server") == "request-tracker-utils", resp.raw_head
     assert resp.header("content-length") is not None, resp.raw_head
     if body_len is not None:
@@ -277,3 +286,25 @@ def test_concurrent_connections(shared_server):
     finally:
         for c in conns:
             c.close()
+
+
+def test_idle_keepalive_closed_after_keepalive_timeout(server_factory):
+    srv = server_factory(workers=1, args=["--keepalive", "1"])
+    with Conn(srv.port) as c:
+        r = c.request("GET", "/hello")
+        assert r.status == 200
+        assert c.wait_eof(8) == b""     # closed by the server after ~1 s idle, without a response
+    # a busy connection (requests more often than every second) stays open
+    with Conn(srv.port) as c:
+        for _ in range(6):
+            assert c.request("GET", "/healthz").status == 200
+            time.sleep(0.3)
+
+
+def test_keepalive_zero_disables_keepalive(server_factory):
+    srv = server_factory(workers=1, args=["--keepalive", "0"])
+    with Conn(srv.port) as c:
+        r = c.request("GET", "/hello")
+        assert r.status == 200 and r.body == b"Hello, World!"
+        assert r.header("connection", "").lower() == "close"
+        assert c.wait_eof(5) == b""

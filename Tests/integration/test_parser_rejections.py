@@ -182,3 +182,13 @@ def test_several_slow_heads_all_cut_off(server_factory):
             assert http(srv.port, "GET", "/hello").status == 200
             slow.wait_eof(8)
             slow2.wait_eof(8)
+
+
+def test_stalled_body_cut_off(server_factory):
+    """header_timeout also bounds how long a body may stall."""
+    srv = server_factory(args=["--header-timeout", "1"], workers=1)
+    with Conn(srv.port, timeout=10) as slow:
+        slow.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        assert http(srv.port, "GET", "/hello").status == 200
+        data = slow.wait_eof(8)
+        assert not data.startswith(b"HTTP/1.1 200"), data

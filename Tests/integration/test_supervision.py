@@ -72,10 +72,8 @@ def test_worker_timeout_killed_and_replaced(server_factory):
     before = srv.worker_pids()
     with Conn(srv.port, timeout=20) as c:
         c.send(build_request("GET", "/sleep?ms=5000"))
-        started = time.monotonic()
         got = c.wait_eof(15)
         assert got == b"", f"expected no response from the killed worker, got {got!r}"
-        assert time.monotonic() - started < 14
     line = wait_for(lambda: next((l for l in srv.log().splitlines() if "WORKER TIMEOUT" in l), None),
                     10, what="WORKER TIMEOUT line")
     assert "GET /sleep" in line, line

@@ -1,6 +1,7 @@
 import CPreforkShims
 import Logging
 import PreforkCore
+import Systemd
 
 #if canImport(Glibc)
 import Glibc
@@ -46,6 +47,9 @@ final class Arbiter {
     var signalPipe: (read: Int32, write: Int32) = (-1, -1)
     var lastSpawnFailure: Int64 = 0
     let masterPID = getpid()
+    /// systemd's notify socket, when started with `Type=notify`.
+    let notifier = ServiceNotifier(environment: RuntimeLauncher.environment())
+    var service = ServiceStatus()
 
     static let handledSignals: [Int32] = [SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGTTIN, SIGTTOU, SIGUSR1, SIGCHLD, SIGWINCH]
 
@@ -79,6 +83,7 @@ final class Arbiter {
             }
             murderStaleWorkers()
             manageWorkers()
+            notifyServiceManager()
         }
     }
 
@@ -89,6 +94,10 @@ final class Arbiter {
         logger.info("Starting \(launcher.name) \(launcher.version) (prefork)")
         for listener in listeners { logger.info("Listening at: \(listener.address) (\(masterPID))") }
         logger.info("Using \(targetWorkers) worker(s)")
+        service.watchdogInterval = ServiceNotifier.watchdogInterval()
+        // Workers may legitimately take up to boot_timeout to start: tell systemd before its
+        // TimeoutStartSec= runs out.
+        notify(.mainPID(masterPID), .extendTimeout(micros: UInt64(max(0, runtime.timeouts.boot)) / 1000 + 10_000_000))
         manageWorkers()
     }
 
@@ -141,6 +150,7 @@ final class Arbiter {
         logger.info(graceful ? "Handling signal: term; shutting down gracefully" : "Handling signal: \(signal.lowercased().dropFirst(3)); shutting down now")
         let timeout = graceful ? runtime.gracefulTimeoutNanos + 1_000_000_000 : 1_000_000_000
         state = .stopping(graceful: graceful, deadline: Clock.monotonic() + timeout)
+        notify(.stopping, .extendTimeout(micros: UInt64(timeout / 1000) + 5_000_000), .status("stopping"))
         for listener in listeners where !listener.inherited { _ = close(listener.fd) }
         for pid in workers.keys { send(graceful ? SIGTERM : SIGQUIT, to: pid) }
     }
@@ -169,17 +179,20 @@ final class Arbiter {
     private func reload() {
         guard state == .running else { return }
         logger.info("Handling signal: hup; reloading configuration")
+        notify(.reloading(monotonicMicros: UInt64(Clock.monotonic() / 1000)))
         let fresh: ServerRuntime
         do {
             fresh = try launcher.reloadRuntime()
         } catch {
             logger.error("reload refused, still serving with the previous configuration: \(error)")
+            notify(.ready, .status("reload refused: \(error)"))
             return
         }
         do {
             try rebind(for: fresh)
         } catch {
             logger.error("reload refused, still serving with the previous configuration: \(error)")
+            notify(.ready, .status("reload refused: \(error)"))
             return
         }
         pendingReload = PendingReload(previous: runtime, previousGeneration: generation)
@@ -193,6 +206,7 @@ final class Arbiter {
     /// Binds addresses the new configuration adds; closes the ones it drops (old workers
     /// keep their copies until they drain).
     private func rebind(for fresh: ServerRuntime) throws(SystemError) {
+        if listeners.contains(where: \.inherited) { return }  // systemd owns the sockets
         var kept: [Listener] = []
         var added: [Listener] = []
         for address in fresh.binds {
@@ -229,6 +243,8 @@ final class Arbiter {
         }
         if pendingReload != nil && !workers.values.contains(where: { $0.generation != generation && !isDraining($0) }) {
             pendingReload = nil
+            logger.info("Reload complete: generation \(generation) is serving")
+            notify(.ready)
         }
         for _ in 0..<plan.spawn { spawnWorker() }
     }
@@ -327,6 +343,7 @@ final class Arbiter {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
             guard let record = workers.removeValue(forKey: pid) else { continue }
+            service.retiredRequests += scoreboard[record.slot].pointee.requests
             scoreboard.release(record.slot)
             let termination: SupervisionPolicy.Termination =
                 prefork_wifsignaled(status) != 0
@@ -358,6 +375,7 @@ final class Arbiter {
         targetWorkers = runtime.workers
         generation = pending.previousGeneration
         pendingReload = nil
+        notify(.ready, .status("reload failed: new workers could not boot; serving with the previous configuration"))
     }
 
     private func log(_ verdict: SupervisionPolicy.ExitVerdict) {
@@ -479,6 +497,16 @@ final class Arbiter {
     // MARK: - Start-up helpers
 
     private func bindListeners() throws(SystemError) {
+        let activated = SocketActivation.sockets()
+        if !activated.isEmpty {
+            for socket in activated {
+                try setNonBlocking(socket.fd)
+                listeners.append(Listener(address: .fileDescriptor(socket.fd), fd: socket.fd, inherited: true))
+            }
+            let names = activated.map(\.name).joined(separator: ", ")
+            logger.info("Using \(activated.count) listening socket(s) from systemd (\(names)); the bind setting is ignored")
+            return
+        }
         for address in runtime.binds {
             do {
                 listeners.append(try Listener.bind(address, options: runtime.listenerOptions))

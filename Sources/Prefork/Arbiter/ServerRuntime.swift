@@ -1,5 +1,6 @@
 import Logging
 import PreforkCore
+import Systemd
 
 /// The resolved configuration, with the server settings in the forms the master and workers
 /// use (parsed addresses, nanoseconds). Derived from `Configuration`; declares no setting.
@@ -72,6 +73,17 @@ struct ServerRuntime {
         case .warning: return .warning
         case .error: return .error
         case .critical: return .critical
+        }
+    }
+
+    /// Whether error-log entries go to journald (`journal`: always, or auto when the error log
+    /// is stderr and stderr is the journal).
+    func usesJournal(errorLogIsStderr: Bool) -> Bool {
+        switch configuration[.journal] {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            return errorLogIsStderr && ServiceEnvironment.stderrIsJournal(environment: RuntimeLauncher.environment())
         }
     }
 

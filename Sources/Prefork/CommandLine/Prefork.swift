@@ -1,6 +1,7 @@
 import CPreforkShims
 import Logging
 import PreforkCore
+import Systemd
 
 #if canImport(Glibc)
 import Glibc
@@ -80,7 +81,17 @@ public enum Prefork {
         }
         LogFiles.shared.error = errorLog
         let level = runtime.logLevel
-        LoggingSystem.bootstrap { _ in ErrorLogHandler(file: errorLog, level: level) }
+        if runtime.usesJournal(errorLogIsStderr: errorLog.path == nil) {
+            let name = launcher.name
+            LoggingSystem.bootstrap { _ in
+                JournalLogHandler(identifier: name, level: level) { line in
+                    var bytes = Array((line + "\n").utf8)
+                    bytes.withUnsafeMutableBytes { errorLog.write(UnsafeRawBufferPointer($0)) }
+                }
+            }
+        } else {
+            LoggingSystem.bootstrap { _ in ErrorLogHandler(file: errorLog, level: level) }
+        }
         var logger = Logger(label: launcher.name)
         logger.logLevel = level
         prefork_set_proctitle("\(launcher.name): master [\(configuration[.procName] ?? launcher.name)]")

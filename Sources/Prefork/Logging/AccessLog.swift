@@ -1,16 +1,24 @@
 import PreforkCore
+import Systemd
 
-/// The access log of a worker: lines rendered with the compiled `access_log_format`,
-/// buffered during one event-loop turn and written whole lines at a time.
+/// The access log of a worker: lines rendered with the compiled `access_log_format`. To a
+/// file or stdout they are buffered during one event-loop turn and written whole lines at a
+/// time; to the journal (`access_logfile = "journal"`) each is an entry with HTTP_* fields, so
+/// `journalctl -u UNIT HTTP_STATUS=500` finds failed requests.
 final class AccessLog {
+    enum Sink {
+        case file(LogFile)
+        case journal(identifier: String)
+    }
+
     let format: AccessLogFormat
-    let file: LogFile
+    let sink: Sink
     private var buffer: [UInt8] = []
     private let pid: Int32
 
-    init(format: AccessLogFormat, file: LogFile, pid: Int32) {
+    init(format: AccessLogFormat, sink: Sink, pid: Int32) {
         self.format = format
-        self.file = file
+        self.sink = sink
         self.pid = pid
         buffer.reserveCapacity(8192)
     }
@@ -32,17 +40,38 @@ final class AccessLog {
             requestID: request.requestID,
             requestHeader: { request.header($0) },
             responseHeader: { response.headers.value(of: $0) })
-        format.render(entry, into: &buffer)
+        switch sink {
+        case .file:
+            format.render(entry, into: &buffer)
+        case .journal(let identifier):
+            var line: [UInt8] = []
+            format.render(entry, into: &line)
+            if line.last == 10 { line.removeLast() }
+            JournalWriter.send([
+                ("MESSAGE", String(decoding: line, as: UTF8.self)),
+                ("PRIORITY", response.status.code >= 500 ? "4" : "6"),
+                ("SYSLOG_IDENTIFIER", identifier),
+                ("PREFORK_LOG", "access"),
+                ("WORKER_PID", String(pid)),
+                ("REQUEST_ID", entry.requestID),
+                ("REMOTE_ADDR", entry.remoteAddress),
+                ("HTTP_METHOD", entry.method),
+                ("HTTP_PATH", request.path),
+                ("HTTP_STATUS", String(entry.status)),
+                ("HTTP_BYTES", String(bodyBytes)),
+                ("DURATION_USEC", String(entry.durationMicros)),
+            ])
+        }
     }
 
     func flush() {
-        guard !buffer.isEmpty else { return }
+        guard !buffer.isEmpty, case .file(let file) = sink else { return }
         buffer.withUnsafeBytes { file.write($0) }
         buffer.removeAll(keepingCapacity: true)
     }
 
     func reopen() {
         flush()
-        file.reopen()
+        if case .file(let file) = sink { file.reopen() }
     }
 }

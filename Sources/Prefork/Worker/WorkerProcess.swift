@@ -38,7 +38,9 @@ enum WorkerProcess {
         var accessLog: AccessLog?
         if let path = configuration[.accessLogfile], let format = runtime.accessLogFormat {
             do {
-                accessLog = AccessLog(format: format, file: try LogFile(path: path, standardStream: 1), pid: getpid())
+                let sink: AccessLog.Sink =
+                    path == "journal" ? .journal(identifier: launcher.name) : .file(try LogFile(path: path, standardStream: 1))
+                accessLog = AccessLog(format: format, sink: sink, pid: getpid())
             } catch {
                 logger.critical("worker cannot open the access log (setting 'access_logfile'): \(error)")
                 return WorkerExit.bootFailure

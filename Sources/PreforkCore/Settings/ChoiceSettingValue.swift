@@ -24,3 +24,13 @@ extension ChoiceSettingValue {
 public enum LogLevelName: String, ChoiceSettingValue {
     case debug, info, warning, error, critical
 }
+
+/// Whether log entries go to journald natively.
+public enum JournalMode: String, ChoiceSettingValue {
+    /// When stderr is the journal (started by systemd with `JOURNAL_STREAM`).
+    case auto
+    /// Always (entries are lost if journald is not running).
+    case always
+    /// Never: lines go to `error_logfile`.
+    case never
+}

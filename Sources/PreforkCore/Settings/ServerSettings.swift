@@ -8,7 +8,7 @@ public enum ServerSettings {
         limitRequestLine.any, limitRequestFields.any, limitRequestFieldSize.any, limitRequestBody.any,
         forwardedAllowIPs.any,
         pid.any, user.any, group.any, umask.any, chdir.any, procName.any,
-        accessLogfile.any, accessLogFormat.any, errorLogfile.any, logLevel.any,
+        accessLogfile.any, accessLogFormat.any, errorLogfile.any, logLevel.any, journal.any,
         enableTestRoutes.any,
     ]
 
@@ -149,7 +149,7 @@ public enum ServerSettings {
 
     static let accessLogfile = SettingKey<String?>(
         "access_logfile", section: "Logging", default: nil,
-        doc: "Write one line per request to this file; \"-\" is standard output; unset writes no access log.")
+        doc: "Write one line per request to this file; \"-\" is standard output, \"journal\" sends entries with HTTP_* fields to journald; unset writes no access log.")
 
     static let accessLogFormat = SettingKey<String>(
         "access_log_format", section: "Logging",
@@ -159,6 +159,10 @@ public enum ServerSettings {
     static let errorLogfile = SettingKey<String>(
         "error_logfile", section: "Logging", default: "-",
         doc: "Where server messages (startup, worker exits, errors) go; \"-\" is standard error.")
+
+    static let journal = SettingKey<JournalMode>(
+        "journal", section: "Logging", default: .auto,
+        doc: "Send error-log entries to journald with fields (REQUEST_ID, WORKER_PID...): auto (when stderr is the journal), always or never.")
 
     static let logLevel = SettingKey<LogLevelName>(
         "log_level", section: "Logging", default: .info,
@@ -222,4 +226,8 @@ extension SettingKey where Value == String {
 
 extension SettingKey where Value == LogLevelName {
     public static var logLevel: SettingKey<LogLevelName> { ServerSettings.logLevel }
+}
+
+extension SettingKey where Value == JournalMode {
+    public static var journal: SettingKey<JournalMode> { ServerSettings.journal }
 }
