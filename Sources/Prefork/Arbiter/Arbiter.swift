@@ -40,6 +40,10 @@ final class Arbiter {
     var scoreboard: Scoreboard
     var workers: [Int32: Record] = [:]
     var generation: UInt64 = 1
+    /// The newest generation ever started; generation numbers are never reused.
+    var newestGeneration: UInt64 = 1
+    /// Generations of reloads whose workers could not boot.
+    var abandonedGenerations: Set<UInt64> = []
     var targetWorkers: Int
     var state: State = .running
     var pendingReload: PendingReload?
@@ -199,7 +203,8 @@ final class Arbiter {
         runtime = fresh
         runtime.applyLogging(to: &logger)
         targetWorkers = fresh.workers
-        generation += 1
+        newestGeneration += 1
+        generation = newestGeneration
         logger.info("Configuration reloaded; starting \(targetWorkers) worker(s) of generation \(generation)")
     }
 
@@ -356,6 +361,11 @@ final class Arbiter {
                 abandonReload(pending, failedPID: pid)
                 continue
             }
+            if abandonedGenerations.contains(record.generation) {
+                // A worker of a reload already abandoned: its failure was reported once.
+                logger.info("worker \(pid) of the abandoned reload exited")
+                continue
+            }
             log(verdict)
             if let code = verdict.haltCode, state == .running { haltCode = code }
         }
@@ -368,8 +378,10 @@ final class Arbiter {
         logger.critical("\(message)")
         for record in workers.values where record.generation == generation {
             workers[record.pid]?.sent = .kill
+            workers[record.pid]?.phase = .draining(since: Clock.monotonic())
             _ = kill(record.pid, SIGKILL)
         }
+        abandonedGenerations.insert(generation)
         runtime = pending.previous
         runtime.applyLogging(to: &logger)
         targetWorkers = runtime.workers
