@@ -80,6 +80,18 @@ public enum Prefork {
             return ExitCode.failure
         }
         LogFiles.shared.error = errorLog
+        if let path = configuration[.accessLogfile], path != "journal" {
+            do {
+                LogFiles.shared.access = try LogFile(path: path, standardStream: 1)
+            } catch {
+                printError("setting 'access_logfile' (\(configuration.source(of: "access_logfile"))): \(error)")
+                return ExitCode.failure
+            }
+        }
+        LogFiles.shared.chown(
+            uid: configuration[.user].flatMap { Privileges.lookUpUser($0)?.uid },
+            gid: configuration[.group].flatMap { Privileges.lookUpGroup($0) }
+                ?? configuration[.user].flatMap { Privileges.lookUpUser($0)?.gid })
         let level = runtime.logLevel
         if runtime.usesJournal(errorLogIsStderr: errorLog.path == nil) {
             let name = launcher.name

@@ -69,9 +69,4 @@ final class AccessLog {
         buffer.withUnsafeBytes { file.write($0) }
         buffer.removeAll(keepingCapacity: true)
     }
-
-    func reopen() {
-        flush()
-        if case .file(let file) = sink { file.reopen() }
-    }
 }

@@ -50,8 +50,20 @@ final class LogFiles: @unchecked Sendable {
     nonisolated(unsafe) static var shared = LogFiles()
 
     var error: LogFile?
+    /// The access log file, opened by the master (before it drops privileges in workers).
+    var access: LogFile?
 
+    /// Reopens both files at their paths (SIGUSR1, after logrotate moved them).
     func reopen() {
         error?.reopen()
+        access?.reopen()
+    }
+
+    /// Gives the files to the workers' user, so workers can reopen them after a rotation.
+    func chown(uid: uid_t?, gid: gid_t?) {
+        guard uid != nil || gid != nil else { return }
+        for file in [error, access].compactMap({ $0 }) where file.path != nil {
+            _ = fchown(file.fd, uid ?? UInt32.max, gid ?? UInt32.max)
+        }
     }
 }

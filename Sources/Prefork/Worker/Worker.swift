@@ -142,8 +142,8 @@ final class Worker {
             case SIGINT, SIGQUIT:
                 return WorkerExit.success
             case SIGUSR1:
+                accessLog?.flush()
                 LogFiles.shared.reopen()
-                accessLog?.reopen()
             default:
                 break
             }

@@ -37,13 +37,10 @@ enum WorkerProcess {
         }
         var accessLog: AccessLog?
         if let path = configuration[.accessLogfile], let format = runtime.accessLogFormat {
-            do {
-                let sink: AccessLog.Sink =
-                    path == "journal" ? .journal(identifier: launcher.name) : .file(try LogFile(path: path, standardStream: 1))
-                accessLog = AccessLog(format: format, sink: sink, pid: getpid())
-            } catch {
-                logger.critical("worker cannot open the access log (setting 'access_logfile'): \(error)")
-                return WorkerExit.bootFailure
+            if path == "journal" {
+                accessLog = AccessLog(format: format, sink: .journal(identifier: launcher.name), pid: getpid())
+            } else if let file = LogFiles.shared.access {
+                accessLog = AccessLog(format: format, sink: .file(file), pid: getpid())
             }
         }
         let worker = Worker(
