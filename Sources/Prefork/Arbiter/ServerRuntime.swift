@@ -91,6 +91,12 @@ struct ServerRuntime {
         logger.logLevel = logLevel
     }
 
+    /// An idle worker wakes at least 4 times per `timeout` (at most once a second).
+    var heartbeatMillis: Int32 {
+        let timeout = configuration[.timeout].value.nanoseconds
+        return timeout == 0 ? 1000 : Int32(clamping: min(1000, max(50, timeout / 4_000_000)))
+    }
+
     /// The options of a worker of this configuration; max_requests jitter is drawn per worker.
     func workerOptions(masterPID: Int32, serverName: String) -> WorkerOptions {
         var maxRequests = configuration[.maxRequests]
@@ -107,6 +113,7 @@ struct ServerRuntime {
             maxRequests: maxRequests,
             proxyTrust: proxyTrust,
             serverName: serverName,
-            masterPID: masterPID)
+            masterPID: masterPID,
+            heartbeatMillis: heartbeatMillis)
     }
 }

@@ -65,7 +65,7 @@ final class Worker {
         var tokens = [UInt64](repeating: 0, count: 256)
         var events = [UInt32](repeating: 0, count: 256)
         while true {
-            let timeout = draining || connectionCount > 0 ? 250 : 1000
+            let timeout = draining || connectionCount > 0 ? min(250, options.heartbeatMillis) : options.heartbeatMillis
             let count = tokens.withUnsafeMutableBufferPointer { t in
                 events.withUnsafeMutableBufferPointer { e in
                     prefork_epoll_wait(epoll, t.baseAddress, e.baseAddress, 256, Int32(timeout))

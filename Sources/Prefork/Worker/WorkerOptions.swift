@@ -12,4 +12,6 @@ struct WorkerOptions {
     var proxyTrust: ProxyTrust
     var serverName: String
     var masterPID: Int32
+    /// How long an idle worker sleeps at most, so its heartbeat stays well inside `timeout`.
+    var heartbeatMillis: Int32
 }
