@@ -56,30 +56,18 @@ struct Listener {
                 + "(\(String(cString: gai_strerror(status))))")
         }
         defer { freeaddrinfo(result) }
-        let fd = try syscall("socket", context: where_) {
-            socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        }
-        do {
+        return try listeningSocket(family: info.pointee.ai_family, options: options, context: where_) { fd throws(SystemError) in
             _ = prefork_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)
             if options.reusePort { _ = prefork_setsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
             if info.pointee.ai_family == AF_INET6 { _ = prefork_setsockopt_int(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
             try syscall("bind", context: where_) { Glibc.bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) }
-            try syscall("listen", context: where_) { listen(fd, options.backlog) }
-            try setNonBlocking(fd)
-        } catch {
-            _ = Glibc.close(fd)
-            throw error
         }
-        return fd
     }
 
     private static func bindUnix(path: String, options: Options) throws(SystemError) -> Int32 {
         let where_ = "bind unix:\(path)"
         try removeStaleSocket(path: path, context: where_)
-        let fd = try syscall("socket", context: where_) {
-            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        }
-        do {
+        return try listeningSocket(family: AF_UNIX, options: options, context: where_) { fd throws(SystemError) in
             var address = unixAddress(path)
             try syscall("bind", context: where_) {
                 withUnsafePointer(to: &address) {
@@ -89,7 +77,20 @@ struct Listener {
                 }
             }
             try syscall("chmod", context: where_) { chmod(path, mode_t(options.unixMode)) }
-            try syscall("listen", context: where_) { listen(fd, options.backlog) }
+        }
+    }
+
+    /// A socket of `family`, set up by `bind`, then listening and non-blocking; closed if any
+    /// step fails.
+    private static func listeningSocket(
+        family: Int32, options: Options, context: String, bind: (Int32) throws(SystemError) -> Void
+    ) throws(SystemError) -> Int32 {
+        let fd = try syscall("socket", context: context) {
+            socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
+        do {
+            try bind(fd)
+            try syscall("listen", context: context) { listen(fd, options.backlog) }
             try setNonBlocking(fd)
         } catch {
             _ = Glibc.close(fd)
