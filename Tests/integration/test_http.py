@@ -6,9 +6,7 @@ import subprocess
 import time
 from email.utils import parsedate_to_datetime
 
-import pytest
-
-from conftest import (CURL, HEX16, Conn, build_request, http, parse_responses, raw_request,
+from conftest import (CURL, HEX16, Conn, build_request, http, parse_responses,
                       wait_for)
 
 

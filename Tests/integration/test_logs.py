@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import HEX16, Conn, build_request, http, run_wrk, wait_for
+from conftest import HEX16, Conn, http, run_wrk, wait_for
 
 Q = r'"((?:[^"\\]|\\.)*)"'   # a quoted field with backslash escapes
 DEFAULT_LINE = re.compile(

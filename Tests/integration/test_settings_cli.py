@@ -7,9 +7,8 @@ import socket
 import subprocess
 from pathlib import Path
 
-import pytest
 
-from conftest import BIN, CURL, Server, free_port, http, pid_alive, run_cli, wait_for
+from conftest import CURL, Server, free_port, http, run_cli, wait_for
 
 
 def config_line(output, key):

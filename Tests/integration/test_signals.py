@@ -244,7 +244,8 @@ def test_hup_reload_with_unbootable_workers_keeps_old(server_factory, tmp_path):
     srv = server_factory(workers=2, workers_flag=False, args=["--config", str(cfg)],
                          env={"WORKING_DIR": None})
     before = srv.worker_pids()
-    cfg.write_text('workers = 2\nworking_dir = "/proc/forbidden/x"\n')
+    # several new workers, so more than one of them fails before the master reacts
+    cfg.write_text('workers = 4\nworking_dir = "/proc/forbidden/x"\n')
     srv.signal(signal.SIGHUP)
     wait_for(lambda: "failed to boot" in srv.log(), 10, what="'failed to boot' after the reload")
     time.sleep(1.0)

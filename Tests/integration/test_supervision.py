@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import BIN, Conn, Server, build_request, http, pid_alive, wait_for
+from conftest import Conn, Server, build_request, http, pid_alive, wait_for
 
 
 def wait_replaced(srv, old_pid, count, timeout=15):

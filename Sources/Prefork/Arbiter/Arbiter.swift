@@ -354,7 +354,7 @@ final class Arbiter {
                 prefork_wifsignaled(status) != 0
                 ? .signaled(signal: prefork_wtermsig(status), coreDumped: prefork_wcoredump(status) != 0)
                 : .exited(code: prefork_wexitstatus(status))
-            let verdict = SupervisionPolicy.judgeExit(
+            var verdict = SupervisionPolicy.judgeExit(
                 pid: pid, termination: termination, sent: record.sent, wasReady: record.phase != .booting,
                 bootFailureCode: WorkerExit.bootFailure, signalName: signalName)
             if verdict.haltCode != nil, let pending = pendingReload, record.generation == generation {
@@ -365,6 +365,9 @@ final class Arbiter {
                 // A worker of a reload already abandoned: its failure was reported once.
                 logger.info("worker \(pid) of the abandoned reload exited")
                 continue
+            }
+            if verdict.haltCode == nil && verdict.level != .info && state == .running {
+                verdict.message += "; replacing it"
             }
             log(verdict)
             if let code = verdict.haltCode, state == .running { haltCode = code }

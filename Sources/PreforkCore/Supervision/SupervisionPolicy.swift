@@ -164,6 +164,7 @@ public enum SupervisionPolicy {
     }
 
     /// The verdict on a worker's death: how loud to log it, what to say, and whether to halt.
+    /// The arbiter adds "; replacing it" when it will start a replacement.
     public struct ExitVerdict: Sendable, Equatable {
         public enum Level: Sendable, Equatable { case info, warning, error, critical }
         public var level: Level
@@ -182,7 +183,7 @@ public enum SupervisionPolicy {
             let expected = sent != .none
             return ExitVerdict(
                 level: expected ? .info : .warning,
-                message: expected ? "worker \(pid) exited" : "worker \(pid) exited unexpectedly with code 0; replacing it",
+                message: expected ? "worker \(pid) exited" : "worker \(pid) exited unexpectedly with code 0",
                 haltCode: nil)
         case .exited(let code) where code == bootFailureCode && !wasReady:
             return ExitVerdict(
@@ -190,7 +191,7 @@ public enum SupervisionPolicy {
                 message: "worker \(pid) failed to boot; stopping (fix the error above, then start again)",
                 haltCode: bootFailureCode)
         case .exited(let code):
-            return ExitVerdict(level: .error, message: "worker \(pid) exited with code \(code); replacing it", haltCode: nil)
+            return ExitVerdict(level: .error, message: "worker \(pid) exited with code \(code)", haltCode: nil)
         case .signaled(let signal, let core):
             let name = signalName(signal)
             let dumped = core ? " (core dumped)" : ""
@@ -199,23 +200,23 @@ public enum SupervisionPolicy {
                 return ExitVerdict(level: .info, message: "worker \(pid) stopped by \(name)", haltCode: nil)
             case (6, .abort), (9, .kill):
                 return ExitVerdict(
-                    level: .warning, message: "worker \(pid) was killed by \(name) after a timeout; replacing it",
+                    level: .warning, message: "worker \(pid) was killed by \(name) after a timeout",
                     haltCode: nil)
             case (9, _):
                 return ExitVerdict(
                     level: .error,
                     message: "worker \(pid) was killed by SIGKILL, which the master did not send "
-                        + "(perhaps out of memory? see dmesg or journalctl -k); replacing it",
+                        + "(perhaps out of memory? see dmesg or journalctl -k)",
                     haltCode: nil)
             case (4, _), (5, _):
                 return ExitVerdict(
                     level: .error,
                     message: "worker \(pid) crashed with \(name)\(dumped): a Swift runtime trap "
-                        + "(fatalError, failed precondition, force-unwrap of nil or overflow); replacing it",
+                        + "(fatalError, failed precondition, force-unwrap of nil or overflow)",
                     haltCode: nil)
             default:
                 return ExitVerdict(
-                    level: .error, message: "worker \(pid) was killed by \(name)\(dumped); replacing it", haltCode: nil)
+                    level: .error, message: "worker \(pid) was killed by \(name)\(dumped)", haltCode: nil)
             }
         }
     }
