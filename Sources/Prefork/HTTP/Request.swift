@@ -147,14 +147,18 @@ enum RequestIdentifier: Sendable {
     /// Writes 16 lowercase hex digits.
     @inline(__always)
     static func write(_ value: UInt64, into bytes: inout [UInt8], at offset: Int) {
+        bytes.withUnsafeMutableBytes { write(value, into: UnsafeMutableRawBufferPointer(rebasing: $0[offset..<offset + 16])) }
+    }
+
+    /// Writes 16 lowercase hex digits into a buffer of exactly 16 bytes.
+    @inline(__always)
+    static func write(_ value: UInt64, into raw: UnsafeMutableRawBufferPointer) {
         let digits: StaticString = "0123456789abcdef"
         digits.withUTF8Buffer { table in
             var v = value
-            var i = offset + 15
-            while i >= offset {
-                bytes[i] = table[Int(v & 0xF)]
+            for i in stride(from: 15, through: 0, by: -1) {
+                raw[i] = table[Int(v & 0xF)]
                 v >>= 4
-                i -= 1
             }
         }
     }

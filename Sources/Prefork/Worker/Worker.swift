@@ -468,14 +468,7 @@ final class Worker {
         case .generated(let value):
             var bytes = (UInt64(0), UInt64(0))
             withUnsafeMutableBytes(of: &bytes) { raw in
-                let digits: StaticString = "0123456789abcdef"
-                digits.withUTF8Buffer { table in
-                    var v = value
-                    for i in stride(from: 15, through: 0, by: -1) {
-                        raw[i] = table[Int(v & 0xF)]
-                        v >>= 4
-                    }
-                }
+                RequestIdentifier.write(value, into: raw)
                 body(UnsafeRawBufferPointer(raw))
             }
         case .header(let range):
