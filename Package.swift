@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Small C helpers: macros Swift cannot import (WIFEXITED...), the async-signal-safe
@@ -27,6 +28,10 @@ let package = Package(
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // OpenSSL (libcrypto, libssl), imported only by the OpenSSLSupport module.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // The one Swift wrapper of OpenSSL: SHA-256, HMAC, random bytes, TLS client streams.
+        .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"], swiftSettings: strict),
         // Pure parts: HTTP parsing, settings registry, supervision policy, log formats.
         // No syscalls beyond reading a clock; unit-tested without forking.
         .target(
@@ -47,7 +52,11 @@ let package = Package(
         // The reference application, as a library so tests can reach it.
         .target(
             name: "RequestTrackerUtilsApp",
-            dependencies: ["Prefork", "PreforkCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Prefork", "PreforkCore", "OpenSSLSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -62,5 +71,6 @@ let package = Package(
         ),
         .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore", "RequestTrackerUtilsApp"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
+        .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"]),
     ]
 )
