@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "Prefork", "PreforkCore", "OpenSSLSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

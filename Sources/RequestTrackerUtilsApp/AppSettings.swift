@@ -1,10 +1,60 @@
 import PreforkCore
 
-/// The application's settings, declared once like the server's.
+/// The application's settings, declared once like the server's: flags, environment (and the
+/// secrets file), config file, `print-config` and docs/settings.md all come from here.
 enum AppSettings {
     static let workingDir = SettingKey<String>(
         "working_dir", section: "Application", env: ["WORKING_DIR"], default: "var",
         doc: "Directory for the SQLite database, collected static files, uploads and logs; created if missing.")
 
-    static let all: [AnySetting] = [workingDir.any]
+    static let secretKey = SettingKey<String?>(
+        "secret_key", section: "Application", env: ["SECRET_KEY"], default: nil,
+        doc: "Key that signs the forms' CSRF tokens; required unless debug is on, at least 50 random characters "
+            + "(make one with `request-tracker-utils generate-secret-key`). Put it in the secrets file.",
+        secret: true)
+
+    static let debug = SettingKey<Bool>(
+        "debug", section: "Application", env: ["DEBUG"], default: false,
+        doc: "Development mode: no SECRET_KEY needed (a local one is kept in WORKING_DIR), localhost allowed "
+            + "as Host, error details on pages. Never in production.")
+
+    static let allowedHosts = SettingKey<[String]>(
+        "allowed_hosts", section: "Application", env: ["ALLOWED_HOSTS"], default: [],
+        doc: "Host names this site answers to (comma-separated): exact names, .example.org for it and its "
+            + "subdomains, or * for any; other Host headers get 400. Required unless debug is on.",
+        validate: HostPatterns.validate)
+
+    static let prefix = SettingKey<String>(
+        "prefix", section: "Asset tags", env: ["PREFIX"], default: "W12-",
+        doc: "Text before the number in every asset tag: W12- gives W12-0001.",
+        validate: { prefix in
+            guard (1...16).contains(prefix.utf8.count),
+                prefix.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+            else { return "must be 1 to 16 printable ASCII characters without spaces (like W12-)" }
+            return nil
+        })
+
+    static let padding = SettingKey<Int>(
+        "padding", section: "Asset tags", env: ["PADDING"], default: 4,
+        doc: "Digits in an asset tag's number, zero-padded: 4 gives W12-0001 (numbers past 9999 grow a digit).",
+        hint: SettingValidators.rangeHint(1...12), validate: SettingValidators.range(1...12))
+
+    static let labelWidthMm = SettingKey<Double>(
+        "label_width_mm", section: "Labels", env: ["LABEL_WIDTH_MM"], default: 100,
+        doc: "Label width in millimetres: 100 for the large 100×62 labels, 90.3 for the small 90.3×29 ones.",
+        validate: millimetres)
+
+    static let labelHeightMm = SettingKey<Double>(
+        "label_height_mm", section: "Labels", env: ["LABEL_HEIGHT_MM"], default: 62,
+        doc: "Label height in millimetres: 62 for the large labels, 29 for the small ones.",
+        validate: millimetres)
+
+    static let all: [AnySetting] = [
+        workingDir.any, secretKey.any, debug.any, allowedHosts.any,
+        prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any,
+    ]
+
+    private static let millimetres: @Sendable (Double) -> String? = { value in
+        (10...500).contains(value) ? nil : "must be between 10 and 500 millimetres, not \(value)"
+    }
 }

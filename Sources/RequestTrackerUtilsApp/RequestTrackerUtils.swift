@@ -6,48 +6,131 @@ import PreforkCore
 import Glibc
 #endif
 
-/// Request Tracker Utils: the school district IT team's tool (asset tags, labels, device
-/// check-in), served by Prefork. Its features come with the application issue; for now it
-/// serves the pages the server is tested and benchmarked with.
+/// Request Tracker Utils: the school district IT team's tool (asset tags, printable labels,
+/// device check-in), served by Prefork, with SQLite in `WORKING_DIR` and Request Tracker
+/// behind its REST 2.0 API.
 public struct RequestTrackerUtils: PreforkApplication {
     public init() {}
 
     public var name: String { "request-tracker-utils" }
-    public var version: String { "0.1.0" }
+    public var version: String { "0.2.0" }
 
     public var settings: [AnySetting] { AppSettings.all }
 
+    public var commands: [ApplicationCommand] { AppCommands.all }
+
+    /// Production mode (debug off) needs a strong SECRET_KEY and ALLOWED_HOSTS; checked in the
+    /// master before anything binds, so a bad start stops with one line per problem.
+    public func validate(_ configuration: Configuration) throws {
+        guard !configuration[AppSettings.debug] else { return }
+        var errors: [ConfigurationError] = []
+        let key = configuration[AppSettings.secretKey] ?? ""
+        let keySource = configuration.source(of: AppSettings.secretKey.name)
+        if key.isEmpty {
+            errors.append(
+                ConfigurationError(
+                    "setting 'secret_key' (SECRET_KEY) is not set, and production mode (debug off) needs it: "
+                        + SecretKeyPolicy.remedy, setting: AppSettings.secretKey.name))
+        } else if let weakness = SecretKeyPolicy.weakness(key) {
+            errors.append(
+                ConfigurationError(
+                    "setting 'secret_key' from \(keySource) \(weakness): " + SecretKeyPolicy.remedy,
+                    setting: AppSettings.secretKey.name))
+        }
+        if configuration[AppSettings.allowedHosts].isEmpty {
+            errors.append(
+                ConfigurationError(
+                    "setting 'allowed_hosts' (ALLOWED_HOSTS) is empty, and production mode (debug off) needs it: "
+                        + "list the host names this site is reached by, like ALLOWED_HOSTS=rtutils.example.org,localhost",
+                    setting: AppSettings.allowedHosts.name))
+        }
+        if !errors.isEmpty { throw ConfigurationErrors(errors) }
+    }
+
     public func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler {
-        try WorkingDirectory.prepare(configuration[AppSettings.workingDir])
+        let workingDirectory = configuration[AppSettings.workingDir]
+        try WorkingDirectory.prepare(workingDirectory)
+        let debug = configuration[AppSettings.debug]
+        let database = try AppDatabase.open(path: AppDatabase.path(workingDirectory: workingDirectory))
+        let readiness = Readiness(database: database, staticDirectory: CollectStatic.directory(workingDirectory: workingDirectory))
+        let state = readiness.check()
+        if !state.ready { logger.warning("not ready: \(state.problems.joined(separator: "; "))") }
+        let secret: String
+        if let key = configuration[AppSettings.secretKey], !key.isEmpty {
+            secret = key
+        } else {
+            secret = try DebugSecret.load(workingDirectory: workingDirectory)
+        }
+        let context = AppContext(
+            workingDirectory: workingDirectory, debug: debug, database: database,
+            tags: AssetTagStore(
+                database: database, prefix: configuration[AppSettings.prefix], padding: configuration[AppSettings.padding]),
+            checkins: CheckinStore(database: database),
+            manifest: readiness.manifest() ?? StaticManifest(paths: [:]),
+            csrf: CSRF(key: Array(secret.utf8)),
+            labelWidthMm: configuration[AppSettings.labelWidthMm], labelHeightMm: configuration[AppSettings.labelHeightMm],
+            logger: logger)
+
         var router = Router()
-        router.get("/") { _ in .html(Pages.home) }
+        router.get("/") { _ in try HomePage(context: context).render() }
         router.get("/hello") { _ in
-            Response(status: .ok, headers: Pages.plainText, body: .staticString("Hello, World!"))
+            Response(status: .ok, headers: ResponseHeaders(contentType: "text/plain"), body: .staticString("Hello, World!"))
         }
         router.get("/healthz") { _ in .text("ok\n") }
+        router.get("/readyz") { _ in readiness.response() }
+        TagRoutes(context: context).add(to: &router)
+        CheckinRoutes(context: context, requestTracker: nil).add(to: &router)
         if configuration[.enableTestRoutes] {
             TestRoutes.add(to: &router)
             logger.warning("test routes are on (/echo, /sleep, /crash): never in production")
         }
         let routes = router
-        return { request in try routes.handle(request) }
+        let hosts = HostPatterns(
+            configuration[AppSettings.allowedHosts] + (debug ? HostPatterns.debugDefaults : []))
+        return { request in
+            guard hosts.allows(request.header("host")) else {
+                let host = request.header("host") ?? "(none)"
+                logger.warning(
+                    "invalid Host header \(JSONText.quote(host)): add it to ALLOWED_HOSTS if this site is served under it",
+                    metadata: ["REMOTE_ADDR": "\(request.remoteAddress)"])
+                return .error(.badRequest, message: "400 Bad Request: the Host header is not served here")
+            }
+            do {
+                return try routes.handle(request)
+            } catch let error where AppDatabase.isDatabaseError(error) {
+                logger.error("database error on \(request.method.rawValue) \(request.path): \(error)")
+                let detail = debug ? " (\(error))" : ""
+                return .error(
+                    .serviceUnavailable,
+                    message: "503 Service Unavailable: the database is not available\(detail); the operator can check "
+                        + "/readyz and run `request-tracker-utils migrate`")
+            }
+        }
     }
 }
 
-enum Pages {
-    static let plainText = ResponseHeaders(contentType: "text/plain")
+/// The home page: what the tool does, with the day's figures.
+struct HomePage {
+    let context: AppContext
 
-    static let home = """
-        <!doctype html>
-        <html lang="en">
-        <head><meta charset="utf-8"><title>Request Tracker Utils</title></head>
-        <body>
-        <h1>Request Tracker Utils</h1>
-        <p>Asset tags, printable labels and device check-in for the IT team.</p>
-        </body>
-        </html>
-
-        """
+    func render() throws -> Response {
+        let next = try context.tags.peekNext()
+        let today = Timestamp.now().localDate
+        let checkins = try context.checkins.list(from: today, to: today).count
+        return context.page(
+            "Request Tracker Utils",
+            """
+            <p>Asset tags, printable labels and device check-in for the IT team.</p>
+            <div class="stats"><div><b class="tag">\(HTML.escape(next))</b>next asset tag</div>
+            <div><b>\(checkins)</b>check-ins today</div></div>
+            <ul>
+            <li><a href="/tags">Issue asset tags</a> and see the ones issued</li>
+            <li><a href="/labels">Print labels</a> with a QR code to the asset in Request Tracker and a barcode of its tag</li>
+            <li><a href="/checkin">Check in a returned device</a>, and see <a href="/checkins">today's check-ins</a></li>
+            <li><a href="/assets">Look up an asset</a> in Request Tracker by tag or serial number</li>
+            </ul>
+            """)
+    }
 }
 
 /// Routes that exist only when `enable_test_routes` is on: for the server's own tests.

@@ -13,7 +13,8 @@ public protocol PreforkApplication: Sendable {
     /// The application's own subcommands (e.g. `migrate`, `collectstatic`).
     var commands: [ApplicationCommand] { get }
     /// Checks settings beyond their per-value validators (run by `serve`, `check-config` and
-    /// on reload, in the master, before anything binds). Throw `ConfigurationErrors`.
+    /// on reload, in the master, before anything binds; not by `print-config` or the
+    /// application's own commands). Throw `ConfigurationErrors`.
     func validate(_ configuration: Configuration) throws
     /// Called in each worker after fork: open databases, build the router. A thrown error is a
     /// boot failure: the worker exits with code 3 and the master stops.

@@ -125,13 +125,15 @@ public enum Prefork {
     }
 
     static func printConfig(_ launcher: RuntimeLauncher) -> Int32 {
-        guard let (runtime, _) = resolveOrReport(launcher) else { return ExitCode.configuration }
+        guard let (runtime, _) = resolveOrReport(launcher, validate: false) else { return ExitCode.configuration }
         print(runtime.configuration.renderConfigFile(registry: launcher.registry), terminator: "")
         return ExitCode.success
     }
 
     static func runCommand(_ command: ApplicationCommand, _ launcher: RuntimeLauncher) -> Int32 {
-        guard let (runtime, positional) = resolveOrReport(launcher) else { return ExitCode.configuration }
+        guard let (runtime, positional) = resolveOrReport(launcher, validate: false) else {
+            return ExitCode.configuration
+        }
         let level = runtime.logLevel
         let stderrLog = try! LogFile(path: "-", standardStream: 2)
         LoggingSystem.bootstrap { _ in ErrorLogHandler(file: stderrLog, level: level) }
@@ -141,9 +143,11 @@ public enum Prefork {
     }
 
     /// Resolves the configuration; on failure prints one line per problem and returns nil.
-    static func resolveOrReport(_ launcher: RuntimeLauncher) -> (ServerRuntime, [String])? {
+    /// `validate: false` skips the application's `validate` (its rules are for serving: the
+    /// app's own commands and `print-config` run without, say, a SECRET_KEY).
+    static func resolveOrReport(_ launcher: RuntimeLauncher, validate: Bool = true) -> (ServerRuntime, [String])? {
         do {
-            return try launcher.resolve()
+            return try launcher.resolve(validate: validate)
         } catch let errors as ConfigurationErrors {
             for error in errors.errors { printError(error.description) }
         } catch {

@@ -14,11 +14,11 @@ struct RuntimeLauncher {
     var name: String { application.name }
     var version: String { application.version }
 
-    func resolve() throws -> (ServerRuntime, positional: [String]) {
+    func resolve(validate: Bool = true) throws -> (ServerRuntime, positional: [String]) {
         let (configuration, positional) = try registry.resolve(
             arguments: arguments, environment: RuntimeLauncher.environment(), readFile: RuntimeLauncher.readFile)
         let runtime = try ServerRuntime.make(configuration)
-        try application.validate(configuration)
+        if validate { try application.validate(configuration) }
         return (runtime, positional)
     }
 
@@ -39,16 +39,22 @@ struct RuntimeLauncher {
         return result
     }
 
-    /// Reads a whole file; the error says which file and why.
+    /// Why a settings file could not be read: "cannot open: No such file or directory".
+    struct ReadFailure: Error, CustomStringConvertible {
+        var description: String
+        init(_ verb: String) { description = "cannot \(verb): \(String(cString: strerror(errno)))" }
+    }
+
+    /// Reads a whole file (the config or secrets file); the caller says which file it was.
     static func readFile(_ path: String) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open", context: "config file \(path)") }
+        guard fd >= 0 else { throw ReadFailure("open") }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
             let n = retryingEINTR { read(fd, &chunk, chunk.count) }
-            if n < 0 { throw SystemError("read", context: "config file \(path)") }
+            if n < 0 { throw ReadFailure("read") }
             if n == 0 { break }
             bytes.append(contentsOf: chunk[0..<n])
         }

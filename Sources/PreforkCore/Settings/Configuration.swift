@@ -35,10 +35,9 @@ public struct Configuration: Sendable, Equatable {
 
     /// Compares every setting's value except `config`: the same settings read from another file are equal.
     public static func == (lhs: Configuration, rhs: Configuration) -> Bool {
-        let configName = SettingKey<String?>.config.name
         guard Set(lhs.values.keys) == Set(rhs.values.keys) else { return false }
         return lhs.values.allSatisfy { name, value in
-            name == configName || settingValuesEqual(value, rhs.values[name]!)
+            name == SettingKey<String?>.config.name || settingValuesEqual(value, rhs.values[name]!)
         }
     }
 
@@ -50,7 +49,7 @@ public struct Configuration: Sendable, Equatable {
         lines.append("# Precedence: command line > environment > config file > default.")
         lines.append(configFilePath.map { "# Config file read: \($0)" } ?? "# No config file was read.")
         for (section, settings) in registry.sections {
-            let shown = settings.filter { $0.name != SettingKey<String?>.config.name && values[$0.name] != nil }
+            let shown = settings.filter { !SettingsRegistry.commandLineOnly.contains($0.name) && values[$0.name] != nil }
             guard !shown.isEmpty else { continue }
             lines.append("")
             lines.append("# \(section)")

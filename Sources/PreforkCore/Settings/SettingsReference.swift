@@ -18,7 +18,7 @@ extension SettingsRegistry {
                 if !setting.env.isEmpty {
                     out += "- Environment: \(setting.env.map { "`\($0)`" }.joined(separator: ", "))\n"
                 }
-                if setting.name != SettingKey<String?>.config.name {
+                if !SettingsRegistry.commandLineOnly.contains(setting.name) {
                     out += "- Config file: `\(setting.name)`\n"
                 }
                 out += "- Type: \(setting.typeName)\n"

@@ -18,6 +18,7 @@ public struct SettingsRegistry: Sendable {
     {
         var all = settings
         if !all.contains(where: { $0.name == Self.configKey.name }) { all.insert(Self.configKey.any, at: 0) }
+        if !all.contains(where: { $0.name == Self.secretsFileKey.name }) { all.insert(Self.secretsFileKey.any, at: 1) }
         Self.checkUnique(all)
         if let config = all.first(where: { $0.name == Self.configKey.name }) {
             precondition(
@@ -41,6 +42,16 @@ public struct SettingsRegistry: Sendable {
     static let configKey = SettingKey<String?>(
         "config", section: "Config file", short: "c", default: nil,
         doc: "Path of the TOML config file to read; settings from the environment and command line override it.")
+
+    /// Settings that name files to read and so cannot be set inside the config file.
+    static let commandLineOnly: Set<String> = [configKey.name, secretsFileKey.name]
+
+    /// The built-in setting that names the secrets file: `KEY=VALUE` lines read as environment
+    /// variables, below the real environment.
+    static let secretsFileKey = SettingKey<String?>(
+        "secrets_file", section: "Config file", env: ["PREFORK_SECRETS_FILE", "SECRETS_FILE"], default: nil,
+        doc: "Path of a KEY=VALUE file (systemd EnvironmentFile syntax) read as environment variables, "
+            + "below the real environment: for SECRET_KEY, RT_TOKEN and other secrets. Keep it mode 0400.")
 
     private static func checkUnique(_ settings: [AnySetting]) {
         var seen: Set<String> = []
@@ -98,16 +109,27 @@ public struct SettingsRegistry: Sendable {
             fromCommandLine[setting.name] = (combined, source)
         }
 
+        // Secrets file, named by --secrets-file or its variables: a layer below the environment.
+        let secrets = readSecretsFile(
+            named: fromCommandLine[Self.secretsFileKey.name]?.value, environment: environment, readFile: readFile)
+        errors += secrets.errors
+        var layered = environment
+        var secretSources: [String: SettingSource] = [:]
+        for entry in secrets.entries where environment[entry.name] == nil {
+            layered[entry.name] = entry.value
+            secretSources[entry.name] = .secretsFile(path: secrets.path ?? "", line: entry.line, name: entry.name)
+        }
+
         // Environment: the first declared variable that is present wins.
         var fromEnvironment: [String: (value: any SettingValue, source: SettingSource)] = [:]
         for setting in settings {
-            guard let name = setting.env.first(where: { environment[$0] != nil }) else { continue }
-            let source = SettingSource.environment(name: name)
-            if let value = interpret(setting, from: source, setting.parseText(environment[name]!)) {
+            guard let name = setting.env.first(where: { layered[$0] != nil }) else { continue }
+            let source = secretSources[name] ?? SettingSource.environment(name: name)
+            if let value = interpret(setting, from: source, setting.parseText(layered[name]!)) {
                 fromEnvironment[setting.name] = (value, source)
             }
         }
-        errors += unknownEnvironmentVariables(in: environment)
+        errors += unknownEnvironmentVariables(in: layered)
 
         // Config file, named by --config or PREFORK_CONFIG.
         let configSetting = setting(named: Self.configKey.name)!
@@ -139,7 +161,7 @@ public struct SettingsRegistry: Sendable {
                 values[setting.name] = chosen.value
                 sources[setting.name] = chosen.source
             } else {
-                values[setting.name] = setting.defaultIn(environment)
+                values[setting.name] = setting.defaultIn(layered)
                 sources[setting.name] = .defaultValue
             }
         }
@@ -170,10 +192,11 @@ public struct SettingsRegistry: Sendable {
                 continue
             }
             firstLine[entry.key] = entry.line
-            if entry.key == configSetting.name {
-                let flags = ([configSetting.flag] + configSetting.env).joined(separator: " or ")
+            if Self.commandLineOnly.contains(entry.key) {
+                let named = setting(named: entry.key)!
+                let flags = ([named.flag] + named.env).joined(separator: " or ")
                 errors.append(
-                    .file(path, line: entry.line, "'config' cannot be set inside a config file (use \(flags))"))
+                    .file(path, line: entry.line, "'\(entry.key)' cannot be set inside a config file (use \(flags))"))
                 continue
             }
             guard let setting = setting(named: entry.key) else {
@@ -192,6 +215,32 @@ public struct SettingsRegistry: Sendable {
             }
         }
         return (values, errors)
+    }
+
+    /// Reads the secrets file named on the command line or in the environment, if any.
+    private func readSecretsFile(
+        named commandLineValue: (any SettingValue)?, environment: [String: String], readFile: (String) throws -> String
+    ) -> (path: String?, entries: [EnvironmentFileParser.Entry], errors: [ConfigurationError]) {
+        let key = Self.secretsFileKey
+        var path: String?
+        if case let chosen?? = commandLineValue as? String? {
+            path = chosen
+        } else if let name = key.env.first(where: { environment[$0] != nil }), !environment[name]!.isEmpty {
+            path = environment[name]
+        }
+        guard let path else { return (nil, [], []) }
+        let flags = ([key.flag] + key.env).joined(separator: " / ")
+        let text: String
+        do {
+            text = try readFile(path)
+        } catch {
+            return (path, [], [ConfigurationError("secrets file \(path): \(error) (check \(flags))", setting: key.name)])
+        }
+        switch EnvironmentFileParser.parse(text) {
+        case .success(let entries): return (path, entries, [])
+        case .failure(let syntax):
+            return (path, [], [ConfigurationError("secrets file \(path) line \(syntax.line): \(syntax.reason)", setting: key.name)])
+        }
     }
 
     private func unknownEnvironmentVariables(in environment: [String: String]) -> [ConfigurationError] {
@@ -214,4 +263,6 @@ public struct SettingsRegistry: Sendable {
 extension SettingKey where Value == String? {
     /// Path of the config file (`--config`, `-c`, `PREFORK_CONFIG`); nil when none was given.
     public static var config: SettingKey<String?> { SettingsRegistry.configKey }
+    /// Path of the secrets file (`--secrets-file`, `SECRETS_FILE`); nil when none was given.
+    public static var secretsFile: SettingKey<String?> { SettingsRegistry.secretsFileKey }
 }

@@ -1,0 +1,34 @@
+import OpenSSLSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// In debug mode without SECRET_KEY, a random key kept in `WORKING_DIR/.debug-secret-key`, so
+/// every worker (and every restart) signs forms with the same key. The first worker to get
+/// there creates it with link(2), which cannot overwrite another worker's key.
+enum DebugSecret {
+    static func load(workingDirectory: String) throws -> String {
+        let path = workingDirectory + "/.debug-secret-key"
+        if let bytes = try CollectStatic.readFile(path), bytes.count >= 32 {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        let temporary = "\(path).\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw CollectStatic.Failure(description: "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        let key = Array(Digest.hex(SecureRandom.bytes(32)).utf8)
+        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, key.count) }
+        close(fd)
+        defer { unlink(temporary) }
+        guard written == key.count else {
+            throw CollectStatic.Failure(description: "cannot write \(temporary): \(String(cString: strerror(errno)))")
+        }
+        _ = link(temporary, path)  // fails with EEXIST if another worker won: read theirs
+        guard let bytes = try CollectStatic.readFile(path) else {
+            throw CollectStatic.Failure(description: "cannot create \(path)")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,82 @@
+import GRDB
+
+/// Applies ``Migrations`` in order, each in its own `BEGIN IMMEDIATE` transaction, recording
+/// each in `schema_migrations`. Idempotent; safe when two run at once (the second waits for
+/// the write lock, then finds the migration recorded and skips it); refuses a database that a
+/// newer release has migrated past what this one knows.
+struct Migrator {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    struct Outcome {
+        var applied: [Migration] = []
+        var version = 0
+    }
+
+    let database: AppDatabase
+    let migrations: [Migration]
+
+    init(database: AppDatabase, migrations: [Migration] = Migrations.all) {
+        self.database = database
+        self.migrations = migrations
+    }
+
+    static let createTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        )
+        """
+
+    /// The versions recorded in the database (empty for a new database).
+    func appliedVersions() throws -> [Int] {
+        try database.read { db in
+            guard try db.tableExists("schema_migrations") else { return [] }
+            return try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations ORDER BY version")
+        }
+    }
+
+    /// Migrates up to `target` (default: the latest).
+    func migrate(to target: Int? = nil) throws -> Outcome {
+        let latest = migrations.last?.version ?? 0
+        let target = target ?? latest
+        guard (0...latest).contains(target) else {
+            throw Failure(description: "there is no migration \(target); this release knows versions 1 to \(latest)")
+        }
+        let current = try appliedVersions().last ?? 0
+        if current > latest { throw Self.newer(database.path, current, latest) }
+        if target < current {
+            throw Failure(
+                description: "database \(database.path) is at schema version \(current), past \(target); "
+                    + "migrations only go forward (restore a backup to go back)")
+        }
+        var outcome = Outcome()
+        for migration in migrations where migration.version <= target {
+            let applied = try database.write { db -> Bool in
+                try db.execute(sql: Self.createTable)
+                let newest = try Int.fetchOne(db, sql: "SELECT max(version) FROM schema_migrations") ?? 0
+                if newest > latest { throw Self.newer(database.path, newest, latest) }
+                let done = try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)",
+                    arguments: [migration.version]) ?? false
+                if done { return false }
+                try db.execute(sql: migration.sql)
+                try db.execute(
+                    sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    arguments: [migration.version, migration.name, Timestamp.now().iso8601])
+                return true
+            }
+            if applied { outcome.applied.append(migration) }
+        }
+        outcome.version = try appliedVersions().last ?? 0
+        return outcome
+    }
+
+    private static func newer(_ path: String, _ version: Int, _ latest: Int) -> Failure {
+        Failure(
+            description: "database \(path) is at schema version \(version), newer than this release knows "
+                + "(\(latest)); run the newer release, or restore the backup made before the upgrade")
+    }
+}

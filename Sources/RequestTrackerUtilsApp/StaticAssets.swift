@@ -1,0 +1,70 @@
+/// The application's static files, compiled into the binary so that the executable alone is
+/// the whole release (a Nix store path, a copied binary). `collectstatic` writes them to
+/// `$WORKING_DIR/static/` under content-hashed names.
+enum StaticAssets {
+    static let files: [(name: String, content: String)] = [
+        ("app.css", appCSS),
+        ("labels.css", labelsCSS),
+        ("app.js", appJS),
+        ("favicon.svg", favicon),
+        ("robots.txt", "User-agent: *\nDisallow: /\n"),
+    ]
+
+    static let appCSS = """
+        :root { --ink: #1d2733; --muted: #5b6776; --line: #d6dbe1; --accent: #0b5cad; --bad: #a61b1b; --ok: #1d6b33; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); }
+        header { background: var(--ink); color: #fff; padding: .6rem 1rem; display: flex; gap: 1.2rem; align-items: baseline; flex-wrap: wrap; }
+        header a { color: #fff; text-decoration: none; }
+        header strong { margin-right: 1rem; }
+        main { max-width: 70rem; margin: 0 auto; padding: 1rem; }
+        h1 { font-size: 1.5rem; margin: .5rem 0 1rem; }
+        table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
+        th, td { border-bottom: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; }
+        th { color: var(--muted); font-weight: 600; }
+        form.card, .card { border: 1px solid var(--line); border-radius: 6px; padding: 1rem; margin: 1rem 0; }
+        label { display: block; margin: .5rem 0 .2rem; font-weight: 600; }
+        input, select, textarea { font: inherit; padding: .35rem .5rem; width: 100%; max-width: 30rem; }
+        button { font: inherit; padding: .45rem 1rem; background: var(--accent); color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
+        .message { padding: .6rem 1rem; border-radius: 4px; margin: 1rem 0; }
+        .message.error { background: #fbeaea; color: var(--bad); }
+        .message.ok { background: #e8f4ec; color: var(--ok); }
+        .muted { color: var(--muted); }
+        .tag { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-weight: 600; }
+        .stats { display: flex; gap: 1rem; flex-wrap: wrap; }
+        .stats div { border: 1px solid var(--line); border-radius: 6px; padding: .5rem 1rem; min-width: 8rem; }
+        .stats b { display: block; font-size: 1.6rem; }
+        @media print { header, .no-print { display: none; } main { padding: 0; max-width: none; } }
+
+        """
+
+    static let labelsCSS = """
+        .labels { display: flex; flex-direction: column; align-items: flex-start; gap: 4mm; }
+        .label { break-inside: avoid; page-break-inside: avoid; border: 1px dashed #bbb; }
+        .label svg { display: block; }
+        @media print {
+          .labels { gap: 0; }
+          .label { border: 0; break-after: page; page-break-after: always; }
+          .label:last-child { break-after: auto; page-break-after: auto; }
+        }
+
+        """
+
+    static let appJS = """
+        // Small progressive enhancements; every page works without JavaScript.
+        document.addEventListener("DOMContentLoaded", function () {
+          var first = document.querySelector("form [autofocus]") || document.querySelector("form input[type=text]");
+          if (first) { first.focus(); }
+          document.querySelectorAll("button[data-print]").forEach(function (button) {
+            button.addEventListener("click", function () { window.print(); });
+          });
+        });
+
+        """
+
+    static let favicon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d2733"/>\
+        <path d="M3 4h1v8H3zm2 0h2v8H5zm3 0h1v8H8zm2 0h1v8h-1zm2 0h1v8h-1z" fill="#fff"/></svg>
+
+        """
+}

@@ -1,0 +1,109 @@
+import Prefork
+import PreforkCore
+
+/// Asset tags: `GET /tags` (history and the form), `POST /tags` (issue from the form),
+/// `GET /api/tags` and `POST /api/tags` (JSON).
+struct TagRoutes: Sendable {
+    let context: AppContext
+
+    func add(to router: inout Router) {
+        router.get("/tags") { request in try page(request) }
+        router.post("/tags") { request in try issueFromForm(request) }
+        router.get("/api/tags") { request in try list(request) }
+        router.post("/api/tags") { request in try issueFromAPI(request) }
+    }
+
+    func page(_ request: Request, message: String? = nil, status: HTTPStatus = .ok) throws -> Response {
+        let recent = try context.tags.recent(limit: 100)
+        let next = try context.tags.peekNext()
+        var issuedNote = ""
+        if let first = request.queryItems["issued"], let count = Int(request.queryItems["count"] ?? "1") {
+            let last = request.queryItems["last"] ?? first
+            issuedNote = HTML.message(count == 1 ? "Issued \(first)." : "Issued \(count) tags: \(first) to \(last).", ok: true)
+                + "<p><a href=\"/labels?from=\(HTML.queryEscape(first))&amp;count=\(count)\">Print labels for them</a></p>"
+        }
+        let rows = recent.map { tag in
+            "<tr><td class=\"tag\">\(HTML.escape(tag.tag))</td><td>\(HTML.escape(tag.issuedAt))</td>"
+                + "<td>\(HTML.escape(tag.note))</td><td><a href=\"/labels/\(HTML.queryEscape(tag.tag))\">label</a></td></tr>"
+        }
+        return context.formPage(request, status: status, title: "Asset tags") { csrfField in
+            """
+            \(message.map { HTML.message($0, ok: false) } ?? "")\(issuedNote)
+            <form class="card" method="post" action="/tags">
+            \(csrfField)
+            <p>The next tag is <span class="tag">\(HTML.escape(next))</span>.</p>
+            <label for="count">How many</label><input id="count" name="count" type="number" min="1" max="\(AssetTagStore.maximumBatch)" value="1">
+            <label for="note">Note (optional)</label><input id="note" name="note" type="text" maxlength="200">
+            <p><button type="submit">Issue tags</button></p>
+            </form>
+            <h2>Recently issued</h2>
+            <table><thead><tr><th>Tag</th><th>Issued (UTC)</th><th>Note</th><th></th></tr></thead>
+            <tbody>\(rows.joined(separator: "\n"))</tbody></table>
+            """
+        }
+    }
+
+    func issueFromForm(_ request: Request) throws -> Response {
+        let form = FormDecoding.decode(request.bodyText)
+        guard context.csrf.verify(request, form: form) else {
+            return try page(request, message: CSRFMessage.text, status: .forbidden)
+        }
+        let parsed = parse(count: form["count"], note: form["note"])
+        guard case .success(let (count, note)) = parsed else {
+            if case .failure(let problem) = parsed { return try page(request, message: problem.text, status: .badRequest) }
+            return try page(request)
+        }
+        let issued = try context.tags.issue(count: count, note: note)
+        return AppContext.redirect(
+            "/tags?issued=\(HTML.queryEscape(issued.first!.tag))&last=\(HTML.queryEscape(issued.last!.tag))&count=\(count)")
+    }
+
+    func issueFromAPI(_ request: Request) throws -> Response {
+        let fields: [String: String]
+        switch APIBody.fields(request) {
+        case .success(let parsed): fields = parsed
+        case .failure(let problem): return AppContext.jsonError(problem.status, problem.text)
+        }
+        switch parse(count: fields["count"], note: fields["note"]) {
+        case .failure(let problem): return AppContext.jsonError(.badRequest, problem.text)
+        case .success(let (count, note)):
+            let issued = try context.tags.issue(count: count, note: note)
+            return .json(JSONText.object([("tags", JSONText.array(issued.map(json)))]) + "\n", status: .created)
+        }
+    }
+
+    func list(_ request: Request) throws -> Response {
+        let limit = min(max(Int(request.queryItems["limit"] ?? "") ?? 50, 1), 1000)
+        let recent = try context.tags.recent(limit: limit)
+        let body = JSONText.object([
+            ("next", JSONText.quote(try context.tags.peekNext())),
+            ("tags", JSONText.array(recent.map(json))),
+        ])
+        return .json(body + "\n")
+    }
+
+    struct Problem: Error {
+        var text: String
+    }
+
+    private func parse(count: String?, note: String?) -> Result<(Int, String), Problem> {
+        let countText = (count ?? "").isEmpty ? "1" : count!
+        guard let value = Int(countText), (1...AssetTagStore.maximumBatch).contains(value) else {
+            return .failure(Problem(text: "count must be a whole number from 1 to \(AssetTagStore.maximumBatch)"))
+        }
+        let note = note ?? ""
+        guard note.count <= 200 else { return .failure(Problem(text: "note must be at most 200 characters")) }
+        return .success((value, note))
+    }
+
+    private func json(_ tag: AssetTagStore.IssuedTag) -> String {
+        JSONText.object([
+            ("number", String(tag.number)), ("tag", JSONText.quote(tag.tag)),
+            ("issued_at", JSONText.quote(tag.issuedAt)), ("note", JSONText.quote(tag.note)),
+        ])
+    }
+}
+
+enum CSRFMessage {
+    static let text = "The form expired or came from another site (CSRF check failed): reload the page and submit again."
+}
