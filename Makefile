@@ -24,9 +24,12 @@ build:
 release:
 	$(SWIFT) build -c release
 
-## run: the server on 127.0.0.1:8000 with its embedded defaults (working directory ./var).
+## run: the server on 127.0.0.1:8000 with its embedded defaults (working directory ./var),
+## in debug mode (no SECRET_KEY needed, localhost allowed) after the preStart steps.
 run: deps release
-	$(BIN_RELEASE) serve --bind 127.0.0.1:8000 --access-logfile -
+	$(BIN_RELEASE) migrate
+	$(BIN_RELEASE) collectstatic
+	DEBUG=true $(BIN_RELEASE) serve --bind 127.0.0.1:8000 --access-logfile -
 
 ## test: unit tests (swift test), then integration tests against the real binary.
 test: deps unit integration

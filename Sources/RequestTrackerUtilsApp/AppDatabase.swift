@@ -1,5 +1,9 @@
 import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The SQLite database at `$WORKING_DIR/database.sqlite`, through GRDB. Each worker opens its
 /// own connection after the fork (never the master); WAL lets readers run beside the one
 /// writer, and every write transaction is `BEGIN IMMEDIATE`, taking the write lock up front,
@@ -16,14 +20,30 @@ struct AppDatabase: Sendable {
     static func open(path: String) throws -> AppDatabase {
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeoutSeconds)
-        configuration.journalMode = .wal
         configuration.foreignKeysEnabled = true
         configuration.label = "request-tracker-utils"
         configuration.prepareDatabase { db in
+            try enableWAL(db)
             // WAL is durable at checkpoints with NORMAL; a power cut loses at most the last commits.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         return AppDatabase(queue: try DatabaseQueue(path: path, configuration: configuration), path: path)
+    }
+
+    /// Switches a new database to WAL (it stays so). SQLite does not call the busy handler for
+    /// this switch, so processes opening a new file at once (workers, two `migrate`s) would
+    /// fail with "database is locked": retry within the busy timeout instead.
+    private static func enableWAL(_ db: Database) throws {
+        var waited = 0.0
+        while true {
+            do {
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                return
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && waited < busyTimeoutSeconds {
+                usleep(20_000)
+                waited += 0.02
+            }
+        }
     }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction, committed when it returns.

@@ -33,7 +33,11 @@ struct Migrator {
     /// The versions recorded in the database (empty for a new database).
     func appliedVersions() throws -> [Int] {
         try database.read { db in
-            guard try db.tableExists("schema_migrations") else { return [] }
+            // Asked of SQLite each time, not GRDB's schema cache: another process (`migrate`
+            // while the server runs) may have created the table since this connection opened.
+            let exists = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')")
+            guard exists == true else { return [] }
             return try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations ORDER BY version")
         }
     }

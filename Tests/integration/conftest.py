@@ -13,6 +13,11 @@ BIN = os.environ.get("PREFORK_BIN") or str(
     Path(__file__).resolve().parents[2] / ".build" / "release" / "request-tracker-utils")
 
 
+# Production mode needs these; tests that check their absence remove them (env value None).
+TEST_SECRET_KEY = "test-only-3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d"
+APP_ENV = {"SECRET_KEY": TEST_SECRET_KEY, "ALLOWED_HOSTS": "*"}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,7 +59,7 @@ class Server:
                      "--error-logfile", str(self.log_path), "--access-logfile", str(self.access_path),
                      *(["--enable-test-routes"] if test_routes else []), *args]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFORK_")}
-        full_env.update({"WORKING_DIR": str(workdir / "var")})
+        full_env.update({"WORKING_DIR": str(workdir / "var"), **APP_ENV})
         full_env.update(env or {})
         full_env = {k: v for k, v in full_env.items() if v is not None}   # None removes a variable
         self.proc = subprocess.Popen(self.args, env=full_env, cwd=workdir,
@@ -346,7 +351,9 @@ def parse_responses(data: bytes) -> list:
 def run_cli(*args, env=None, cwd=None, timeout=20, input=None):
     """Runs the binary as a one-shot command with a clean PREFORK_* environment."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFORK_") and k != "PORT"}
+    full_env.update(APP_ENV)
     full_env.update(env or {})
+    full_env = {k: v for k, v in full_env.items() if v is not None}   # None removes a variable
     return subprocess.run([BIN, *args], env=full_env, cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, input=input)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import finish_wrk, free_port, http, start_wrk, wait_for
+from conftest import TEST_SECRET_KEY, finish_wrk, free_port, http, start_wrk, wait_for
 
 # How the access log is sent to the journal (one place, should the flag change).
 ACCESS_LOG_JOURNAL = ("--access-logfile", "journal")
@@ -123,6 +123,7 @@ class Systemd:
             *(["NotifyAccess=main"] if type_ == "notify" else []),
             f"WorkingDirectory={workdir}",
             f"Environment=WORKING_DIR={workdir / 'var'}",
+            f"Environment=SECRET_KEY={TEST_SECRET_KEY} ALLOWED_HOSTS=*",
             f"ExecStart={BIN} serve{bind_args} --workers 2 --enable-test-routes"
             + "".join(f" {a}" for a in args),
             "ExecReload=/bin/kill -HUP $MAINPID",
