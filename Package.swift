@@ -73,5 +73,6 @@ let package = Package(
         .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore", "RequestTrackerUtilsApp"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"]),
+        .testTarget(name: "AppTests", dependencies: ["RequestTrackerUtilsApp"]),
     ]
 )

@@ -43,9 +43,10 @@ struct HostPatterns: Sendable {
         return allowed ? String(name.hasSuffix(".") ? name.dropLast() : name) : nil
     }
 
-    /// Whether a `Host` header is allowed.
+    /// Whether a `Host` header is allowed. With `*`, so is a request without one (HTTP/1.0).
     func allows(_ header: String?) -> Bool {
-        guard let header, let host = HostPatterns.hostName(header) else { return false }
+        guard let header else { return patterns.contains("*") }
+        guard let host = HostPatterns.hostName(header) else { return false }
         for pattern in patterns {
             if pattern == "*" || pattern == host { return true }
             if pattern.hasPrefix(".") && (host == pattern.dropFirst() || host.hasSuffix(pattern)) { return true }

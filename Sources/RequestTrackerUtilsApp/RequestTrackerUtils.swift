@@ -72,7 +72,7 @@ public struct RequestTrackerUtils: PreforkApplication {
             logger: logger)
 
         var router = Router()
-        router.get("/") { _ in try HomePage(context: context).render() }
+        router.get("/") { _ in HomePage(context: context).render() }
         router.get("/hello") { _ in
             Response(status: .ok, headers: ResponseHeaders(contentType: "text/plain"), body: .staticString("Hello, World!"))
         }
@@ -114,16 +114,27 @@ public struct RequestTrackerUtils: PreforkApplication {
 struct HomePage {
     let context: AppContext
 
-    func render() throws -> Response {
-        let next = try context.tags.peekNext()
+    /// Renders even before `migrate`, saying what is missing, so the first page an operator
+    /// opens explains itself.
+    func render() -> Response {
         let today = Timestamp.now().localDate
-        let checkins = try context.checkins.list(from: today, to: today).count
+        var figures: String
+        do {
+            let next = try context.tags.peekNext()
+            let checkins = try context.checkins.list(from: today, to: today).count
+            figures = """
+                <div class="stats"><div><b class="tag">\(HTML.escape(next))</b>next asset tag</div>
+                <div><b>\(checkins)</b>check-ins today</div></div>
+                """
+        } catch {
+            figures = HTML.message(
+                "The database is not ready: run `request-tracker-utils migrate` (see /readyz).", ok: false)
+        }
         return context.page(
             "Request Tracker Utils",
             """
             <p>Asset tags, printable labels and device check-in for the IT team.</p>
-            <div class="stats"><div><b class="tag">\(HTML.escape(next))</b>next asset tag</div>
-            <div><b>\(checkins)</b>check-ins today</div></div>
+            \(figures)
             <ul>
             <li><a href="/tags">Issue asset tags</a> and see the ones issued</li>
             <li><a href="/labels">Print labels</a> with a QR code to the asset in Request Tracker and a barcode of its tag</li>

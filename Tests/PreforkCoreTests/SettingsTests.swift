@@ -525,9 +525,9 @@ extension SettingsTests {
             #expect(SettingKey<Bool>.reusePort.any.negatedFlag == "--no-reuse-port")
         }
 
-        @Test func builtInConfigSettingIsAlwaysThere() throws {
+        @Test func builtInFileSettingsAreAlwaysThere() throws {
             let registry = SettingsRegistry([])
-            #expect(registry.settings.map(\.name) == ["config"])
+            #expect(registry.settings.map(\.name) == ["config", "secrets_file"])
             #expect(ServerSettings.registry.settings.first?.name == "config")
         }
 
@@ -602,5 +602,65 @@ extension Result {
     fileprivate var isFailure: Bool {
         if case .failure = self { return true }
         return false
+    }
+}
+
+extension SettingsTests {
+    @Suite struct SecretsFileTests {
+        @Test func parsesSystemdEnvironmentFileSyntax() throws {
+            let text = """
+                # comment
+                ; another
+                SECRET_KEY=abc def \t
+                export RT_TOKEN="1-2-\\"3\\"\\n"
+                  RT_PASSWORD='p a $s' # trailing comment
+                EMPTY=
+
+                """
+            let entries = try EnvironmentFileParser.parse(text).get()
+            #expect(entries.map(\.name) == ["SECRET_KEY", "RT_TOKEN", "RT_PASSWORD", "EMPTY"])
+            #expect(entries.map(\.value) == ["abc def", "1-2-\"3\"\n", "p a $s", ""])
+            #expect(entries.map(\.line) == [3, 4, 5, 6])
+        }
+
+        @Test func syntaxErrorsNameTheLineButNotTheValue() {
+            let cases: [(String, String)] = [
+                ("A=1\nno equals sign here\n", "line 2: expected NAME=VALUE"),
+                ("1BAD=x", "line 1: '1BAD' is not a variable name (letters, digits and _)"),
+                ("K='secret", "line 1: the value's opening ' is never closed"),
+                ("K=\"secret\" tail", "line 1: text after the closing quote of the value"),
+            ]
+            for (text, expected) in cases {
+                guard case .failure(let error) = EnvironmentFileParser.parse(text) else {
+                    Issue.record("\(text) parsed")
+                    continue
+                }
+                #expect("line \(error.line): \(error.reason)" == expected)
+                #expect(!error.reason.contains("secret"))
+            }
+        }
+
+        @Test func fileValuesSitBelowTheEnvironmentAndNameTheirSource() throws {
+            let files = ["/etc/rtu/secrets.env": "PREFORK_WORKERS=3\nPREFORK_TIMEOUT=7\n"]
+            let (config, _) = try resolve(
+                ["--secrets-file", "/etc/rtu/secrets.env"], environment: ["PREFORK_TIMEOUT": "9"], files: files)
+            #expect(config[.workers] == 3)
+            #expect(config.source(of: "workers") == .secretsFile(path: "/etc/rtu/secrets.env", line: 1, name: "PREFORK_WORKERS"))
+            #expect(config.source(of: "timeout") == .environment(name: "PREFORK_TIMEOUT"))
+            let (viaEnvironment, _) = try resolve(environment: ["SECRETS_FILE": "/etc/rtu/secrets.env"], files: files)
+            #expect(viaEnvironment[.workers] == 3)
+        }
+
+        @Test func problemsInTheFileAreOneLineEach() {
+            #expect(
+                errorLines(["--secrets-file", "/nope"])
+                    == ["secrets file /nope: No such file or directory (check --secrets-file / PREFORK_SECRETS_FILE / SECRETS_FILE)"])
+            #expect(
+                errorLines(["--secrets-file", "/s"], files: ["/s": "PREFORK_WOKERS=2\n"])
+                    == ["environment: unknown variable PREFORK_WOKERS (did you mean PREFORK_WORKERS?)"])
+            #expect(
+                errorLines(["--config", "/c"], files: ["/c": "secrets_file = \"/s\"\n"])
+                    == ["config file /c line 1: 'secrets_file' cannot be set inside a config file (use --secrets-file or PREFORK_SECRETS_FILE or SECRETS_FILE)"])
+        }
     }
 }
