@@ -4,7 +4,9 @@
 #   bench/run.sh [--duration S] [--warmup S] [--rounds N] [--server-bin PATH]
 #                [--only ours,nginx,gunicorn] [--no-install] [--keep-tmp]
 #
-# Measures, per server and per mode (keep-alive, Connection: close): requests/s, p50 and
+# Measures, per server and per mode (keep-alive, Connection: close, and "page": a page that
+# reads SQLite — our GET /tags with 100 issued tags — against nginx serving the same bytes
+# from a file, keep-alive): requests/s, p50 and
 # p99 latency, socket errors and non-2xx responses (wrk), server CPU per request (utime+stime
 # of the whole server process tree from /proc), and idle PSS/RSS per worker process.
 # Runs are interleaved (ours, nginx, gunicorn, ours, ...) and the best round is reported.
@@ -186,6 +188,10 @@ start_ours() {
     if [[ ! -x $SERVER_BIN ]]; then skip ours "binary not found: $SERVER_BIN"; return; fi
     local port
     port=$(free_port)
+    # Production mode, with the preStart steps, as deployed.
+    export WORKING_DIR=$TMP/ours ALLOWED_HOSTS=127.0.0.1 SECRET_KEY=bench-3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d
+    "$SERVER_BIN" migrate >"$TMP/ours-prestart.log" 2>&1 && "$SERVER_BIN" collectstatic >>"$TMP/ours-prestart.log" 2>&1 ||
+        { skip ours "preStart failed: $(tail -1 "$TMP/ours-prestart.log")"; return; }
     "$SERVER_BIN" serve --bind "127.0.0.1:$port" --workers 2 >"$TMP/ours.log" 2>&1 </dev/null &
     PID[ours]=$! PORT[ours]=$port
 }
@@ -215,6 +221,7 @@ $temp_paths
     server {
         listen 127.0.0.1:$port;
         location /hello { return 200 "Hello, World!"; }
+        location = /tags { root $dir/html; default_type "text/html; charset=utf-8"; try_files /tags.html =404; }
     }
 }
 EOF
@@ -266,21 +273,34 @@ for s in "${SERVERS[@]}"; do
 done
 ((${#ACTIVE[@]})) || { log "no server to benchmark"; exit 1; }
 
+# The "page" mode: 100 tags issued through the API, and the page that lists them copied for nginx.
+PAGE_SERVERS=" "
+if [[ " ${ACTIVE[*]} " == *" ours "* ]]; then
+    curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"count": 100, "note": "bench"}' \
+        "http://127.0.0.1:${PORT[ours]}/api/tags" && PAGE_SERVERS+="ours "
+    if [[ " ${ACTIVE[*]} " == *" nginx "* ]]; then
+        mkdir -p "$TMP/nginx/html"
+        curl -sf -o "$TMP/nginx/html/tags.html" "http://127.0.0.1:${PORT[ours]}/tags" && PAGE_SERVERS+="nginx "
+    fi
+fi
+
 # ---------------------------------------------------------------- measurements
 CLK_TCK=$(getconf CLK_TCK)
 RESULTS=$TMP/results.tsv # server mode round rps p50_us p99_us requests cpu_us_per_req errors error_detail
 : >"$RESULTS"
 
-url() { echo "http://127.0.0.1:${PORT[$1]}/hello"; }
+url() { # server mode
+    if [[ $2 == page ]]; then echo "http://127.0.0.1:${PORT[$1]}/tags"; else echo "http://127.0.0.1:${PORT[$1]}/hello"; fi
+}
 wrk_args() { # mode seconds
-    if [[ $1 == keepalive ]]; then echo "-t1 -c$KA_CONNECTIONS -d${2}s --latency"; else echo "-t1 -c$CLOSE_CONNECTIONS -d${2}s --latency"; fi
+    if [[ $1 != close ]]; then echo "-t1 -c$KA_CONNECTIONS -d${2}s --latency"; else echo "-t1 -c$CLOSE_CONNECTIONS -d${2}s --latency"; fi
 }
 run_wrk() { # server mode seconds outfile
     # shellcheck disable=SC2046
     if [[ $2 == close ]]; then
-        wrk $(wrk_args "$2" "$3") -H 'Connection: close' "$(url "$1")" >"$4" 2>&1 || true
+        wrk $(wrk_args "$2" "$3") -H 'Connection: close' "$(url "$1" "$2")" >"$4" 2>&1 || true
     else
-        wrk $(wrk_args "$2" "$3") "$(url "$1")" >"$4" 2>&1 || true
+        wrk $(wrk_args "$2" "$3") "$(url "$1" "$2")" >"$4" 2>&1 || true
     fi
 }
 
@@ -327,10 +347,11 @@ done
 sleep "$IDLE_SECONDS"
 for s in "${ACTIVE[@]}"; do MEM[$s]=$(idle_memory "$s"); done
 
-MODES=(keepalive close)
+MODES=(keepalive close page)
 for ((round = 1; round <= ROUNDS; round++)); do
     for s in "${ACTIVE[@]}"; do
         for mode in "${MODES[@]}"; do
+            [[ $mode == page && $PAGE_SERVERS != *" $s "* ]] && continue
             ((WARMUP > 0)) && run_wrk "$s" "$mode" "$WARMUP" "$TMP/warm-$s-$mode-$round.txt"
             out=$TMP/wrk-$s-$mode-$round.txt
             before=$(tree_ticks "${PID[$s]}")
@@ -364,6 +385,7 @@ echo "- host: $(uname -srm), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.1f GiB
 echo "- load: wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }'), ${ROUNDS} interleaved rounds x ${DURATION}s (+${WARMUP}s warm-up each), best round by req/s"
 echo "- keep-alive: \`wrk $(wrk_args keepalive "$DURATION") URL\`"
 echo "- close:      \`wrk $(wrk_args close "$DURATION") -H 'Connection: close' URL\`"
+echo "- page:       \`wrk $(wrk_args page "$DURATION") URL/tags\` — ours renders 100 tags read from SQLite (production mode, after migrate and collectstatic); nginx serves a saved copy of that page from a file"
 for s in "${ACTIVE[@]}"; do
     v=$(version_of "$s")
     echo "- $s: ${v:-unknown version}, 2 workers, 127.0.0.1:${PORT[$s]}/hello"

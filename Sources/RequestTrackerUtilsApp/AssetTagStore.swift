@@ -53,12 +53,17 @@ struct AssetTagStore: Sendable {
     /// The most recently issued tags, newest first.
     func recent(limit: Int) throws -> [IssuedTag] {
         try database.read { db in
-            try Row.fetchAll(
+            // A cursor reads each row straight from the statement, and columns by position:
+            // GRDB's lookup by name folds case on every call.
+            let rows = try Row.fetchCursor(
                 db, sql: "SELECT number, tag, issued_at, note FROM asset_tags ORDER BY number DESC LIMIT ?",
-                arguments: [limit]
-            ).map { row in
-                IssuedTag(number: row["number"], tag: row["tag"], issuedAt: row["issued_at"], note: row["note"])
+                arguments: [limit])
+            var tags: [IssuedTag] = []
+            tags.reserveCapacity(limit)
+            while let row = try rows.next() {
+                tags.append(IssuedTag(number: row[0], tag: row[1], issuedAt: row[2], note: row[3]))
             }
+            return tags
         }
     }
 

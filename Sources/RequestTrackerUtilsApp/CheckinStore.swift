@@ -27,12 +27,15 @@ struct CheckinStore: Sendable {
 
     let database: AppDatabase
 
+    /// The columns ``checkin(_:)`` reads, by position.
+    static let columns = "id, tag, student, condition, notes, checked_in_on, checked_in_at, rt_asset_id, rt_ticket_id, rt_status"
+
     /// Records a check-in, or returns the one already recorded for this device today.
     func record(tag: String, student: String, condition: Condition, notes: String) throws -> RecordResult {
         let now = Timestamp.now()
         return try database.write { db in
             if let existing = try Row.fetchOne(
-                db, sql: "SELECT * FROM checkins WHERE tag = ? AND checked_in_on = ?",
+                db, sql: "SELECT \(Self.columns) FROM checkins WHERE tag = ? AND checked_in_on = ?",
                 arguments: [tag, now.localDate])
             {
                 return .duplicate(Self.checkin(existing))
@@ -43,7 +46,7 @@ struct CheckinStore: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [tag, student, condition.rawValue, notes, now.localDate, now.iso8601])
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM checkins WHERE id = ?", arguments: [db.lastInsertedRowID])!
+            let row = try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM checkins WHERE id = ?", arguments: [db.lastInsertedRowID])!
             return .recorded(Self.checkin(row))
         }
     }
@@ -62,7 +65,7 @@ struct CheckinStore: Sendable {
 
     func find(id: Int64) throws -> Checkin? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM checkins WHERE id = ?", arguments: [id]).map(Self.checkin)
+            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM checkins WHERE id = ?", arguments: [id]).map(Self.checkin)
         }
     }
 
@@ -72,7 +75,7 @@ struct CheckinStore: Sendable {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM checkins WHERE checked_in_on BETWEEN ? AND ?
+                    SELECT \(Self.columns) FROM checkins WHERE checked_in_on BETWEEN ? AND ?
                     ORDER BY checked_in_at DESC, id DESC LIMIT ?
                     """,
                 arguments: [from, to, limit]
@@ -82,8 +85,7 @@ struct CheckinStore: Sendable {
 
     private static func checkin(_ row: Row) -> Checkin {
         Checkin(
-            id: row["id"], tag: row["tag"], student: row["student"], condition: row["condition"],
-            notes: row["notes"], checkedInOn: row["checked_in_on"], checkedInAt: row["checked_in_at"],
-            rtAssetID: row["rt_asset_id"], rtTicketID: row["rt_ticket_id"], rtStatus: row["rt_status"])
+            id: row[0], tag: row[1], student: row[2], condition: row[3], notes: row[4], checkedInOn: row[5],
+            checkedInAt: row[6], rtAssetID: row[7], rtTicketID: row[8], rtStatus: row[9])
     }
 }
