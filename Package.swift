@@ -59,6 +59,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Pure Swift label graphics: QR Code (ISO/IEC 18004), Code 128 (ISO/IEC 15417) and the
+        // printable asset label, all as SVG text. No dependencies, no Foundation.
+        .target(name: "LabelGraphics", swiftSettings: strict),
         .executableTarget(
             name: "RequestTrackerUtils",
             dependencies: ["Prefork", "RequestTrackerUtilsApp"],
@@ -72,5 +75,7 @@ let package = Package(
         .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore", "RequestTrackerUtilsApp"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"]),
+        // Unit tests plus decoding of the rendered SVGs with rsvg-convert and zbarimg.
+        .testTarget(name: "LabelGraphicsTests", dependencies: ["LabelGraphics"]),
     ]
 )
