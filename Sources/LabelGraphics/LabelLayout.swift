@@ -57,7 +57,8 @@ struct LabelLayout {
         var textBottom = heightMm - margin
         if large {
             let barHeight = heightMm * 0.2
-            let barBox = Box(x: margin, y: heightMm - margin - barHeight, width: widthMm - 2 * margin, height: barHeight)
+            let barBox = Box(
+                x: margin, y: heightMm - margin - barHeight, width: widthMm - 2 * margin, height: barHeight)
             barcode = Self.placed(tagCode, in: barBox)
             if barcode != nil { textBottom = barBox.y - 1.5 }
             let side = min(textBottom - margin, widthMm / 2)

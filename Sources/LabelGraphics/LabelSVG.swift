@@ -14,7 +14,8 @@ public enum LabelSVG {
     /// `monospace` family, whose 0.6 em advance makes the fitting exact.
     public static func render(_ content: LabelContent, widthMm: Double, heightMm: Double) -> String {
         let layout = LabelLayout(content, widthMm: widthMm, heightMm: heightMm)
-        let w = SVG.number(widthMm), h = SVG.number(heightMm)
+        let w = SVG.number(widthMm)
+        let h = SVG.number(heightMm)
         var svg = "<svg xmlns=\"\(SVG.namespace)\" class=\"label\" width=\"\(w)mm\" height=\"\(h)mm\""
         svg += " viewBox=\"0 0 \(w) \(h)\">"
         svg += "<rect width=\"\(w)\" height=\"\(h)\" fill=\"#fff\"/>"

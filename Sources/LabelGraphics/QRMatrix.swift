@@ -45,7 +45,8 @@ struct QRMatrix {
     private mutating func drawFinderPattern(centerX: Int, centerY: Int) {
         for dy in -4...4 {
             for dx in -4...4 {
-                let x = centerX + dx, y = centerY + dy
+                let x = centerX + dx
+                let y = centerY + dy
                 guard x >= 0, x < size, y >= 0, y < size else { continue }
                 let ring = max(abs(dx), abs(dy))
                 setFunction(x: x, y: y, dark: ring != 2 && ring != 4)
@@ -92,7 +93,8 @@ struct QRMatrix {
         let bits = QRFormatInformation.versionBits(version)
         for index in 0..<18 {
             let dark = (bits >> index) & 1 == 1
-            let across = size - 11 + index % 3, along = index / 3
+            let across = size - 11 + index % 3
+            let along = index / 3
             setFunction(x: across, y: along, dark: dark)
             setFunction(x: along, y: across, dark: dark)
         }

@@ -58,7 +58,8 @@ enum QRVersionTable {
         return positions
     }
 
-    // Rows are levels L, M, Q, H; columns versions 1–40.
+    // Rows are levels L, M, Q, H; columns versions 1–40. Kept as a grid, not one number a line.
+    // swift-format-ignore
     private static let eccPerBlockTable: [[Int]] = [
         [7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22, 24, 28, 30, 28, 28,
          28, 28, 30, 30, 26, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30],
@@ -70,6 +71,7 @@ enum QRVersionTable {
          30, 24, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30],
     ]
 
+    // swift-format-ignore
     private static let blockCountTable: [[Int]] = [
         [1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6, 6, 6, 6, 7, 8,
          8, 9, 9, 10, 12, 12, 12, 13, 14, 15, 16, 17, 18, 19, 19, 20, 21, 22, 24, 25],

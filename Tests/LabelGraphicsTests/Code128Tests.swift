@@ -66,7 +66,8 @@ import Testing
     @Test func svgShape() throws {
         let code = try Code128("W12-0001")
         let svg = code.svg(widthMm: 50, heightMm: 12)
-        #expect(svg.hasPrefix("<svg class=\"barcode\" xmlns=\"http://www.w3.org/2000/svg\" width=\"50mm\" height=\"12mm\""))
+        #expect(
+            svg.hasPrefix("<svg class=\"barcode\" xmlns=\"http://www.w3.org/2000/svg\" width=\"50mm\" height=\"12mm\""))
         #expect(svg.contains("viewBox=\"0 0 132 40\" preserveAspectRatio=\"none\" shape-rendering=\"crispEdges\""))
         // The start B pattern 211214 begins after the 10-module quiet zone: bars at 10, 13, 16.
         #expect(svg.contains("<path d=\"M10 0h2v40h-2zM13 0h1v40h-1zM16 0h1v40h-1z"))

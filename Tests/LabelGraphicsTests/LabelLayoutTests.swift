@@ -11,7 +11,8 @@ import Testing
 
     @Test func documentSizeAndParts() {
         let svg = LabelSVG.render(Self.sample, widthMm: 100, heightMm: 62)
-        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"label\" width=\"100mm\" height=\"62mm\""))
+        #expect(
+            svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"label\" width=\"100mm\" height=\"62mm\""))
         #expect(svg.contains("viewBox=\"0 0 100 62\""))
         #expect(svg.contains("class=\"qr\"") && svg.contains("class=\"barcode\""))
         #expect(svg.contains(">W12-0001</text>") && svg.contains(">S/N 7XK2LM3</text>"))

@@ -38,7 +38,8 @@ import Testing
         #expect(QRMatrix(version: version).dataModuleCount == QRVersionTable.rawDataModules(version: version))
         for level in QRCode.ErrorCorrectionLevel.allCases {
             let blocks = QRVersionTable.blockCount(version: version, level: level)
-            let shortData = QRVersionTable.totalCodewords(version: version) / blocks
+            let shortData =
+                QRVersionTable.totalCodewords(version: version) / blocks
                 - QRVersionTable.eccPerBlock(version: version, level: level)
             #expect(shortData > 0)
         }
@@ -134,6 +135,7 @@ import Testing
         #expect(svg.contains("<path d=\"M4 4h7v1h-7z"))
         #expect(code.svg(sizeMm: 25.5).contains("width=\"25.5mm\" height=\"25.5mm\""))
         let element = code.svgElement(x: 2, y: 3.25, size: 40)
-        #expect(element.hasPrefix("<svg class=\"qr\" x=\"2\" y=\"3.25\" width=\"40\" height=\"40\" viewBox=\"0 0 29 29\""))
+        #expect(
+            element.hasPrefix("<svg class=\"qr\" x=\"2\" y=\"3.25\" width=\"40\" height=\"40\" viewBox=\"0 0 29 29\""))
     }
 }
