@@ -53,13 +53,16 @@ let package = Package(
         .target(
             name: "RequestTrackerUtilsApp",
             dependencies: [
-                "Prefork", "PreforkCore", "OpenSSLSupport",
+                "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
+        // Pure Swift label graphics: QR Code (ISO/IEC 18004), Code 128 (ISO/IEC 15417) and the
+        // printable asset label, all as SVG text. No dependencies, no Foundation.
+        .target(name: "LabelGraphics", swiftSettings: strict),
         .executableTarget(
             name: "RequestTrackerUtils",
             dependencies: ["Prefork", "RequestTrackerUtilsApp"],
@@ -74,5 +77,7 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"]),
         .testTarget(name: "AppTests", dependencies: ["RequestTrackerUtilsApp"]),
+        // Unit tests plus decoding of the rendered SVGs with rsvg-convert and zbarimg.
+        .testTarget(name: "LabelGraphicsTests", dependencies: ["LabelGraphics"]),
     ]
 )
