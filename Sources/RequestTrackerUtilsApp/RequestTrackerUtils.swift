@@ -80,6 +80,7 @@ public struct RequestTrackerUtils: PreforkApplication {
         router.get("/readyz") { _ in readiness.response() }
         TagRoutes(context: context).add(to: &router)
         CheckinRoutes(context: context, requestTracker: nil).add(to: &router)
+        LabelRoutes(context: context, directory: nil).add(to: &router)
         if configuration[.enableTestRoutes] {
             TestRoutes.add(to: &router)
             logger.warning("test routes are on (/echo, /sleep, /crash): never in production")

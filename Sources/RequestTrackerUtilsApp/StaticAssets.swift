@@ -40,12 +40,12 @@ enum StaticAssets {
 
     static let labelsCSS = """
         .labels { display: flex; flex-direction: column; align-items: flex-start; gap: 4mm; }
-        .label { break-inside: avoid; page-break-inside: avoid; border: 1px dashed #bbb; }
-        .label svg { display: block; }
+        .print-label { break-inside: avoid; page-break-inside: avoid; border: 1px dashed #bbb; }
+        .print-label svg { display: block; }
         @media print {
           .labels { gap: 0; }
-          .label { border: 0; break-after: page; page-break-after: always; }
-          .label:last-child { break-after: auto; page-break-after: auto; }
+          .print-label { border: 0; break-after: page; page-break-after: always; }
+          .print-label:last-child { break-after: auto; page-break-after: auto; }
         }
 
         """
