@@ -18,13 +18,16 @@ public struct RequestTrackerUtils: PreforkApplication {
     public var settings: [AnySetting] { AppSettings.all }
 
     public func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler {
-        try WorkingDirectory.prepare(configuration[AppSettings.workingDir])
+        let workingDir = configuration[AppSettings.workingDir]
+        try WorkingDirectory.prepare(workingDir)
         var router = Router()
         router.get("/") { _ in .html(Pages.home) }
         router.get("/hello") { _ in
             Response(status: .ok, headers: Pages.plainText, body: .staticString("Hello, World!"))
         }
         router.get("/healthz") { _ in .text("ok\n") }
+        // Collected static files, for running without nginx (behind nginx, let it serve /static/).
+        router.add(nil, "/static/*", StaticFiles(root: "\(workingDir)/static").handler)
         if configuration[.enableTestRoutes] {
             TestRoutes.add(to: &router)
             logger.warning("test routes are on (/echo, /sleep, /crash): never in production")
