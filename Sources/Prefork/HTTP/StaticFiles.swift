@@ -101,7 +101,9 @@ public struct StaticFiles: Sendable {
             return Response(status: .ok, headers: headers, body: .file(file))
         case .partial(let bytes):
             headers.add("Content-Range", "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(size)")
-            let part = FileRegion(takingOwnershipOf: dup(file.descriptor), offset: bytes.lowerBound, count: bytes.count)
+            let copy = dup(file.descriptor)
+            guard copy >= 0 else { return .error(.internalServerError) }
+            let part = FileRegion(takingOwnershipOf: copy, offset: bytes.lowerBound, count: bytes.count)
             return Response(status: .partialContent, headers: headers, body: .file(part))
         case .unsatisfiable:
             var response = Response.error(.rangeNotSatisfiable)

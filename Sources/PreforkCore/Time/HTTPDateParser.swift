@@ -13,7 +13,8 @@ public enum HTTPDateParser {
 
     /// ` 06 Nov 1994 08:49:37 GMT`
     private static func imfFixdate(_ b: [UInt8]) -> Int64? {
-        guard b.count == 25, b[0] == 0x20, b[3] == 0x20, b[7] == 0x20, b[12] == 0x20, b[21...].elementsEqual(" GMT".utf8),
+        guard b.count == 25, b[0] == 0x20, b[3] == 0x20, b[7] == 0x20, b[12] == 0x20,
+            b[21...].elementsEqual(" GMT".utf8),
             let day = number(b[1..<3]), let month = month(b[4..<7]), let year = number(b[8..<12])
         else { return nil }
         return combine(year, month, day, b[13..<21])
