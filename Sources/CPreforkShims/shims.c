@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -266,4 +267,13 @@ int64_t prefork_slot_load_heartbeat(const prefork_slot *slot) {
 
 int prefork_setsockopt_int(int fd, int level, int name, int value) {
     return setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+// MARK: - Files
+
+ssize_t prefork_sendfile(int out_fd, int in_fd, int64_t *offset, size_t count) {
+    off_t position = (off_t)*offset;
+    ssize_t sent = sendfile(out_fd, in_fd, &position, count);
+    *offset = (int64_t)position;
+    return sent;
 }

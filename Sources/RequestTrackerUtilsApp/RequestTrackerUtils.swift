@@ -78,6 +78,8 @@ public struct RequestTrackerUtils: PreforkApplication {
         }
         router.get("/healthz") { _ in .text("ok\n") }
         router.get("/readyz") { _ in readiness.response() }
+        // Collected static files, for running without nginx (behind nginx, let it serve /static/).
+        router.add(nil, "/static/*", StaticFiles(root: CollectStatic.directory(workingDirectory: workingDirectory)).handler)
         TagRoutes(context: context).add(to: &router)
         CheckinRoutes(context: context, requestTracker: nil).add(to: &router)
         LabelRoutes(context: context, directory: nil).add(to: &router)

@@ -145,4 +145,9 @@ int64_t prefork_slot_load_heartbeat(const prefork_slot *slot);
 /// Sets an int socket option; returns setsockopt's result.
 int prefork_setsockopt_int(int fd, int level, int name, int value);
 
+// MARK: - Files
+
+/// sendfile(2) from `in_fd` at `*offset` (advanced by the bytes sent) to `out_fd`.
+ssize_t prefork_sendfile(int out_fd, int in_fd, int64_t *offset, size_t count);
+
 #endif

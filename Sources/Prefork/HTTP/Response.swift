@@ -42,12 +42,14 @@ public struct Response: Sendable {
     }
 }
 
-/// A response body held in memory.
+/// A response body: held in memory, or a region of an open file sent with `sendfile(2)`.
 public enum ResponseBody: Sendable {
     case empty
     case string(String)
     case bytes([UInt8])
     case staticString(StaticString)
+    /// Sent by the connection after the head, with `sendfile(2)`; see `FileRegion`.
+    case file(FileRegion)
 
     public var count: Int {
         switch self {
@@ -55,13 +57,16 @@ public enum ResponseBody: Sendable {
         case .string(let text): return text.utf8.count
         case .bytes(let bytes): return bytes.count
         case .staticString(let text): return text.utf8CodeUnitCount
+        case .file(let region): return region.count
         }
     }
 
-    /// Calls `body` with the bytes, without copying where the storage is contiguous.
+    /// Calls `body` with the bytes, without copying where the storage is contiguous (a file
+    /// region is read into memory: the worker never calls this for one).
     func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
         switch self {
         case .empty: return body(UnsafeRawBufferPointer(start: nil, count: 0))
+        case .file(let region): return region.readAll().withUnsafeBytes(body)
         case .bytes(let bytes): return bytes.withUnsafeBytes(body)
         case .staticString(let text): return text.withUTF8Buffer { body(UnsafeRawBufferPointer($0)) }
         case .string(var text):

@@ -27,7 +27,9 @@ struct ResponseWriter {
         case close
     }
 
-    /// Appends the whole response to `out`; returns the number of body bytes written.
+    /// Appends the whole response to `out`; returns the number of body bytes written. A file
+    /// body is not appended: its bytes are counted, and the caller queues the region on the
+    /// connection to follow the head.
     @discardableResult
     mutating func write(
         _ response: Response, requestID: RequestIDBytes, persistence: Persistence, headOnly: Bool,
@@ -64,6 +66,7 @@ struct ResponseWriter {
         out.append(13)
         out.append(10)
         guard bodyAllowed && !headOnly && bodyCount > 0 else { return 0 }
+        if case .file = response.body { return bodyCount }
         response.body.withBytes { out.append(contentsOf: $0) }
         return bodyCount
     }

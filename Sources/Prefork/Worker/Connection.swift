@@ -1,3 +1,4 @@
+import CPreforkShims
 import PreforkCore
 
 #if canImport(Glibc)
@@ -36,6 +37,12 @@ final class Connection {
     /// Output the socket has not accepted yet (rarely used: most responses go out at once).
     var pending: [UInt8] = []
     var pendingOffset = 0
+    /// A file body to send with sendfile(2) after `pending`, and the next offset to send from.
+    /// While one is queued the worker serves no further pipelined request on this connection,
+    /// so nothing else can be written between the head and the file's last byte.
+    private(set) var file: FileRegion?
+    private var fileOffset: Int64 = 0
+    private var fileEnd: Int64 = 0
     var lastActivity: Int64
     var closeAfterFlush = false
     var waitingForWritable = false
@@ -59,11 +66,20 @@ final class Connection {
 
     /// No request in progress and nothing left to send.
     var isIdle: Bool {
-        if case .head(let since) = phase, since == nil, start == end, pending.count == pendingOffset { return true }
+        if case .head(let since) = phase, since == nil, start == end, !hasPendingOutput { return true }
         return false
     }
 
-    var hasPendingOutput: Bool { pendingOffset < pending.count }
+    var hasPendingOutput: Bool { pendingOffset < pending.count || file != nil }
+
+    var hasQueuedFile: Bool { file != nil }
+
+    /// Queues a file body: it goes out after the bytes passed to the next `send`.
+    func queueFile(_ region: FileRegion) {
+        file = region
+        fileOffset = Int64(region.offset)
+        fileEnd = Int64(region.offset + region.count)
+    }
 
     /// Reads what the socket has. Returns the bytes read, 0 on EOF, -1 when nothing is ready,
     /// or -2 on a socket error.
@@ -111,9 +127,10 @@ final class Connection {
         start = 0
     }
 
-    /// Writes `bytes` (after anything pending). Returns false on a socket error.
+    /// Writes `bytes` (after any pending bytes), then the queued file. Returns false on a
+    /// socket error.
     func send(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        if hasPendingOutput {
+        if pendingOffset < pending.count {
             pending.append(contentsOf: bytes)
             return flushPending()
         }
@@ -132,7 +149,7 @@ final class Connection {
             }
             return false
         }
-        return true
+        return sendFile()
     }
 
     /// Writes pending output. Returns false on a socket error.
@@ -150,6 +167,20 @@ final class Connection {
         }
         pending.removeAll(keepingCapacity: false)
         pendingOffset = 0
+        return sendFile()
+    }
+
+    /// Sends the queued file until it is done or the socket is full. Returns false on a socket
+    /// error, or when the file ended before the length the head promised (it shrank).
+    private func sendFile() -> Bool {
+        guard let file else { return true }
+        while fileOffset < fileEnd {
+            let n = retryingEINTR { prefork_sendfile(fd, file.descriptor, &fileOffset, Int(fileEnd - fileOffset)) }
+            if n > 0 { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return true }
+            return false
+        }
+        self.file = nil
         return true
     }
 }

@@ -274,17 +274,21 @@ final class Worker {
     }
 
     /// Serves every complete request in the buffer (pipelining), answering in order, then
-    /// writes all their responses at once.
+    /// writes all their responses at once. A response with a file body ends the batch: the
+    /// requests behind it are served once the file has gone out.
     private func serveBuffered(_ connection: Connection) {
-        output.removeAll(keepingCapacity: true)
         var keepGoing = true
-        while keepGoing && !connection.closeAfterFlush {
-            keepGoing = step(connection)
-        }
-        if !output.isEmpty {
-            let ok = output.withUnsafeBytes { connection.send($0) }
-            guard ok else { return closeConnection(connection) }
-        }
+        repeat {
+            output.removeAll(keepingCapacity: true)
+            while keepGoing && !connection.closeAfterFlush && !connection.hasQueuedFile {
+                keepGoing = step(connection)
+            }
+            if !output.isEmpty {
+                let ok = output.withUnsafeBytes { connection.send($0) }
+                guard ok else { return closeConnection(connection) }
+            }
+        } while keepGoing && !connection.closeAfterFlush && !connection.hasPendingOutput
+            && connection.start < connection.end
         if connection.hasPendingOutput {
             setWritable(connection, true)
         } else if connection.closeAfterFlush {
@@ -435,6 +439,7 @@ final class Worker {
             response, requestID: ridBytes, persistence: persistence, headOnly: parsed.methodCode == .head,
             into: &output)
         if persistence == .close { connection.closeAfterFlush = true }
+        if bodyBytes > 0, case .file(let region) = response.body { connection.queueFile(region) }
         if let accessLog {
             accessLog.record(
                 request: request, response: response, bodyBytes: bodyBytes,
