@@ -27,7 +27,13 @@ struct AppDatabase: Sendable {
             // WAL is durable at checkpoints with NORMAL; a power cut loses at most the last commits.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
-        return AppDatabase(queue: try DatabaseQueue(path: path, configuration: configuration), path: path)
+        do {
+            return AppDatabase(queue: try DatabaseQueue(path: path, configuration: configuration), path: path)
+        } catch let error as DatabaseError {
+            throw OpenFailure(
+                description: "cannot open the database \(path): \(error.message ?? "\(error)") (check the file and its "
+                    + "directory's owner; restore a backup, or move a damaged file away and run `migrate`)")
+        }
     }
 
     /// Switches a new database to WAL (it stays so). SQLite does not call the busy handler for
@@ -56,6 +62,10 @@ struct AppDatabase: Sendable {
             }
             return result!
         }
+    }
+
+    struct OpenFailure: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// Whether `error` came from SQLite (a missing table before `migrate`, a locked or broken file).

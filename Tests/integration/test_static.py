@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import CURL, Conn, Server, build_request, children, http, parse_responses, raw_request
+from conftest import CURL, Conn, Server, build_request, children, http, parse_responses, raw_request, run_cli
 
 HASHED = "app.3f2a9c1b7d4e.css"
 BIG = 8 * 1024 * 1024
@@ -23,7 +23,8 @@ def site(tmp_path_factory):
     var = base / "var"
     collected = var / "collected-1"
     (collected / "css").mkdir(parents=True)
-    (var / "database.sqlite").write_bytes(b"SQLite format 3\0 not for the web")
+    migrated = run_cli("migrate", env={"WORKING_DIR": str(var)})   # a real database beside static/
+    assert migrated.returncode == 0, migrated.stderr
     (collected / "hello.txt").write_bytes(b"Hello, static!\n")
     (collected / "css" / HASHED).write_bytes(b"body { color: red }\n")
     (collected / "empty.txt").write_bytes(b"")
