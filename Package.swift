@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // The one Swift wrapper of OpenSSL: SHA-256, HMAC, random bytes, TLS client streams.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"], swiftSettings: strict),
+        // A blocking HTTP/1.1 client with deadlines, for synchronous workers (RT's REST API).
+        .target(name: "HTTPClient", dependencies: ["OpenSSLSupport"], swiftSettings: strict),
         // Pure parts: HTTP parsing, settings registry, supervision policy, log formats.
         // No syscalls beyond reading a clock; unit-tested without forking.
         .target(
@@ -72,5 +74,6 @@ let package = Package(
         .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore", "RequestTrackerUtilsApp"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["test-server.py"]),
     ]
 )
