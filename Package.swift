@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"], swiftSettings: strict),
         // A blocking HTTP/1.1 client with deadlines, for synchronous workers (RT's REST API).
         .target(name: "HTTPClient", dependencies: ["OpenSSLSupport"], swiftSettings: strict),
+        // Request Tracker's REST 2.0 API: assets, tickets.
+        .target(name: "RequestTracker", dependencies: ["HTTPClient"], swiftSettings: strict),
         // Pure parts: HTTP parsing, settings registry, supervision policy, log formats.
         // No syscalls beyond reading a clock; unit-tested without forking.
         .target(
@@ -55,7 +57,7 @@ let package = Package(
         .target(
             name: "RequestTrackerUtilsApp",
             dependencies: [
-                "Prefork", "PreforkCore", "OpenSSLSupport",
+                "Prefork", "PreforkCore", "OpenSSLSupport", "RequestTracker",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -75,5 +77,6 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["test-server.py"]),
+        .testTarget(name: "RequestTrackerTests", dependencies: ["RequestTracker"]),
     ]
 )

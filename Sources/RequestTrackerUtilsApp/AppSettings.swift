@@ -6,5 +6,5 @@ enum AppSettings {
         "working_dir", section: "Application", env: ["WORKING_DIR"], default: "var",
         doc: "Directory for the SQLite database, collected static files, uploads and logs; created if missing.")
 
-    static let all: [AnySetting] = [workingDir.any]
+    static let all: [AnySetting] = [workingDir.any] + RTSettings.all
 }

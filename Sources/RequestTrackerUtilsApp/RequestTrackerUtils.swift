@@ -16,6 +16,7 @@ public struct RequestTrackerUtils: PreforkApplication {
     public var version: String { "0.1.0" }
 
     public var settings: [AnySetting] { AppSettings.all }
+    public var commands: [ApplicationCommand] { RTCommands.all }
 
     public func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler {
         try WorkingDirectory.prepare(configuration[AppSettings.workingDir])
