@@ -9,7 +9,8 @@ PYTEST      ?= python3 -m pytest
 
 all: build
 
-## deps: install the system packages the build and tests need (Debian), if any is missing.
+## deps: install the system packages the build and tests need (Debian), if any is missing,
+## including request-tracker5 rt5-db-sqlite rt5-standalone (via Tests/rt/rt-server.sh install).
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -17,6 +18,8 @@ deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@# Request Tracker 5 for the RT client's tests: preseeded, non-interactive (see the script).
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO Tests/rt/rt-server.sh install
 
 build:
 	$(SWIFT) build

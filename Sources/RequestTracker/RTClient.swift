@@ -212,7 +212,8 @@ public struct RTClient: Sendable {
                 "permission denied: \(said ?? "403 Forbidden") (check the rights of the user behind \(credentialSettings))",
                 status: 403)
         case 404:
-            throw RTError(.notFound, url: configuration.url, "\(method) \(path): \(said ?? "404 Not Found")", status: 404)
+            throw RTError(
+                .notFound, url: configuration.url, "\(method) \(apiBase)\(path): \(said ?? "404 Not Found")", status: 404)
         case 400..<500:
             throw RTError(.rejected, url: configuration.url, said ?? "\(method) \(path) answered \(response.status)", status: response.status)
         default:

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import RequestTracker
 import Testing
 
@@ -63,4 +66,60 @@ import Testing
         #expect(error?.kind == .configuration)
         #expect(error?.description == "RT at tickets.example.org: invalid URL: it must start with http:// or https://")
     }
+}
+
+/// Against a live RT, when RT_TEST_URL and RT_TEST_TOKEN name one (Tests/rt/rt-server.sh
+/// start + seed): the write operations, which no command drives yet.
+@Suite(.enabled(if: LiveRT.client != nil, "set RT_TEST_URL and RT_TEST_TOKEN to run against a live RT"))
+struct LiveRTTests {
+    let client = LiveRT.client!
+
+    @Test func checkInChangesOwnerAndStatus() throws {
+        let asset = try client.asset(tag: "T-1001")
+        let updated = try client.updateAsset(id: asset.id, owner: "it-staff", status: "allocated")
+        #expect(updated.owner == "it-staff" && updated.status == "allocated")
+        #expect(try client.asset(id: asset.id).owner == "it-staff")
+        // RT's default asset lifecycle has no way back from allocated to new: reset the owner only.
+        try client.updateAsset(id: asset.id, owner: "Nobody")
+    }
+
+    @Test func unknownOwnerIsRejectedWithRTsMessage() throws {
+        let asset = try client.asset(tag: "T-1002")
+        let error = #expect(throws: RTError.self) { try client.updateAsset(id: asset.id, owner: "no-such-user") }
+        #expect(error?.kind == .rejected)
+        #expect(error?.message == "RT did not update asset \(asset.id): Could not find or create user 'no-such-user'")
+    }
+
+    @Test func invalidStatusIsRejected() throws {
+        let asset = try client.asset(tag: "T-1002")
+        let error = #expect(throws: RTError.self) { try client.updateAsset(id: asset.id, status: "bogus") }
+        #expect(error?.kind == .rejected && error?.message.contains("isn't a valid status") == true)
+    }
+
+    @Test func missingAssetIsNotFound() throws {
+        let error = #expect(throws: RTError.self) { try client.updateAsset(id: 999_999, owner: "alice") }
+        #expect(error?.kind == .notFound)
+        #expect((#expect(throws: RTError.self) { try client.asset(id: 999_999) })?.kind == .notFound)
+    }
+
+    @Test func repairTicketIsLinkedToTheAsset() throws {
+        let asset = try client.asset(serial: "SN-1002")
+        let ticket = try client.createTicket(
+            queue: "General", subject: "\(asset.name): cracked screen", text: "Dropped in the gym.\nCase is fine.",
+            requestor: "alice@example.test", refersToAsset: asset.id)
+        #expect(ticket > 0)
+        let error = #expect(throws: RTError.self) {
+            try client.createTicket(queue: "No Such Queue", subject: "x", text: "y")
+        }
+        #expect(error?.kind == .unauthorized || error?.kind == .rejected)
+    }
+}
+
+enum LiveRT {
+    static let client: RTClient? = {
+        guard let url = getenv("RT_TEST_URL").map({ String(cString: $0) }),
+            let token = getenv("RT_TEST_TOKEN").map({ String(cString: $0) })
+        else { return nil }
+        return try? RTClient(.init(url: url, authentication: .token(token), timeout: 10))
+    }()
 }
