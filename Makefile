@@ -5,7 +5,7 @@ BIN_RELEASE  = .build/release/request-tracker-utils
 APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev curl wrk nginx-light python3-pytest systemd util-linux zbar-tools librsvg2-bin
 PYTEST      ?= python3 -m pytest
 
-.PHONY: all deps build release run test unit integration bench docs check-docs format clean
+.PHONY: all deps test-deps build release run test unit integration bench docs check-docs format clean
 
 all: build
 
@@ -17,6 +17,11 @@ deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+
+## test-deps: Request Tracker 5 (request-tracker5 rt5-db-sqlite rt5-standalone) for the tests
+## that use a real RT: preseeded and non-interactive (see the script).
+test-deps: deps
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO Tests/rt/rt-server.sh install
 
 build:
 	$(SWIFT) build
@@ -32,7 +37,7 @@ run: deps release
 	DEBUG=true $(BIN_RELEASE) serve --bind 127.0.0.1:8000 --access-logfile -
 
 ## test: unit tests (swift test), then integration tests against the real binary.
-test: deps unit integration
+test: test-deps unit integration
 
 unit:
 	$(SWIFT) build --build-tests

@@ -32,6 +32,10 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // The one Swift wrapper of OpenSSL: SHA-256, HMAC, random bytes, TLS client streams.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"], swiftSettings: strict),
+        // A blocking HTTP/1.1 client with deadlines, for synchronous workers (RT's REST API).
+        .target(name: "HTTPClient", dependencies: ["OpenSSLSupport"], swiftSettings: strict),
+        // Request Tracker's REST 2.0 API: assets, tickets.
+        .target(name: "RequestTracker", dependencies: ["HTTPClient"], swiftSettings: strict),
         // Pure parts: HTTP parsing, settings registry, supervision policy, log formats.
         // No syscalls beyond reading a clock; unit-tested without forking.
         .target(
@@ -53,7 +57,7 @@ let package = Package(
         .target(
             name: "RequestTrackerUtilsApp",
             dependencies: [
-                "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics",
+                "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics", "RequestTracker",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,8 +80,6 @@ let package = Package(
         .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore", "RequestTrackerUtilsApp"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"]),
-        .testTarget(name: "AppTests", dependencies: ["RequestTrackerUtilsApp"]),
-        // Unit tests plus decoding of the rendered SVGs with rsvg-convert and zbarimg.
-        .testTarget(name: "LabelGraphicsTests", dependencies: ["LabelGraphics"]),
+                "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics", "RequestTracker",
     ]
 )

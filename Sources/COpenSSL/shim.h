@@ -13,4 +13,12 @@ static inline long copenssl_set_tlsext_host_name(SSL *ssl, const char *name) {
     return SSL_set_tlsext_host_name(ssl, name);
 }
 
+static inline long copenssl_set_min_protocol_tls12(SSL_CTX *ctx) {
+    return SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+}
+
+static inline size_t copenssl_bio_pending(BIO *bio) {
+    return BIO_ctrl_pending(bio);
+}
+
 #endif

@@ -52,7 +52,7 @@ enum AppSettings {
     static let all: [AnySetting] = [
         workingDir.any, secretKey.any, debug.any, allowedHosts.any,
         prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any,
-    ]
+    ] + RTSettings.all
 
     private static let millimetres: @Sendable (Double) -> String? = { value in
         (10...500).contains(value) ? nil : "must be between 10 and 500 millimetres, not \(value)"

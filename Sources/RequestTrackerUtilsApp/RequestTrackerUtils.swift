@@ -17,7 +17,7 @@ public struct RequestTrackerUtils: PreforkApplication {
 
     public var settings: [AnySetting] { AppSettings.all }
 
-    public var commands: [ApplicationCommand] { AppCommands.all }
+    public var commands: [ApplicationCommand] { AppCommands.all + RTCommands.all }
 
     /// Production mode (debug off) needs a strong SECRET_KEY and ALLOWED_HOSTS; checked in the
     /// master before anything binds, so a bad start stops with one line per problem.

@@ -1,0 +1,63 @@
+import PreforkCore
+import RequestTracker
+
+/// The settings that connect the app to Request Tracker (section "Request Tracker").
+enum RTSettings {
+    static let url = SettingKey<String>(
+        "rt_url", section: "Request Tracker", env: ["RT_URL"], default: "",
+        doc: "RT's web address, such as https://tickets.example.org; empty turns the RT features off.",
+        validate: { url in
+            url.isEmpty || url.lowercased().hasPrefix("https://") || url.lowercased().hasPrefix("http://")
+                ? nil : "RT_URL must start with https:// (or http://)"
+        })
+    static let apiEndpoint = SettingKey<String>(
+        "rt_api_endpoint", section: "Request Tracker", env: ["RT_API_ENDPOINT"], default: "/REST/2.0",
+        doc: "Path of RT's REST 2.0 API below RT_URL.")
+    static let token = SettingKey<String>(
+        "rt_token", section: "Request Tracker", env: ["RT_TOKEN"], default: "",
+        doc: "RT auth token (RT: Logged in as > Settings > Auth Tokens); used instead of RT_USERNAME/RT_PASSWORD when set.",
+        secret: true)
+    static let username = SettingKey<String>(
+        "rt_username", section: "Request Tracker", env: ["RT_USERNAME"], default: "",
+        doc: "RT user name for basic authentication, when there is no RT_TOKEN.")
+    static let password = SettingKey<String>(
+        "rt_password", section: "Request Tracker", env: ["RT_PASSWORD"], default: "",
+        doc: "Password of RT_USERNAME.", secret: true)
+    static let timeout = SettingKey<Seconds>(
+        "rt_timeout", section: "Request Tracker", env: ["RT_TIMEOUT"], default: 10,
+        doc: "Seconds each request to RT may take (connect, TLS, send, answer) before the page reports RT as too slow.",
+        validate: { $0.value > 0 ? nil : "RT_TIMEOUT must be more than 0 seconds" })
+    static let caFile = SettingKey<String>(
+        "rt_ca_file", section: "Request Tracker", env: ["RT_CA_FILE"], default: "",
+        doc: "PEM file of CA certificates to trust for RT besides the system's (an RT behind a private CA).")
+    static let catalog = SettingKey<String>(
+        "rt_catalog", section: "Request Tracker", env: ["RT_CATALOG"], default: "General assets",
+        doc: "RT asset catalog the district's devices are in (RT 5 ships 'General assets').")
+    static let repairQueue = SettingKey<String>(
+        "rt_repair_queue", section: "Request Tracker", env: ["RT_REPAIR_QUEUE"], default: "General",
+        doc: "RT queue that repair tickets for damaged devices are opened in.")
+
+    static let all: [AnySetting] = [
+        url.any, apiEndpoint.any, token.any, username.any, password.any, timeout.any, caFile.any, catalog.any,
+        repairQueue.any,
+    ]
+
+    /// The RT client the settings describe; nil when RT_URL is empty (RT features off).
+    static func client(from configuration: Configuration) throws(RTError) -> RTClient? {
+        let address = configuration[url]
+        guard !address.isEmpty else { return nil }
+        let authentication: RTClient.Authentication
+        if !configuration[token].isEmpty {
+            authentication = .token(configuration[token])
+        } else if !configuration[username].isEmpty {
+            authentication = .basic(user: configuration[username], password: configuration[password])
+        } else {
+            throw RTError(.configuration, url: address, "no credentials: set RT_TOKEN (or RT_USERNAME and RT_PASSWORD)")
+        }
+        let caPath = configuration[caFile]
+        return try RTClient(
+            .init(
+                url: address, apiPath: configuration[apiEndpoint], authentication: authentication,
+                timeout: configuration[timeout].value, caFile: caPath.isEmpty ? nil : caPath))
+    }
+}
