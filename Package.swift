@@ -80,6 +80,10 @@ let package = Package(
         .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore", "RequestTrackerUtilsApp"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"]),
-                "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics", "RequestTracker",
+        .testTarget(name: "AppTests", dependencies: ["RequestTrackerUtilsApp"]),
+        // Unit tests plus decoding of the rendered SVGs with rsvg-convert and zbarimg.
+        .testTarget(name: "LabelGraphicsTests", dependencies: ["LabelGraphics"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["test-server.py"]),
+        .testTarget(name: "RequestTrackerTests", dependencies: ["RequestTracker"]),
     ]
 )
