@@ -10,7 +10,9 @@ struct CheckinRoutes: Sendable {
     let requestTracker: (any CheckinSync)?
 
     func add(to router: inout Router) {
-        router.get("/checkin") { request in form(request) }
+        router.get("/checkin") { request in
+            form(request, fields: request.queryItems.filter { $0.key == "tag" || $0.key == "student" })
+        }
         router.post("/checkins") { request in try submitForm(request) }
         router.post("/api/checkins") { request in try submitAPI(request) }
         router.get("/checkins") { request in try dashboard(request) }

@@ -37,9 +37,13 @@ enum RTSettings {
         "rt_repair_queue", section: "Request Tracker", env: ["RT_REPAIR_QUEUE"], default: "General",
         doc: "RT queue that repair tickets for damaged devices are opened in.")
 
+    static let checkinOwner = SettingKey<String>(
+        "rt_checkin_owner", section: "Request Tracker", env: ["RT_CHECKIN_OWNER"], default: "Nobody",
+        doc: "RT user who owns a device once it is checked in (RT's unassigned user Nobody, or the IT team's user).")
+
     static let all: [AnySetting] = [
         url.any, apiEndpoint.any, token.any, username.any, password.any, timeout.any, caFile.any, catalog.any,
-        repairQueue.any,
+        repairQueue.any, checkinOwner.any,
     ]
 
     /// The RT client the settings describe; nil when RT_URL is empty (RT features off).

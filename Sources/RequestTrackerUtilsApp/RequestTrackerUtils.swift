@@ -19,10 +19,28 @@ public struct RequestTrackerUtils: PreforkApplication {
 
     public var commands: [ApplicationCommand] { AppCommands.all + RTCommands.all }
 
-    /// Production mode (debug off) needs a strong SECRET_KEY and ALLOWED_HOSTS; checked in the
-    /// master before anything binds, so a bad start stops with one line per problem.
+    /// Checked in the master before anything binds, so a bad start stops with one line per
+    /// problem: RT credentials when RT_URL is set, and production mode's requirements.
     public func validate(_ configuration: Configuration) throws {
-        guard !configuration[AppSettings.debug] else { return }
+        var errors: [ConfigurationError] = []
+        // Credentials only: the master makes no RT client (no OpenSSL before the fork).
+        if !configuration[RTSettings.url].isEmpty && configuration[RTSettings.token].isEmpty
+            && configuration[RTSettings.username].isEmpty
+        {
+            errors.append(
+                ConfigurationError(
+                    "setting 'rt_url' from \(configuration.source(of: RTSettings.url.name)) is set but RT has no "
+                        + "credentials: set RT_TOKEN (or RT_USERNAME and RT_PASSWORD) in the secrets file, or unset RT_URL",
+                    setting: RTSettings.url.name))
+        }
+        if !configuration[AppSettings.debug] {
+            errors += Self.productionProblems(configuration)
+        }
+        if !errors.isEmpty { throw ConfigurationErrors(errors) }
+    }
+
+    /// Production mode (debug off) needs a strong SECRET_KEY and ALLOWED_HOSTS.
+    static func productionProblems(_ configuration: Configuration) -> [ConfigurationError] {
         var errors: [ConfigurationError] = []
         let key = configuration[AppSettings.secretKey] ?? ""
         let keySource = configuration.source(of: AppSettings.secretKey.name)
@@ -44,7 +62,7 @@ public struct RequestTrackerUtils: PreforkApplication {
                         + "list the host names this site is reached by, like ALLOWED_HOSTS=rtutils.example.org,localhost",
                     setting: AppSettings.allowedHosts.name))
         }
-        if !errors.isEmpty { throw ConfigurationErrors(errors) }
+        return errors
     }
 
     public func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler {
@@ -80,9 +98,15 @@ public struct RequestTrackerUtils: PreforkApplication {
         router.get("/readyz") { _ in readiness.response() }
         // Collected static files, for running without nginx (behind nginx, let it serve /static/).
         router.add(nil, "/static/*", StaticFiles(root: CollectStatic.directory(workingDirectory: workingDirectory)).handler)
+        let requestTracker = try RTSettings.client(from: configuration).map { client in
+            RequestTrackerBridge(
+                client: client, baseURL: configuration[RTSettings.url], checkinOwner: configuration[RTSettings.checkinOwner],
+                repairQueue: configuration[RTSettings.repairQueue], logger: logger)
+        }
         TagRoutes(context: context).add(to: &router)
-        CheckinRoutes(context: context, requestTracker: nil).add(to: &router)
-        LabelRoutes(context: context, directory: nil).add(to: &router)
+        CheckinRoutes(context: context, requestTracker: requestTracker).add(to: &router)
+        LabelRoutes(context: context, directory: requestTracker).add(to: &router)
+        AssetRoutes(context: context, bridge: requestTracker).add(to: &router)
         if configuration[.enableTestRoutes] {
             TestRoutes.add(to: &router)
             logger.warning("test routes are on (/echo, /sleep, /crash): never in production")

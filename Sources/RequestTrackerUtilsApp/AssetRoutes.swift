@@ -1,0 +1,110 @@
+import Prefork
+import RequestTracker
+
+/// Asset look-up in Request Tracker: `GET /assets?tag=…` or `?serial=…` (a page), and
+/// `GET /api/assets/TAG`, `GET /api/assets?serial=…` (JSON). RT being down, slow or refusing
+/// is a page that says so (502/504), within RT_TIMEOUT.
+struct AssetRoutes: Sendable {
+    let context: AppContext
+    let bridge: RequestTrackerBridge?
+
+    func add(to router: inout Router) {
+        router.get("/assets") { request in page(request) }
+        router.get("/api/assets") { request in api(request, tag: nil) }
+        router.get("/api/assets/:tag") { request in api(request, tag: request.parameters["tag"]) }
+    }
+
+    private enum Query {
+        case tag(String)
+        case serial(String)
+
+        var text: String {
+            switch self {
+            case .tag(let tag): return "tag \(tag)"
+            case .serial(let serial): return "serial number \(serial)"
+            }
+        }
+    }
+
+    private func find(_ query: Query) -> Result<RTAsset, RTError> {
+        guard let bridge else {
+            return .failure(RTError(.configuration, url: "(RT_URL not set)", "Request Tracker is not configured: set RT_URL and RT_TOKEN"))
+        }
+        do {
+            switch query {
+            case .tag(let tag): return .success(try bridge.client.asset(tag: tag))
+            case .serial(let serial): return .success(try bridge.client.asset(serial: serial))
+            }
+        } catch {
+            context.logger.warning("asset look-up by \(query.text): \(error)")
+            return .failure(error)
+        }
+    }
+
+    func page(_ request: Request) -> Response {
+        let items = request.queryItems
+        let tag = (items["tag"] ?? "").trimmingSpaces().uppercased()
+        let serial = (items["serial"] ?? "").trimmingSpaces()
+        let form = """
+            <form class="card" method="get" action="/assets">
+            <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" value="\(HTML.escape(tag))">
+            <label for="serial">or serial number</label><input id="serial" name="serial" type="text" value="\(HTML.escape(serial))">
+            <p><button type="submit">Look up</button></p>
+            </form>
+            """
+        let query: Query
+        if !tag.isEmpty { query = .tag(tag) } else if !serial.isEmpty { query = .serial(serial) } else {
+            return context.page("Asset look-up", form)
+        }
+        switch find(query) {
+        case .failure(let error):
+            let status = RequestTrackerBridge.status(error)
+            let message = status == .notFound
+                ? "Request Tracker has no asset with \(query.text)."
+                : "Request Tracker could not answer: \(error). Try again in a moment; if it goes on, tell whoever runs RT."
+            return context.page("Asset look-up", status: status, HTML.message(message, ok: false) + form)
+        case .success(let asset):
+            let details = RequestTrackerBridge.details(asset)
+            let web = bridge!.client.assetWebURL(id: asset.id)
+            let rows = [
+                ("Tag", asset.name), ("Name", details.name), ("Serial number", details.serial),
+                ("Owner", asset.owner), ("Status", asset.status),
+            ].map { "<tr><th>\($0.0)</th><td>\(HTML.escape($0.1))</td></tr>" }
+            let labelQuery = [("name", details.name), ("serial", details.serial), ("owner", details.owner)]
+                .filter { !$0.1.isEmpty }.map { "\($0.0)=\(HTML.queryEscape($0.1))" }.joined(separator: "&amp;")
+            return context.page(
+                "Asset \(asset.name)",
+                """
+                \(form)
+                <table>\(rows.joined())</table>
+                <p><a href="\(HTML.escape(web))">Open in Request Tracker</a> ·
+                <a href="/labels/\(HTML.queryEscape(asset.name))?\(labelQuery)">Label</a> ·
+                <a href="/checkin?tag=\(HTML.queryEscape(asset.name))">Check in</a></p>
+                """)
+        }
+    }
+
+    func api(_ request: Request, tag: String?) -> Response {
+        let query: Query
+        if let tag, !tag.isEmpty {
+            query = .tag(tag.uppercased())
+        } else if let serial = request.queryItems["serial"], !serial.isEmpty {
+            query = .serial(serial)
+        } else {
+            return AppContext.jsonError(.badRequest, "give a tag (/api/assets/TAG) or ?serial=")
+        }
+        switch find(query) {
+        case .failure(let error):
+            return AppContext.jsonError(RequestTrackerBridge.status(error), "\(error)")
+        case .success(let asset):
+            let details = RequestTrackerBridge.details(asset)
+            return .json(
+                JSONText.object([
+                    ("id", String(asset.id)), ("tag", JSONText.quote(asset.name)), ("name", JSONText.quote(details.name)),
+                    ("serial", JSONText.quote(details.serial)), ("owner", JSONText.quote(asset.owner)),
+                    ("status", JSONText.quote(asset.status)),
+                    ("url", JSONText.quote(bridge!.client.assetWebURL(id: asset.id))),
+                ]) + "\n")
+        }
+    }
+}
