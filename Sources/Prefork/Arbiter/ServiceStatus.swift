@@ -71,7 +71,9 @@ extension Arbiter {
 
     private func statusText(ready: Int, busy: Int, total: UInt64, rate: Double) -> String {
         let tenths = Int((rate * 10).rounded())
-        return "\(workers.count) workers (\(busy) busy, \(ready - busy) idle), \(total) requests served, "
+        let workerNoun = workers.count == 1 ? "worker" : "workers"
+        let requestNoun = total == 1 ? "request" : "requests"
+        return "\(workers.count) \(workerNoun) (\(busy) busy, \(ready - busy) idle), \(total) \(requestNoun) served, "
             + "\(tenths / 10).\(tenths % 10) req/s"
     }
 }
