@@ -88,8 +88,8 @@ in
       default = "/etc/request-tracker-utils/secrets.env";
       example = "/run/agenix/rtutils-secrets";
       description = ''
-        `KEY=VALUE` file loaded with systemd's `EnvironmentFile=` (read by systemd as root, so
-        it may be `root:root` mode 0400): `SECRET_KEY` (make one with
+        `KEY=VALUE` file loaded with systemd's `EnvironmentFile=` (read by systemd as root at
+        each start, so it may be `root:root` mode 0400; the start fails while it is missing): `SECRET_KEY` (make one with
         `request-tracker-utils generate-secret-key`), and `RT_TOKEN` or
         `RT_USERNAME`/`RT_PASSWORD`. Never put secrets in the Nix store. `null` loads none.
       '';
@@ -134,7 +134,7 @@ in
     group = mkOption {
       type = types.str;
       default = "rtutils";
-      description = "Group the service runs as; created when left at the default. nginx joins it to read `static/`.";
+      description = "Group the service runs as; created when left at the default.";
     };
 
     labelWidthMm = mkOption {
@@ -261,7 +261,7 @@ in
         ${cfg.workingDirectory}.d = {
           user = cfg.user;
           group = cfg.group;
-          mode = "0750";
+          mode = "0751";
         };
         ${unit.logsDirectory}.d = {
           user = cfg.user;
@@ -307,9 +307,8 @@ in
     }
 
     (mkIf cfg.nginx.enable {
-      # The collected files are 0640 rtutils:rtutils (UMask=0027): nginx reads them as a member.
-      users.users.${config.services.nginx.user}.extraGroups = [ cfg.group ];
-
+      # nginx reads static/ as "other": collectstatic writes it 0755 with 0644 files whatever the
+      # umask, and the state directory is 0751; the database and logs stay out of its reach.
       services.nginx = {
         enable = true;
         upstreams.${nginxUpstream} = {

@@ -80,6 +80,10 @@ let
     bindAddress
     "--workers"
     (toString cfg.workers)
+    # the server sets its own umask (default 022) over UMask=: keep logs and the database's
+    # -wal/-shm files private to the group too
+    "--umask"
+    "0027"
     "--error-logfile"
     cfg.errorLogFile
   ]
@@ -203,13 +207,14 @@ in
       SystemCallFilter = [
         "@system-service"
         "~@privileged @resources"
+        # libdispatch (under GRDB) sets its threads' nice value; unprivileged it can only lower it
+        "setpriority"
       ];
       SystemCallErrorNumber = "EPERM";
     }
     // optionalAttrs (cfg.secretsFile != null) {
-      # "-": a missing file is not systemd's error; the server then names what is missing
-      # (SECRET_KEY) and exits 2, which is not restarted.
-      EnvironmentFile = "-${cfg.secretsFile}";
+      # Read by systemd (as root) at each start, not on reload; a missing file fails the start.
+      EnvironmentFile = cfg.secretsFile;
     }
     // (
       if stateDirectory != null then
@@ -218,7 +223,9 @@ in
             stateDirectory
             "${stateDirectory}/logs"
           ];
-          StateDirectoryMode = "0750";
+          # 0751: nginx reaches static/ (0755, files 0644) without listing the directory; the
+          # database and logs stay 0640.
+          StateDirectoryMode = "0751";
         }
       else
         { ReadWritePaths = [ cfg.workingDirectory ]; }

@@ -215,11 +215,11 @@ def test_default_unit(defaults, package):
     bin_ = f"{package}/bin/request-tracker-utils"
     assert keys(text, "Type") == ["notify"] and keys(text, "NotifyAccess") == ["main"]
     assert keys(text, "ExecStart") == [
-        f"{bin_} serve --bind 127.0.0.1:8000 --workers 4 --error-logfile - "
+        f"{bin_} serve --bind 127.0.0.1:8000 --workers 4 --umask 0027 --error-logfile - "
         "--access-logfile /var/lib/request-tracker-utils/logs/access.log"]
     assert keys(text, "ExecStartPre") == [f"{bin_} migrate", f"{bin_} collectstatic"]
     assert keys(text, "ExecReload") == ["/usr/bin/kill -HUP $MAINPID"]
-    assert keys(text, "EnvironmentFile") == ["-/etc/request-tracker-utils/secrets.env"]
+    assert keys(text, "EnvironmentFile") == ["/etc/request-tracker-utils/secrets.env"]
     assert keys(text, "StateDirectory") == ["request-tracker-utils", "request-tracker-utils/logs"]
     assert keys(text, "WorkingDirectory") == ["/var/lib/request-tracker-utils"]
     assert keys(text, "User") == ["rtutils"] and keys(text, "Group") == ["rtutils"]
@@ -229,7 +229,7 @@ def test_default_unit(defaults, package):
     for key, value in HARDENING.items():
         assert keys(text, key) == [value], key
     assert keys(text, "RestrictAddressFamilies") == ["AF_UNIX", "AF_INET", "AF_INET6"]
-    assert keys(text, "SystemCallFilter") == ["@system-service", "~@privileged @resources"]
+    assert keys(text, "SystemCallFilter") == ["@system-service", "~@privileged @resources", "setpriority"]
     env = keys(text, "Environment")
     for pair in ('"WORKING_DIR=/var/lib/request-tracker-utils"', '"ALLOWED_HOSTS="', '"DEBUG=false"',
                  '"RT_URL="', '"RT_API_ENDPOINT=/REST/2.0"', '"PREFIX=W12-"', '"PADDING=4"',
@@ -245,10 +245,10 @@ def test_customised_unit(custom, package):
     text = render_unit(custom["service"])
     bin_ = f"{package}/bin/request-tracker-utils"
     assert keys(text, "ExecStart") == [
-        f"{bin_} serve --bind 0.0.0.0:9123 --workers 3 --error-logfile - "
+        f"{bin_} serve --bind 0.0.0.0:9123 --workers 3 --umask 0027 --error-logfile - "
         f"--access-logfile /var/lib/request-tracker-utils/logs/access.log "
         f"--config {custom['configFile']}"]
-    assert keys(text, "EnvironmentFile") == ["-/run/secrets/rtutils.env"]
+    assert keys(text, "EnvironmentFile") == ["/run/secrets/rtutils.env"]
     assert keys(text, "TimeoutStopSec") == ["35"]                 # graceful_timeout 20 + 15
     env = keys(text, "Environment")
     for pair in ('"ALLOWED_HOSTS=rtutils.example.org,.example.net"', '"DEBUG=true"',
@@ -271,7 +271,7 @@ def test_working_directory_outside_var_lib_uses_tmpfiles(package):
     text = render_unit(r["service"])
     assert keys(text, "StateDirectory") == [] and keys(text, "ReadWritePaths") == ["/srv/rtutils"]
     rules = r["tmpfiles"]["request-tracker-utils"]
-    assert rules["/srv/rtutils"]["d"] == {"user": "rtutils", "group": "rtutils", "mode": "0750"}
+    assert rules["/srv/rtutils"]["d"] == {"user": "rtutils", "group": "rtutils", "mode": "0751"}
     assert "/srv/rtutils/logs" in rules
 
 
@@ -303,7 +303,7 @@ def test_nginx_virtual_host(custom):
     hashed = [v for k, v in vhost["locations"].items() if k.startswith("~ ^/static/")]
     assert len(hashed) == 1 and "immutable" in hashed[0]["extraConfig"]
     assert re.search(r"\{12\}", next(k for k in vhost["locations"] if k.startswith("~")))
-    assert custom["users"]["nginx"]["extraGroups"] == ["rtutils"]  # reads the 0640 static files
+    assert "nginx" not in custom["users"]        # reads static/ as "other", not as a member
     # the application answers to the virtual host's name (already listed: not twice)
     assert custom["service"]["environment"]["ALLOWED_HOSTS"] == "rtutils.example.org,.example.net"
 
@@ -400,7 +400,7 @@ def test_rendered_unit_runs_hardened_under_real_systemd(rtutils_user, tmp_path_f
         assert (workdir / "database.sqlite").is_file()
         manifest = json.loads((workdir / "static" / "staticfiles.json").read_text())
         assert "app.css" in manifest["paths"]
-        assert (workdir / "static" / manifest["paths"]["app.css"]).stat().st_mode & 0o777 == 0o640
+        assert workdir.stat().st_mode & 0o777 == 0o751                # StateDirectoryMode
         assert workdir.stat().st_uid == int(subprocess.check_output(["id", "-u", rtutils_user]))
         # READY=1 means every worker serves: no retry
         assert http(port, "GET", "/readyz").status == 200
