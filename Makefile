@@ -20,8 +20,13 @@ deps:
 
 ## test-deps: Request Tracker 5 (request-tracker5 rt5-db-sqlite rt5-standalone) for the tests
 ## that use a real RT: preseeded and non-interactive (see the script).
+## Also nix-bin (nix-instantiate) for Tests/integration/test_nix.py, retried: the mirror flakes.
 test-deps: deps
 	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO Tests/rt/rt-server.sh install
+	@dpkg -s nix-bin >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  for i in 1 2 3; do $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nix-bin >/dev/null && exit 0; \
+	    echo "nix-bin: attempt $$i failed"; sleep $$((i * 5)); done; exit 1; }
 
 build:
 	$(SWIFT) build

@@ -1,0 +1,433 @@
+"""The NixOS packaging (flake.nix, nixos/), checked on a machine without nixpkgs.
+
+What runs here, with Debian's `nix-bin` (nix-instantiate) and the host's systemd tools:
+- every .nix file in the repository parses (`nix-instantiate --parse`);
+- nixos/module.nix's option declarations and config, and nixos/service.nix, are evaluated
+  with the stub lib in Tests/nix (`nix-instantiate --eval --strict --json Tests/nix/eval.nix`),
+  for the defaults and for a customised set; every value is type-checked against its option;
+- the service is rendered to a unit file the way NixOS renders systemd.services.<name>, its
+  key lines checked, then `systemd-analyze verify` (empty stderr) and
+  `systemd-analyze security --offline=true --threshold=2.0` run on it, with ExecStart pointing
+  at the REAL release binary (PREFORK_BIN) laid out as a package (PKG/bin/request-tracker-utils);
+- the settings file the module writes is read by the real binary (`print-config --config`);
+- as root: the rendered unit, with all its hardening, is started under a real systemd 252
+  (Tests/systemd/harness.sh): preStart migrates and collects static files, /readyz is 200,
+  reload keeps the master and replaces the workers, the access log is written to logs/;
+- the fetchSwiftPMDeps hash in nixos/package.nix matches nixos/Package.resolved (recomputed
+  from SwiftPM's local git cache by Tests/nix/swiftpm_vendor_hash.py; skipped without it).
+
+What could NOT be evaluated here (no nixpkgs, no network, no KVM):
+- the real module system: option merging, priorities, the real `types` and the NixOS modules
+  this one sets (users, nginx, logrotate, tmpfiles, firewall) are only stubbed;
+- how NixOS itself renders the unit (it adds PATH, LOCALE_ARCHIVE, TZDIR... to Environment=);
+- the package build (`nix build .#default`: Swift 6 from nixpkgs, fetchSwiftPMDeps) and the
+  flake's lock; the VM test (`nix build .#checks.x86_64-linux.vm`) with nginx in front.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, free_port, http, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+EVAL = ROOT / "Tests" / "nix" / "eval.nix"
+NIX_INSTANTIATE = shutil.which("nix-instantiate")
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+
+pytestmark = pytest.mark.skipif(not NIX_INSTANTIATE,
+                                reason="nix-instantiate missing (apt-get install nix-bin)")
+
+UNIT = "request-tracker-utils.service"
+HOST_UNIT_NOISE = re.compile(r"^/(usr/)?lib/systemd/system/(?!request-tracker-utils)[^/: ]+:\d+: ")
+HARDENING = {
+    "NoNewPrivileges": "true", "ProtectSystem": "strict", "ProtectHome": "true",
+    "PrivateTmp": "true", "PrivateDevices": "true", "PrivateMounts": "true", "ProtectKernelTunables": "true",
+    "ProtectKernelModules": "true", "ProtectKernelLogs": "true", "ProtectControlGroups": "true",
+    "ProtectClock": "true", "ProtectHostname": "true", "ProtectProc": "invisible",
+    "ProcSubset": "pid", "RestrictNamespaces": "true", "RestrictRealtime": "true",
+    "RestrictSUIDSGID": "true", "LockPersonality": "true", "MemoryDenyWriteExecute": "true",
+    "SystemCallArchitectures": "native", "CapabilityBoundingSet": "", "AmbientCapabilities": "",
+    "PrivateUsers": "true", "UMask": "0027", "DevicePolicy": "closed", "RemoveIPC": "true",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation and rendering.
+# ---------------------------------------------------------------------------------------------
+
+def nix_eval(overrides=None, package="/nonexistent/request-tracker-utils",
+             config_file="/nonexistent/request-tracker-utils.toml", check=True):
+    r = subprocess.run([NIX_INSTANTIATE, "--eval", "--strict", "--json", str(EVAL),
+                        "--argstr", "overridesJSON", json.dumps(overrides or {}),
+                        "--argstr", "package", str(package),
+                        "--argstr", "configFile", str(config_file)],
+                       capture_output=True, text=True, timeout=60)
+    if not check:
+        return r
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def unit_value(value) -> str:
+    """A serviceConfig value as NixOS writes it (bools as true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render_unit(service: dict) -> str:
+    """systemd.services.<name> as a unit file, as nixos/lib/systemd-lib.nix does it: lists
+    become repeated keys, environment becomes quoted Environment= lines."""
+    lines = ["[Unit]", f"Description={service['description']}"]
+    lines += [f"Documentation={d}" for d in service.get("documentation", [])]
+    lines += [f"After={a}" for a in service.get("after", [])]
+    lines += ["", "[Service]"]
+    for key, value in sorted(service["environment"].items()):
+        lines.append(f'Environment="{key}={value}"')
+    for key, value in service["serviceConfig"].items():
+        for item in value if isinstance(value, list) else [value]:
+            lines.append(f"{key}={unit_value(item)}")
+    lines += ["", "[Install]"] + [f"WantedBy={w}" for w in service.get("wantedBy", [])]
+    return "\n".join(lines) + "\n"
+
+
+def keys(text: str, key: str) -> list:
+    return [line.split("=", 1)[1] for line in text.splitlines() if line.startswith(f"{key}=")]
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    """The release binary laid out as a Nix package: PKG/bin/request-tracker-utils."""
+    if not Path(BIN).is_file():
+        pytest.fail(f"server binary not found: {BIN} (build it or set PREFORK_BIN)")
+    pkg = tmp_path_factory.mktemp("package")
+    (pkg / "bin").mkdir()
+    shutil.copy2(BIN, pkg / "bin" / "request-tracker-utils")
+    return pkg
+
+
+@pytest.fixture(scope="module")
+def defaults(package):
+    return nix_eval(package=package)
+
+
+CUSTOM = {
+    "host": "0.0.0.0", "port": 9123, "workers": 3, "debug": True,
+    "secretsFile": "/run/secrets/rtutils.env",
+    "allowedHosts": ["rtutils.example.org", ".example.net"],
+    "rtUrl": "https://tickets.example.org", "apiEndpoint": "/rt/REST/2.0",
+    "prefix": "HS-", "padding": 5, "labelWidthMm": 90.3, "labelHeightMm": 29,
+    "settings": {"timeout": 60, "graceful_timeout": 20, "max_requests": 1000,
+                 "reuse_port": True, "forwarded_allow_ips": ["127.0.0.1", "10.0.0.0/8"],
+                 "access_log_format": '%(h)s "%(r)s" %(s)s'},
+    "nginx": {"enable": True, "virtualHost": "rtutils.example.org"},
+    "openFirewall": True,
+}
+
+
+@pytest.fixture(scope="module")
+def custom(package, tmp_path_factory):
+    config_file = tmp_path_factory.mktemp("config") / "request-tracker-utils.toml"
+    result = nix_eval(CUSTOM, package=package, config_file=config_file)
+    config_file.write_text(result["configText"])
+    result["configFile"] = config_file
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Files and options.
+# ---------------------------------------------------------------------------------------------
+
+def nix_files():
+    return sorted(p for p in ROOT.rglob("*.nix")
+                  if not any(part.startswith((".build", ".git")) for part in p.relative_to(ROOT).parts))
+
+
+def test_every_nix_file_parses():
+    files = nix_files()
+    names = {str(p.relative_to(ROOT)) for p in files}
+    assert {"flake.nix", "nixos/module.nix", "nixos/service.nix", "nixos/package.nix",
+            "nixos/tests/vm.nix", "nixos/example.nix"} <= names, names
+    for path in files:
+        r = subprocess.run([NIX_INSTANTIATE, "--parse", str(path)], capture_output=True, text=True)
+        assert r.returncode == 0, f"{path}: {r.stderr}"
+
+
+def test_flake_exposes_package_modules_and_vm_check():
+    text = (ROOT / "flake.nix").read_text()
+    for needle in ("packages = forAllSystems", "default = request-tracker-utils",
+                   "nixosModules.requestTrackerUtils", "nixosModules.default",
+                   "vm = pkgs.testers.runNixOSTest (import ./nixos/tests/vm.nix"):
+        assert needle in text, needle
+
+
+def test_options_have_types_defaults_and_descriptions(defaults):
+    options = {o["name"]: o for o in defaults["options"]}
+    expected = {
+        "enable": False, "host": "127.0.0.1", "port": 8000, "workers": 4,
+        "secretsFile": "/etc/request-tracker-utils/secrets.env", "debug": False,
+        "allowedHosts": [], "workingDirectory": "/var/lib/request-tracker-utils",
+        "user": "rtutils", "group": "rtutils", "labelWidthMm": 100, "labelHeightMm": 62,
+        "rtUrl": "", "apiEndpoint": "/REST/2.0", "prefix": "W12-", "padding": 4,
+        "settings": {}, "openFirewall": False, "nginx.enable": False,
+        "accessLogFile": "/var/lib/request-tracker-utils/logs/access.log", "errorLogFile": "-",
+    }
+    for name, default in expected.items():
+        assert name in options, f"no option {name}"
+        assert options[name]["default"] == default, (name, options[name])
+    assert "package" in options and "nginx.virtualHost" in options
+    for o in options.values():
+        assert o["hasDefault"] and o["description"], o
+    assert options["port"]["type"] == "port"
+    assert options["secretsFile"]["type"] == "null or path"
+
+
+def test_option_values_are_type_checked(package):
+    r = nix_eval({"port": 70000}, package=package, check=False)
+    assert r.returncode != 0 and "services.requestTrackerUtils.port: 70000 is not a port" in r.stderr
+    r = nix_eval({"workers": 0}, package=package, check=False)
+    assert r.returncode != 0 and "workers" in r.stderr
+    r = nix_eval({"no_such": 1}, package=package, check=False)
+    assert r.returncode != 0 and "no such option: services.requestTrackerUtils.no_such" in r.stderr
+
+
+def test_assertions_refuse_settings_with_an_option_and_missing_allowed_hosts(defaults, package):
+    failed = [a["message"] for a in defaults["assertions"] if not a["assertion"]]
+    assert failed == ["services.requestTrackerUtils.allowedHosts must name the site's host "
+                      "names unless debug is on."]
+    r = nix_eval({"allowedHosts": ["x"], "settings": {"workers": 8, "timeout": 5}}, package=package)
+    failed = [a["message"] for a in r["assertions"] if not a["assertion"]]
+    assert len(failed) == 1 and failed[0].endswith("not in settings: workers"), failed
+
+
+# ---------------------------------------------------------------------------------------------
+# The unit.
+# ---------------------------------------------------------------------------------------------
+
+def test_default_unit(defaults, package):
+    text = render_unit(defaults["service"])
+    bin_ = f"{package}/bin/request-tracker-utils"
+    assert keys(text, "Type") == ["notify"] and keys(text, "NotifyAccess") == ["main"]
+    assert keys(text, "ExecStart") == [
+        f"{bin_} serve --bind 127.0.0.1:8000 --workers 4 --umask 0027 --error-logfile - "
+        "--access-logfile /var/lib/request-tracker-utils/logs/access.log"]
+    assert keys(text, "ExecStartPre") == [f"{bin_} migrate", f"{bin_} collectstatic"]
+    assert keys(text, "ExecReload") == ["/usr/bin/kill -HUP $MAINPID"]
+    assert keys(text, "EnvironmentFile") == ["/etc/request-tracker-utils/secrets.env"]
+    assert keys(text, "StateDirectory") == ["request-tracker-utils", "request-tracker-utils/logs"]
+    assert keys(text, "WorkingDirectory") == ["/var/lib/request-tracker-utils"]
+    assert keys(text, "User") == ["rtutils"] and keys(text, "Group") == ["rtutils"]
+    for key, value in {"KillMode": "mixed", "TimeoutStopSec": "45", "Restart": "on-failure",
+                       "RestartPreventExitStatus": "2 3", "WatchdogSec": "30"}.items():
+        assert keys(text, key) == [value], key
+    for key, value in HARDENING.items():
+        assert keys(text, key) == [value], key
+    assert keys(text, "RestrictAddressFamilies") == ["AF_UNIX", "AF_INET", "AF_INET6"]
+    assert keys(text, "SystemCallFilter") == ["@system-service", "~@privileged @resources", "setpriority"]
+    env = keys(text, "Environment")
+    for pair in ('"WORKING_DIR=/var/lib/request-tracker-utils"', '"ALLOWED_HOSTS="', '"DEBUG=false"',
+                 '"RT_URL="', '"RT_API_ENDPOINT=/REST/2.0"', '"PREFIX=W12-"', '"PADDING=4"',
+                 '"LABEL_WIDTH_MM=100"', '"LABEL_HEIGHT_MM=62"'):
+        assert pair in env, (pair, env)
+    assert "--config" not in keys(text, "ExecStart")[0]           # no settings, no file
+    assert defaults["users"]["rtutils"]["isSystemUser"] is True
+    assert defaults["groups"] == {"rtutils": {}}
+    assert defaults["nginx"] is None and defaults["firewall"] == []
+
+
+def test_customised_unit(custom, package):
+    text = render_unit(custom["service"])
+    bin_ = f"{package}/bin/request-tracker-utils"
+    assert keys(text, "ExecStart") == [
+        f"{bin_} serve --bind 0.0.0.0:9123 --workers 3 --umask 0027 --error-logfile - "
+        f"--access-logfile /var/lib/request-tracker-utils/logs/access.log "
+        f"--config {custom['configFile']}"]
+    assert keys(text, "EnvironmentFile") == ["/run/secrets/rtutils.env"]
+    assert keys(text, "TimeoutStopSec") == ["35"]                 # graceful_timeout 20 + 15
+    env = keys(text, "Environment")
+    for pair in ('"ALLOWED_HOSTS=rtutils.example.org,.example.net"', '"DEBUG=true"',
+                 '"RT_URL=https://tickets.example.org"', '"RT_API_ENDPOINT=/rt/REST/2.0"',
+                 '"PREFIX=HS-"', '"PADDING=5"', '"LABEL_WIDTH_MM=90.3"', '"LABEL_HEIGHT_MM=29"'):
+        assert pair in env, (pair, env)
+    assert custom["firewall"] == [80, 443]
+
+
+def test_ipv6_host_is_bracketed_and_odd_arguments_quoted(package):
+    r = nix_eval({"host": "::1", "allowedHosts": ["x"], "accessLogFile": "/srv/rt u/100%.log"},
+                 package=package)
+    start = keys(render_unit(r["service"]), "ExecStart")[0]
+    assert "--bind [::1]:8000" in start
+    assert start.endswith('--access-logfile "/srv/rt u/100%%.log"'), start
+
+
+def test_working_directory_outside_var_lib_uses_tmpfiles(package):
+    r = nix_eval({"workingDirectory": "/srv/rtutils", "allowedHosts": ["x"]}, package=package)
+    text = render_unit(r["service"])
+    assert keys(text, "StateDirectory") == [] and keys(text, "ReadWritePaths") == ["/srv/rtutils"]
+    rules = r["tmpfiles"]["request-tracker-utils"]
+    assert rules["/srv/rtutils"]["d"] == {"user": "rtutils", "group": "rtutils", "mode": "0751"}
+    assert "/srv/rtutils/logs" in rules
+
+
+def test_settings_file_is_read_by_the_real_server(custom):
+    r = subprocess.run([BIN, "print-config", "--config", str(custom["configFile"])],
+                       capture_output=True, text=True, timeout=20,
+                       env={k: v for k, v in os.environ.items() if not k.startswith("PREFORK_")})
+    assert r.returncode == 0, r.stderr
+    src = f"# config file {custom['configFile']} line"
+    expected = ["timeout = 60", "graceful_timeout = 20", "max_requests = 1000", "reuse_port = true",
+                'forwarded_allow_ips = ["127.0.0.1", "10.0.0.0/8"]',
+                'access_log_format = "%(h)s \\"%(r)s\\" %(s)s"']
+    for line in expected:
+        assert any(out.startswith(line) and src in out for out in r.stdout.splitlines()), \
+            f"{line!r} from the file not in:\n{r.stdout}"
+
+
+def test_nginx_virtual_host(custom):
+    nginx = custom["nginx"]
+    upstream = nginx["upstreams"]["request-tracker-utils"]
+    assert list(upstream["servers"]) == ["0.0.0.0:9123"] and "keepalive" in upstream["extraConfig"]
+    vhost = nginx["virtualHosts"]["rtutils.example.org"]
+    root = vhost["locations"]["/"]
+    assert root["proxyPass"] == "http://request-tracker-utils"
+    for header in ("Host $host", "X-Real-IP $remote_addr",
+                   "X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme"):
+        assert f"proxy_set_header {header};" in root["extraConfig"], header
+    assert vhost["locations"]["/static/"]["alias"] == "/var/lib/request-tracker-utils/static/"
+    hashed = [v for k, v in vhost["locations"].items() if k.startswith("~ ^/static/")]
+    assert len(hashed) == 1 and "immutable" in hashed[0]["extraConfig"]
+    assert re.search(r"\{12\}", next(k for k in vhost["locations"] if k.startswith("~")))
+    assert "nginx" not in custom["users"]        # reads static/ as "other", not as a member
+    # the application answers to the virtual host's name (already listed: not twice)
+    assert custom["service"]["environment"]["ALLOWED_HOSTS"] == "rtutils.example.org,.example.net"
+
+
+@pytest.mark.skipif(not SYSTEMD_ANALYZE, reason="systemd-analyze missing")
+def test_systemd_analyze_verify_and_security(defaults, tmp_path):
+    """ExecStart points at a copy of the real release binary (fixture `package`)."""
+    path = tmp_path / UNIT
+    path.write_text(render_unit(defaults["service"]))
+    r = subprocess.run([SYSTEMD_ANALYZE, "verify", str(path)], capture_output=True, text=True)
+    # verify also loads the host's units; their complaints (Debian's request-tracker5.service
+    # names mysql, apache2...) are not about this unit
+    ours = [line for line in r.stderr.splitlines() if not HOST_UNIT_NOISE.match(line)]
+    assert r.returncode == 0 and ours == [], f"rc={r.returncode}\n{r.stderr}"
+    # --threshold is in tenths on systemd 252 ("2.0" does not parse): 20 is an exposure of 2.0
+    r = subprocess.run([SYSTEMD_ANALYZE, "security", "--offline=true", "--threshold=20",
+                        "--no-pager", str(path)], capture_output=True, text=True)
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
+    assert m, r.stdout + r.stderr
+    assert r.returncode == 0 and float(m.group(1)) <= 2.0, r.stdout[-3000:]
+    print(f"systemd-analyze security: {m.group(0)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The package's pinned dependencies.
+# ---------------------------------------------------------------------------------------------
+
+def test_swiftpm_vendor_hash_matches_package_resolved():
+    cache = Path.home() / ".cache" / "org.swift.swiftpm" / "repositories"
+    if not cache.is_dir():
+        pytest.skip(f"no SwiftPM git cache at {cache} to recompute the hash from")
+    pinned = re.search(r'hash = "(sha256-[^"]+)"', (ROOT / "nixos" / "package.nix").read_text())
+    assert pinned, "no fetchSwiftPMDeps hash in nixos/package.nix"
+    r = subprocess.run(["python3", str(ROOT / "Tests" / "nix" / "swiftpm_vendor_hash.py"),
+                        "--repos", str(cache)], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0 and "not in any clone" in (r.stdout + r.stderr):
+        pytest.skip(r.stdout + r.stderr)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == pinned.group(1), \
+        "nixos/Package.resolved changed: put the new hash in nixos/package.nix"
+    # and the pins are those Package.swift resolves to
+    pins = {p["identity"]: p["state"]["version"]
+            for p in json.loads((ROOT / "nixos" / "Package.resolved").read_text())["pins"]}
+    assert pins == {"grdb.swift": "7.10.0", "swift-log": "1.16.2", "swift-http-types": "1.8.0"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The rendered unit under a real systemd.
+# ---------------------------------------------------------------------------------------------
+
+SECRET = "nix-test-only-5d2a8f1c7e3b9a6d4f0c8e2b7a5d3f1c9e6b4a2d8f0c"
+
+
+@pytest.fixture
+def rtutils_user():
+    """The unit's user; created (and removed afterwards) when the machine has none."""
+    created = subprocess.run(["id", "rtutils"], capture_output=True).returncode != 0
+    if created:
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", "rtutils"], check=True)
+    yield "rtutils"
+    if created:
+        subprocess.run(["userdel", "rtutils"], check=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the systemd harness needs root")
+def test_rendered_unit_runs_hardened_under_real_systemd(rtutils_user, tmp_path_factory):
+    from test_systemd import BIN_DIR, Systemd, harness, remove_leftover_units
+
+    port = free_port()
+    name = f"rtu-test-nix-{port}"
+    workdir = Path("/var/lib") / name
+    # a package outside /home and /root (ProtectHome=true hides them from the service)
+    pkg = BIN_DIR.parent / "rtu-test-nix"
+    (pkg / "bin").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(BIN, pkg / "bin" / "request-tracker-utils.new")
+    os.replace(pkg / "bin" / "request-tracker-utils.new", pkg / "bin" / "request-tracker-utils")
+    secrets = tmp_path_factory.mktemp("secrets") / "secrets.env"
+    secrets.write_text(f"SECRET_KEY={SECRET}\n")
+    secrets.chmod(0o400)                                          # root's: systemd reads it
+    r = nix_eval({"port": port, "workers": 2, "workingDirectory": str(workdir),
+                  "secretsFile": str(secrets), "allowedHosts": ["localhost"]}, package=pkg)
+    unit = render_unit(r["service"])
+
+    remove_leftover_units()
+    harness("start")
+    sd = Systemd(tmp_path_factory.mktemp("systemd"))
+    try:
+        sd.install(f"{name}.service", unit)
+        t0 = time.monotonic()
+        sd.systemctl("start", f"{name}.service", timeout=60)
+        print(f"systemctl start took {time.monotonic() - t0:.2f}s")
+        # preStart ran as rtutils inside the sandbox
+        assert (workdir / "database.sqlite").is_file()
+        manifest = json.loads((workdir / "static" / "staticfiles.json").read_text())
+        assert "app.css" in manifest["paths"]
+        assert workdir.stat().st_mode & 0o777 == 0o751                # StateDirectoryMode
+        assert workdir.stat().st_uid == int(subprocess.check_output(["id", "-u", rtutils_user]))
+        # READY=1 means every worker serves: no retry
+        assert http(port, "GET", "/readyz").status == 200
+        assert http(port, "GET", "/", headers={"Host": "localhost"}).status == 200
+        assert re.search(r'Status: ".*workers', sd.status(f"{name}.service"))
+        assert len(sd.procs(f"{name}.service")) == 3             # master + 2 workers
+        wait_for(lambda: "GET /readyz" in (workdir / "logs" / "access.log").read_text(), 5,
+                 what="the access log line in logs/access.log")
+        wait_for(lambda: "Booting worker" in sd.journal_text(f"{name}.service", 200), 5,
+                 what="'Booting worker' in journalctl -u")
+
+        main = sd.show(f"{name}.service", "MainPID")
+        workers = set(sd.procs(f"{name}.service")) - {int(main)}
+        sd.systemctl("reload", f"{name}.service", timeout=60)
+        assert sd.show(f"{name}.service", "MainPID") == main
+        wait_for(lambda: len(set(sd.procs(f"{name}.service")) - {int(main)} - workers) == 2, 10,
+                 what="two new workers after the reload")
+        assert http(port, "GET", "/readyz").status == 200
+
+        sd.systemctl("stop", f"{name}.service", timeout=60)
+        assert sd.show(f"{name}.service", "Result") == "success", sd.diagnose(f"{name}.service")
+        assert sd.show(f"{name}.service", "NRestarts") == "0"
+    finally:
+        try:
+            sd.cleanup()
+        finally:
+            remove_leftover_units()
+            harness("stop", check=False)
+            shutil.rmtree(workdir, ignore_errors=True)
+            shutil.rmtree(pkg, ignore_errors=True)

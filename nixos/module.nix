@@ -1,0 +1,349 @@
+# services.requestTrackerUtils: Request Tracker Utils on the Prefork server, under systemd,
+# optionally behind nginx. The unit itself is built by ./service.nix (pure, tested offline).
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  inherit (lib)
+    literalExpression
+    mkEnableOption
+    mkIf
+    mkMerge
+    mkOption
+    optional
+    types
+    ;
+
+  cfg = config.services.requestTrackerUtils;
+
+  # Settings that have an option of their own (or are set by the unit) and so do not belong in
+  # `settings`: the command line and environment would override them without a word.
+  reservedSettings = [
+    "bind"
+    "workers"
+    "working_dir"
+    "allowed_hosts"
+    "debug"
+    "rt_url"
+    "rt_api_endpoint"
+    "prefix"
+    "padding"
+    "label_width_mm"
+    "label_height_mm"
+    "error_logfile"
+    "access_logfile"
+    "secret_key"
+    "rt_token"
+    "rt_password"
+  ];
+
+  unit = import ./service.nix {
+    inherit lib cfg;
+    configFile =
+      if cfg.settings == { } then null else pkgs.writeText "request-tracker-utils.toml" unit.configText;
+    killBin = "${pkgs.coreutils}/bin/kill";
+  };
+
+  nginxUpstream = "request-tracker-utils";
+in
+{
+  options.services.requestTrackerUtils = {
+    enable = mkEnableOption "Request Tracker Utils, the district IT tool for asset tags, labels and device check-in";
+
+    package = mkOption {
+      type = types.package;
+      default = pkgs.callPackage ./package.nix { };
+      defaultText = literalExpression "pkgs.callPackage ./nixos/package.nix { }";
+      description = "The request-tracker-utils package (its bin/request-tracker-utils is run).";
+    };
+
+    host = mkOption {
+      type = types.str;
+      default = "127.0.0.1";
+      example = "::1";
+      description = "Address the server binds (`--bind HOST:PORT`). Keep it on loopback behind nginx.";
+    };
+
+    port = mkOption {
+      type = types.port;
+      default = 8000;
+      description = "TCP port the server binds.";
+    };
+
+    workers = mkOption {
+      type = types.ints.positive;
+      default = 4;
+      example = 5;
+      description = ''
+        Worker processes (`--workers`). Each serves one request at a time; about 2 × CPU cores
+        (+1) is a good start, more when pages wait on Request Tracker.
+      '';
+    };
+
+    secretsFile = mkOption {
+      type = types.nullOr types.path;
+      default = "/etc/request-tracker-utils/secrets.env";
+      example = "/run/agenix/rtutils-secrets";
+      description = ''
+        `KEY=VALUE` file loaded with systemd's `EnvironmentFile=` (read by systemd as root at
+        each start, so it may be `root:root` mode 0400; the start fails while it is missing): `SECRET_KEY` (make one with
+        `request-tracker-utils generate-secret-key`), and `RT_TOKEN` or
+        `RT_USERNAME`/`RT_PASSWORD`. Never put secrets in the Nix store. `null` loads none.
+      '';
+    };
+
+    debug = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Development mode (`DEBUG`): no `SECRET_KEY` needed, error details on pages. Never in production.";
+    };
+
+    allowedHosts = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [
+        "rtutils.example.org"
+        "localhost"
+      ];
+      description = ''
+        Host names the site answers to (`ALLOWED_HOSTS`): exact names, `.example.org` for a
+        domain and its subdomains, `*` for any. Required unless `debug`. With `nginx.enable`,
+        `nginx.virtualHost` is added.
+      '';
+    };
+
+    workingDirectory = mkOption {
+      type = types.str;
+      default = "/var/lib/request-tracker-utils";
+      description = ''
+        `WORKING_DIR`: the SQLite database, `static/` (collected files, served by nginx) and
+        `logs/`. Below /var/lib it is the unit's `StateDirectory=`; elsewhere it is created by
+        tmpfiles and made writable with `ReadWritePaths=`.
+      '';
+    };
+
+    user = mkOption {
+      type = types.str;
+      default = "rtutils";
+      description = "User the service runs as; created (as a system user) when left at the default.";
+    };
+
+    group = mkOption {
+      type = types.str;
+      default = "rtutils";
+      description = "Group the service runs as; created when left at the default.";
+    };
+
+    labelWidthMm = mkOption {
+      type = types.number;
+      default = 100;
+      example = 90.3;
+      description = "Label width in millimetres (`LABEL_WIDTH_MM`): 100 for the large 100×62 labels, 90.3 for the small 90.3×29 ones.";
+    };
+
+    labelHeightMm = mkOption {
+      type = types.number;
+      default = 62;
+      example = 29;
+      description = "Label height in millimetres (`LABEL_HEIGHT_MM`).";
+    };
+
+    rtUrl = mkOption {
+      type = types.str;
+      default = "";
+      example = "https://tickets.example.org";
+      description = "Request Tracker's web address (`RT_URL`); empty turns the RT features off.";
+    };
+
+    apiEndpoint = mkOption {
+      type = types.str;
+      default = "/REST/2.0";
+      description = "Path of RT's REST 2.0 API below `rtUrl` (`RT_API_ENDPOINT`).";
+    };
+
+    prefix = mkOption {
+      type = types.str;
+      default = "W12-";
+      description = "Text before the number in every asset tag (`PREFIX`): `W12-` gives W12-0001.";
+    };
+
+    padding = mkOption {
+      type = types.ints.between 1 12;
+      default = 4;
+      description = "Digits in an asset tag's number, zero-padded (`PADDING`).";
+    };
+
+    accessLogFile = mkOption {
+      type = types.nullOr types.str;
+      default = "${cfg.workingDirectory}/logs/access.log";
+      defaultText = literalExpression ''"''${config.services.requestTrackerUtils.workingDirectory}/logs/access.log"'';
+      description = ''
+        Access log (`--access-logfile`): a file (rotated weekly by logrotate), `"journal"` for
+        journal entries with `HTTP_*` fields, or `null` for none.
+      '';
+    };
+
+    errorLogFile = mkOption {
+      type = types.str;
+      default = "-";
+      example = "/var/lib/request-tracker-utils/logs/error.log";
+      description = ''
+        Error log (`--error-logfile`). `"-"` (stderr) sends native journal entries with fields
+        (`PRIORITY`, `REQUEST_ID`, `WORKER_PID`...): `journalctl -u request-tracker-utils`.
+      '';
+    };
+
+    settings = mkOption {
+      type =
+        with types;
+        attrsOf (oneOf [
+          bool
+          int
+          float
+          str
+          (listOf str)
+        ]);
+      default = { };
+      example = {
+        timeout = 60;
+        max_requests = 1000;
+        forwarded_allow_ips = [ "127.0.0.1" ];
+        rt_timeout = 8;
+      };
+      description = ''
+        Further server and application settings (docs/settings.md, by config-file key), written
+        to a config file passed with `--config`. Those with an option above are refused here.
+      '';
+    };
+
+    openFirewall = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Open the firewall: ports 80 and 443 with `nginx.enable`, else `port` (useful only when `host` is not loopback).";
+    };
+
+    nginx = {
+      enable = mkEnableOption "an nginx virtual host proxying to the server and serving `static/` itself";
+
+      virtualHost = mkOption {
+        type = types.str;
+        default = "localhost";
+        example = "rtutils.example.org";
+        description = ''
+          Name of the nginx virtual host; extend it with
+          `services.nginx.virtualHosts.<name>` (`enableACME`, `forceSSL`, basic auth...).
+        '';
+      };
+    };
+  };
+
+  config = mkIf cfg.enable (mkMerge [
+    {
+      assertions = [
+        {
+          assertion = builtins.all (key: !(builtins.elem key reservedSettings)) (builtins.attrNames cfg.settings);
+          message = "services.requestTrackerUtils.settings: set these with their own options or the secrets file, not in settings: ${
+            builtins.concatStringsSep ", " (builtins.filter (key: builtins.elem key reservedSettings) (builtins.attrNames cfg.settings))
+          }";
+        }
+        {
+          assertion = cfg.debug || unit.allowedHosts != [ ];
+          message = "services.requestTrackerUtils.allowedHosts must name the site's host names unless debug is on.";
+        }
+      ];
+
+      systemd.services.request-tracker-utils = unit.service;
+
+      systemd.tmpfiles.settings.request-tracker-utils = mkIf (unit.stateDirectory == null) {
+        ${cfg.workingDirectory}.d = {
+          user = cfg.user;
+          group = cfg.group;
+          mode = "0751";
+        };
+        ${unit.logsDirectory}.d = {
+          user = cfg.user;
+          group = cfg.group;
+          mode = "0750";
+        };
+      };
+
+      users.users = mkIf (cfg.user == "rtutils") {
+        rtutils = {
+          isSystemUser = true;
+          group = cfg.group;
+          home = cfg.workingDirectory;
+          description = "Request Tracker Utils";
+        };
+      };
+      users.groups = mkIf (cfg.group == "rtutils") { rtutils = { }; };
+
+      services.logrotate.settings.request-tracker-utils = mkIf (cfg.accessLogFile != null && cfg.accessLogFile != "journal" && cfg.accessLogFile != "-") {
+        files = [ "${unit.logsDirectory}/*.log" ];
+        frequency = "weekly";
+        rotate = 8;
+        missingok = true;
+        notifempty = true;
+        compress = true;
+        delaycompress = true;
+        su = "${cfg.user} ${cfg.group}";
+        create = "0640 ${cfg.user} ${cfg.group}";
+        sharedscripts = true;
+        # USR1: the master and its workers reopen their log files.
+        postrotate = "${config.systemd.package}/bin/systemctl kill --signal=USR1 --kill-whom=main request-tracker-utils.service";
+      };
+
+      networking.firewall.allowedTCPPorts = mkIf cfg.openFirewall (
+        if cfg.nginx.enable then
+          [
+            80
+            443
+          ]
+        else
+          [ cfg.port ]
+      );
+    }
+
+    (mkIf cfg.nginx.enable {
+      # nginx reads static/ as "other": collectstatic writes it 0755 with 0644 files whatever the
+      # umask, and the state directory is 0751; the database and logs stay out of its reach.
+      services.nginx = {
+        enable = true;
+        upstreams.${nginxUpstream} = {
+          servers."${unit.bindAddress}" = { };
+          extraConfig = "keepalive 16;";
+        };
+        virtualHosts.${cfg.nginx.virtualHost} = {
+          locations."/" = {
+            proxyPass = "http://${nginxUpstream}";
+            recommendedProxySettings = false; # the headers below, once each
+            extraConfig = ''
+              proxy_http_version 1.1;
+              proxy_set_header Connection "";
+              proxy_set_header Host $host;
+              proxy_set_header X-Real-IP $remote_addr;
+              proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+              proxy_set_header X-Forwarded-Proto $scheme;
+            '';
+          };
+          # Plain names (app.css) may change with a release: a short cache.
+          locations."/static/" = {
+            alias = "${cfg.workingDirectory}/static/";
+            extraConfig = ''
+              add_header Cache-Control "public, max-age=3600";
+            '';
+          };
+          # Hashed names (app.422c8320203d.css) never change: a year, immutable.
+          locations."~ ^/static/(.+\\.[0-9a-f]{12}\\.[A-Za-z0-9]+)$" = {
+            alias = "${cfg.workingDirectory}/static/$1";
+            extraConfig = ''
+              add_header Cache-Control "public, max-age=31536000, immutable";
+            '';
+          };
+        };
+      };
+    })
+  ]);
+}

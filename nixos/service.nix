@@ -1,0 +1,234 @@
+# The systemd service of services.requestTrackerUtils, as plain data: what module.nix puts in
+# systemd.services.request-tracker-utils, and the text of the config file for `--config`.
+#
+# Pure on purpose: it needs neither pkgs nor the module system, only a few functions of `lib`
+# and the option values, so Tests/nix/eval.nix evaluates it with a stub lib on a machine
+# without nixpkgs, renders the unit and runs `systemd-analyze verify` and `security` on it.
+#
+# The unit mirrors config/systemd/request-tracker-utils.service (the plain unit for Debian):
+# Type=notify readiness, HUP reload, KillMode=mixed drain, watchdog, no restart on exit 2
+# (invalid configuration) or 3 (application cannot boot), and the same hardening.
+{
+  lib,
+  # config.services.requestTrackerUtils
+  cfg,
+  # Store path of the rendered settings file, or null when cfg.settings is empty.
+  configFile ? null,
+  # Absolute path of kill(1): there is no /bin/kill on NixOS.
+  killBin ? "/bin/kill",
+}:
+let
+  inherit (lib) optionalAttrs optionals;
+
+  bin = "${cfg.package}/bin/request-tracker-utils";
+
+  # One ExecStart= word: quoted when it holds more than safe characters; `%` (specifiers) and
+  # `$` (variables) doubled so systemd passes them through.
+  execArg =
+    word:
+    if builtins.match "[][A-Za-z0-9_./:@=+,-]+" word != null then
+      word
+    else
+      "\""
+      + builtins.replaceStrings [ "\\" "\"" "%" "$" ] [ "\\\\" "\\\"" "%%" "$$" ] word
+      + "\"";
+  execLine = words: builtins.concatStringsSep " " (map execArg words);
+
+  # 127.0.0.1:8000, or [::1]:8000 for an IPv6 address.
+  bindAddress =
+    let
+      host = if builtins.match ".*:.*" cfg.host != null then "[${cfg.host}]" else cfg.host;
+    in
+    "${host}:${toString cfg.port}";
+
+  # 100 -> "100", 90.3 -> "90.3" (toString of a float pads to six decimals).
+  number =
+    x:
+    if builtins.isFloat x then
+      let
+        m = builtins.match "(-?[0-9]+)\\.([0-9]*[1-9])?0*" (toString x);
+      in
+      if m == null then toString x
+      else if builtins.elemAt m 1 == null then builtins.elemAt m 0
+      else "${builtins.elemAt m 0}.${builtins.elemAt m 1}"
+    else
+      toString x;
+
+  # The state directory below /var/lib that systemd creates and chowns (StateDirectory=), or
+  # null for a working directory elsewhere (module.nix then creates it with tmpfiles).
+  stateDirectory =
+    let
+      m = builtins.match "/var/lib/([^/].*[^/]|[^/])/?" cfg.workingDirectory;
+    in
+    if m == null then null else builtins.head m;
+
+  logsDirectory = "${cfg.workingDirectory}/logs";
+
+  # nginx proxies with `Host: <virtualHost>`: the application must answer to it.
+  allowedHosts =
+    cfg.allowedHosts
+    ++ optionals (cfg.nginx.enable && !builtins.elem cfg.nginx.virtualHost cfg.allowedHosts) [
+      cfg.nginx.virtualHost
+    ];
+
+  gracefulTimeout = cfg.settings.graceful_timeout or 30;
+
+  serveArgs = [
+    bin
+    "serve"
+    "--bind"
+    bindAddress
+    "--workers"
+    (toString cfg.workers)
+    # the server sets its own umask (default 022) over UMask=: keep logs and the database's
+    # -wal/-shm files private to the group too
+    "--umask"
+    "0027"
+    "--error-logfile"
+    cfg.errorLogFile
+  ]
+  ++ optionals (cfg.accessLogFile != null) [
+    "--access-logfile"
+    cfg.accessLogFile
+  ]
+  ++ optionals (configFile != null) [
+    "--config"
+    configFile
+  ];
+in
+{
+  inherit
+    allowedHosts
+    bindAddress
+    logsDirectory
+    stateDirectory
+    ;
+
+  # The settings as the TOML subset Sources/PreforkCore/Settings/ConfigFileParser.swift reads:
+  # top-level `key = value` lines; strings, integers, floats, booleans, lists of strings.
+  configText =
+    let
+      string =
+        s: "\"" + builtins.replaceStrings [ "\\" "\"" "\n" "\t" "\r" ] [ "\\\\" "\\\"" "\\n" "\\t" "\\r" ] s + "\"";
+      value =
+        key: v:
+        if builtins.isBool v then (if v then "true" else "false")
+        else if builtins.isInt v || builtins.isFloat v then number v
+        else if builtins.isString v then string v
+        else if builtins.isList v && builtins.all builtins.isString v then
+          "[" + builtins.concatStringsSep ", " (map string v) + "]"
+        else throw "services.requestTrackerUtils.settings.${key}: a string, number, boolean or list of strings";
+      line =
+        key:
+        if builtins.match "[A-Za-z0-9_-]+" key == null then
+          throw "services.requestTrackerUtils.settings: '${key}' is not a setting name"
+        else
+          "${key} = ${value key cfg.settings.${key}}\n";
+    in
+    "# request-tracker-utils settings (services.requestTrackerUtils.settings); see docs/settings.md\n"
+    + builtins.concatStringsSep "" (map line (builtins.attrNames cfg.settings));
+
+  # systemd.services.request-tracker-utils
+  service = {
+    description = "Request Tracker Utils (Prefork server)";
+    documentation = [ "https://github.com/WesternCUSD12/RequestTrackerUtils" ];
+    after = [ "network.target" ];
+    wantedBy = [ "multi-user.target" ];
+
+    environment = {
+      WORKING_DIR = cfg.workingDirectory;
+      ALLOWED_HOSTS = builtins.concatStringsSep "," allowedHosts;
+      DEBUG = if cfg.debug then "true" else "false";
+      RT_URL = cfg.rtUrl;
+      RT_API_ENDPOINT = cfg.apiEndpoint;
+      PREFIX = cfg.prefix;
+      PADDING = toString cfg.padding;
+      LABEL_WIDTH_MM = number cfg.labelWidthMm;
+      LABEL_HEIGHT_MM = number cfg.labelHeightMm;
+    };
+
+    serviceConfig = {
+      Type = "notify";
+      NotifyAccess = "main";
+      User = cfg.user;
+      Group = cfg.group;
+      WorkingDirectory = cfg.workingDirectory;
+      # preStart: both idempotent; a failure stops the start (see `journalctl -u`).
+      ExecStartPre = [
+        (execLine [ bin "migrate" ])
+        (execLine [ bin "collectstatic" ])
+      ];
+      ExecStart = execLine serveArgs;
+      # HUP: new workers serve before the old ones drain (systemd 252 has no notify-reload).
+      ExecReload = "${killBin} -HUP $MAINPID";
+      KillMode = "mixed"; # TERM to the master only; it drains its workers
+      KillSignal = "SIGTERM";
+      TimeoutStopSec = gracefulTimeout + 15;
+      WatchdogSec = 30;
+      Restart = "on-failure";
+      RestartSec = 2;
+      # 2: invalid configuration, 3: the application cannot boot; neither fixes itself.
+      RestartPreventExitStatus = "2 3";
+
+      # Files: the state directory (database, static/, logs/) is all it writes.
+      UMask = "0027";
+      ProtectSystem = "strict";
+      ProtectHome = true;
+      PrivateTmp = true;
+      PrivateDevices = true;
+      PrivateMounts = true;
+      DevicePolicy = "closed";
+      RemoveIPC = true;
+      # Kernel, processes and identity.
+      NoNewPrivileges = true;
+      PrivateUsers = true;
+      CapabilityBoundingSet = "";
+      AmbientCapabilities = "";
+      ProtectKernelTunables = true;
+      ProtectKernelModules = true;
+      ProtectKernelLogs = true;
+      ProtectControlGroups = true;
+      ProtectClock = true;
+      ProtectHostname = true;
+      ProtectProc = "invisible";
+      ProcSubset = "pid";
+      LockPersonality = true;
+      MemoryDenyWriteExecute = true;
+      RestrictRealtime = true;
+      RestrictSUIDSGID = true;
+      RestrictNamespaces = true;
+      # AF_UNIX: sd_notify and the journal; AF_INET(6): clients and Request Tracker.
+      RestrictAddressFamilies = [
+        "AF_UNIX"
+        "AF_INET"
+        "AF_INET6"
+      ];
+      SystemCallArchitectures = "native";
+      SystemCallFilter = [
+        "@system-service"
+        "~@privileged @resources"
+        # libdispatch (under GRDB) sets its threads' nice value; unprivileged it can only lower it
+        "setpriority"
+      ];
+      SystemCallErrorNumber = "EPERM";
+    }
+    // optionalAttrs (cfg.secretsFile != null) {
+      # Read by systemd (as root) at each start, not on reload; a missing file fails the start.
+      EnvironmentFile = cfg.secretsFile;
+    }
+    // (
+      if stateDirectory != null then
+        {
+          StateDirectory = [
+            stateDirectory
+            "${stateDirectory}/logs"
+          ];
+          # 0751: nginx reaches static/ (0755, files 0644) without listing the directory; the
+          # database and logs stay 0640.
+          StateDirectoryMode = "0751";
+        }
+      else
+        { ReadWritePaths = [ cfg.workingDirectory ]; }
+    );
+  };
+}
