@@ -461,3 +461,59 @@ def test_usr1_reopens_the_logs_as_logrotate_does(deployed):
         assert marker in access_line(deployed, marker)
         assert marker not in (logs / "access.log.1").read_text()
     assert stat.S_IMODE((logs / "access.log").stat().st_mode) == 0o640
+
+
+# ---------------------------------------------------------------------------------------------
+# scripts/install.sh, staged into a temporary root (no systemd or nginx touched).
+# ---------------------------------------------------------------------------------------------
+
+def _install(destdir, *args):
+    r = subprocess.run([str(INSTALL), "--binary", SOURCE_BIN, "--destdir", str(destdir), *args],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_install_script_stages_every_file_and_is_idempotent(tmp_path):
+    ensure_service_user()
+    root = tmp_path / "root"
+    out = _install(root, "--prefix", "/opt/rtu")
+    assert "staged below" in out
+    modes = {p.relative_to(root).as_posix(): stat.S_IMODE(p.lstat().st_mode)
+             for p in root.rglob("*") if not p.is_dir()}
+    expected = {
+        "opt/rtu/bin/request-tracker-utils": 0o755,
+        "etc/systemd/system/request-tracker-utils.service": 0o644,
+        "etc/systemd/system/request-tracker-utils.socket": 0o644,
+        "etc/nginx/sites-available/request-tracker-utils.conf": 0o644,
+        "etc/logrotate.d/request-tracker-utils": 0o644,
+        "etc/request-tracker-utils/secrets.env": 0o400,
+        "usr/share/doc/request-tracker-utils/systemd.md": 0o644,
+    }
+    for path, mode in expected.items():
+        assert modes.get(path) == mode, (path, oct(modes.get(path, 0)), sorted(modes))
+    link = root / "etc/nginx/sites-enabled/request-tracker-utils.conf"
+    assert os.readlink(link) == "/etc/nginx/sites-available/request-tracker-utils.conf"
+    # the unit follows --prefix, and nothing else of it changed
+    unit = (root / "etc/systemd/system/request-tracker-utils.service").read_text()
+    assert unit == SERVICE.read_text().replace("/usr/local/bin/", "/opt/rtu/bin/")
+    # secrets.env: the example with a generated key, owned by rtutils, accepted by the server
+    secrets = root / "etc/request-tracker-utils/secrets.env"
+    assert secrets.stat().st_uid == pwd.getpwnam("rtutils").pw_uid
+    text = secrets.read_text()
+    key = re.search(r"^SECRET_KEY=(\S+)$", text, re.M).group(1)
+    assert len(key) >= 50
+    assert text == SECRETS_EXAMPLE.read_text().replace("SECRET_KEY=\n", f"SECRET_KEY={key}\n")
+    r = subprocess.run([SOURCE_BIN, "check-config", "--secrets-file", str(secrets)],
+                       env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+    # again: binary, units and logrotate replaced; the site and the secrets kept
+    (root / "etc/nginx/sites-available/request-tracker-utils.conf").write_text("# edited\n")
+    (root / "etc/systemd/system/request-tracker-utils.socket").write_text("stale\n")
+    out = _install(root, "--prefix", "/opt/rtu")
+    assert "kept /etc/request-tracker-utils/secrets.env" in out
+    assert secrets.read_text() == text
+    assert (root / "etc/nginx/sites-available/request-tracker-utils.conf").read_text() == "# edited\n"
+    assert (root / "etc/systemd/system/request-tracker-utils.socket").read_text() == SOCKET.read_text()
+    assert not list(root.rglob(".*.new")) and not list(root.rglob(".secrets.env.*"))
