@@ -287,9 +287,11 @@ def test_started_by_systemd_with_prestart_and_notify(deployed):
     # the preStart steps ran, as rtutils, and said so in the journal
     journal = sd.journal_text(name, 200)
     assert "is now at version" in journal and "files written" in journal, journal
-    # nothing the sandbox refused on the way (a filtered call fails with EPERM, and libdispatch
-    # says so when it cannot set its threads' priority)
-    assert "Failed" not in journal and "Permission denied" not in journal, journal
+    # nothing the sandbox refused on the way: a filtered call fails with EPERM (libdispatch
+    # says "Failed to set thread priority ... errno=1" if setpriority is filtered). EACCES
+    # (errno=13) from setpriority is the kernel's own rule for raising priority unprivileged,
+    # with or without the sandbox, and libdispatch only sometimes asks for that.
+    assert not re.search(r"errno=1\b|Operation not permitted|Permission denied", journal), journal
     # the sandbox is real in the harness, not silently skipped
     main = deployed.main_pid()
     status = sd.run("cat", f"/proc/{main}/status").stdout
