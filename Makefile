@@ -5,7 +5,7 @@ BIN_RELEASE  = .build/release/request-tracker-utils
 APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev curl wrk nginx-light python3-pytest systemd util-linux zbar-tools librsvg2-bin
 PYTEST      ?= python3 -m pytest
 
-.PHONY: all deps test-deps build release run test unit integration bench docs check-docs format clean
+.PHONY: all deps test-deps build release run test unit integration bench docs check-docs format clean install
 
 all: build
 
@@ -57,6 +57,12 @@ bench: deps release
 ## docs: regenerate docs/settings.md from the settings registry.
 docs: build
 	$(BIN_DEBUG) settings-doc > docs/settings.md
+
+## install: the release binary, units, nginx site, logrotate and secrets.env (Debian; see
+## scripts/install.sh). `make install DESTDIR=/tmp/stage PREFIX=/opt/rtu` stages instead.
+PREFIX ?= /usr/local
+install: release
+	scripts/install.sh --binary $(BIN_RELEASE) --prefix $(PREFIX) $(if $(DESTDIR),--destdir $(DESTDIR))
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

@@ -68,6 +68,12 @@ struct CollectStatic {
         let temporary = directory + "/.\(name).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure("create", temporary) }
+        guard fchmod(fd, Self.fileMode) == 0 else {
+            let error = failure("set the mode of", temporary)
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
@@ -107,8 +113,18 @@ struct CollectStatic {
         }
     }
 
+    /// Static files are public (nginx, running as another user, serves them), so their modes
+    /// do not follow the umask: a service with `UMask=0027` keeps its database private and its
+    /// static files readable.
+    static let fileMode: mode_t = 0o644
+    static let directoryMode: mode_t = 0o755
+
     private func makeDirectory(_ path: String) throws {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw failure("create directory", path) }
+        if mkdir(path, Self.directoryMode) == 0 {
+            guard chmod(path, Self.directoryMode) == 0 else { throw failure("set the mode of", path) }
+        } else if errno != EEXIST {
+            throw failure("create directory", path)
+        }
     }
 
     private func failure(_ what: String, _ path: String) -> Failure {
