@@ -188,11 +188,13 @@ in
 
     errorLogFile = mkOption {
       type = types.str;
-      default = "-";
-      example = "/var/lib/request-tracker-utils/logs/error.log";
+      default = "${cfg.workingDirectory}/logs/error.log";
+      defaultText = literalExpression ''"''${config.services.requestTrackerUtils.workingDirectory}/logs/error.log"'';
+      example = "-";
       description = ''
-        Error log (`--error-logfile`). `"-"` (stderr) sends native journal entries with fields
-        (`PRIORITY`, `REQUEST_ID`, `WORKER_PID`...): `journalctl -u request-tracker-utils`.
+        Error log (`--error-logfile`): a file, as the seeds' `logs/error.log`, or `"-"` (stderr).
+        Under systemd every entry also goes to the journal with its fields (`PRIORITY`,
+        `REQUEST_ID`, `WORKER_PID`...), so `journalctl -u request-tracker-utils` shows them either way.
       '';
     };
 

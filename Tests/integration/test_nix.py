@@ -215,7 +215,7 @@ def test_default_unit(defaults, package):
     bin_ = f"{package}/bin/request-tracker-utils"
     assert keys(text, "Type") == ["notify"] and keys(text, "NotifyAccess") == ["main"]
     assert keys(text, "ExecStart") == [
-        f"{bin_} serve --bind 127.0.0.1:8000 --workers 4 --umask 0027 --error-logfile - "
+        f"{bin_} serve --bind 127.0.0.1:8000 --workers 4 --umask 0027 --error-logfile /var/lib/request-tracker-utils/logs/error.log "
         "--access-logfile /var/lib/request-tracker-utils/logs/access.log"]
     assert keys(text, "ExecStartPre") == [f"{bin_} migrate", f"{bin_} collectstatic"]
     assert keys(text, "ExecReload") == ["/usr/bin/kill -HUP $MAINPID"]
@@ -245,7 +245,7 @@ def test_customised_unit(custom, package):
     text = render_unit(custom["service"])
     bin_ = f"{package}/bin/request-tracker-utils"
     assert keys(text, "ExecStart") == [
-        f"{bin_} serve --bind 0.0.0.0:9123 --workers 3 --umask 0027 --error-logfile - "
+        f"{bin_} serve --bind 0.0.0.0:9123 --workers 3 --umask 0027 --error-logfile /var/lib/request-tracker-utils/logs/error.log "
         f"--access-logfile /var/lib/request-tracker-utils/logs/access.log "
         f"--config {custom['configFile']}"]
     assert keys(text, "EnvironmentFile") == ["/run/secrets/rtutils.env"]

@@ -78,12 +78,13 @@ struct ServerRuntime {
 
     /// Whether error-log entries go to journald (`journal`: always, or auto when the error log
     /// is stderr and stderr is the journal).
-    func usesJournal(errorLogIsStderr: Bool) -> Bool {
+    /// Whether error-log entries go to journald: `auto` when stderr is the journal (under
+    /// systemd), whether or not an error log file is also written.
+    func usesJournal() -> Bool {
         switch configuration[.journal] {
         case .always: return true
         case .never: return false
-        case .auto:
-            return errorLogIsStderr && ServiceEnvironment.stderrIsJournal(environment: RuntimeLauncher.environment())
+        case .auto: return ServiceEnvironment.stderrIsJournal(environment: RuntimeLauncher.environment())
         }
     }
 

@@ -93,13 +93,18 @@ public enum Prefork {
             gid: configuration[.group].flatMap { Privileges.lookUpGroup($0) }
                 ?? configuration[.user].flatMap { Privileges.lookUpUser($0)?.gid })
         let level = runtime.logLevel
-        if runtime.usesJournal(errorLogIsStderr: errorLog.path == nil) {
+        if runtime.usesJournal() {
+            // Entries go to journald with their fields; an error log file, when one is set (the
+            // seeds' $WORKING_DIR/logs/error.log), gets the same lines.
             let name = launcher.name
-            LoggingSystem.bootstrap { _ in
-                JournalLogHandler(identifier: name, level: level) { line in
+            let toFile = errorLog.path != nil
+            LoggingSystem.bootstrap { label in
+                let journal = JournalLogHandler(identifier: name, level: level) { line in
                     var bytes = Array((line + "\n").utf8)
                     bytes.withUnsafeMutableBytes { errorLog.write(UnsafeRawBufferPointer($0)) }
                 }
+                guard toFile else { return journal }
+                return MultiplexLogHandler([journal, ErrorLogHandler(file: errorLog, level: level)])
             }
         } else {
             LoggingSystem.bootstrap { _ in ErrorLogHandler(file: errorLog, level: level) }

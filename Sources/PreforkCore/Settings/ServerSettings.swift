@@ -162,7 +162,8 @@ public enum ServerSettings {
 
     static let journal = SettingKey<JournalMode>(
         "journal", section: "Logging", default: .auto,
-        doc: "Send error-log entries to journald with fields (REQUEST_ID, WORKER_PID...): auto (when stderr is the journal), always or never.")
+        doc: "Send error-log entries to journald with fields (REQUEST_ID, WORKER_PID...): auto (when stderr is the "
+            + "journal, as under systemd), always or never. An error_logfile file still gets every line.")
 
     static let logLevel = SettingKey<LogLevelName>(
         "log_level", section: "Logging", default: .info,
