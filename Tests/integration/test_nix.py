@@ -176,7 +176,7 @@ def test_options_have_types_defaults_and_descriptions(defaults):
         "user": "rtutils", "group": "rtutils", "labelWidthMm": 100, "labelHeightMm": 62,
         "rtUrl": "", "apiEndpoint": "/REST/2.0", "prefix": "W12-", "padding": 4,
         "settings": {}, "openFirewall": False, "nginx.enable": False,
-        "accessLogFile": "/var/lib/request-tracker-utils/logs/access.log", "errorLogFile": "-",
+        "accessLogFile": "/var/lib/request-tracker-utils/logs/access.log", "errorLogFile": "/var/lib/request-tracker-utils/logs/error.log",
     }
     for name, default in expected.items():
         assert name in options, f"no option {name}"
