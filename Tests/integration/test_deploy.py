@@ -314,6 +314,11 @@ def test_started_by_systemd_with_prestart_and_notify(deployed):
         assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (uid, mode), f"{path}: {st}"
     # SQLite's WAL files live beside the database (the only writable place)
     assert (deployed.state / "database.sqlite-wal").exists()
+    # the error log is a file in logs/ (as the seeds say) AND native journal entries with fields
+    booting = [e for e in sd.journal(name, "SYSLOG_IDENTIFIER=request-tracker-utils")
+               if e.get("MESSAGE", "").startswith("Booting worker")]
+    assert booting and all("CODE_FUNC" in e and e.get("PRIORITY") == "6" for e in booting), booting
+    assert "Booting worker" in (deployed.state / "logs" / "error.log").read_text()
 
 
 def test_pages_through_nginx(deployed):
