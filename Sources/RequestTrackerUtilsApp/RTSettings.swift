@@ -30,19 +30,15 @@ enum RTSettings {
     static let caFile = SettingKey<String>(
         "rt_ca_file", section: "Request Tracker", env: ["RT_CA_FILE"], default: "",
         doc: "PEM file of CA certificates to trust for RT besides the system's (an RT behind a private CA).")
-    static let catalog = SettingKey<String>(
-        "rt_catalog", section: "Request Tracker", env: ["RT_CATALOG"], default: "General assets",
-        doc: "RT asset catalog the district's devices are in (RT 5 ships 'General assets').")
     static let repairQueue = SettingKey<String>(
         "rt_repair_queue", section: "Request Tracker", env: ["RT_REPAIR_QUEUE"], default: "General",
         doc: "RT queue that repair tickets for damaged devices are opened in.")
-
     static let checkinOwner = SettingKey<String>(
         "rt_checkin_owner", section: "Request Tracker", env: ["RT_CHECKIN_OWNER"], default: "Nobody",
         doc: "RT user who owns a device once it is checked in (RT's unassigned user Nobody, or the IT team's user).")
 
     static let all: [AnySetting] = [
-        url.any, apiEndpoint.any, token.any, username.any, password.any, timeout.any, caFile.any, catalog.any,
+        url.any, apiEndpoint.any, token.any, username.any, password.any, timeout.any, caFile.any,
         repairQueue.any, checkinOwner.any,
     ]
 
