@@ -87,7 +87,7 @@ extension SettingsTests {
         @Test func portSetsTheDefaultBind() throws {
             let (config, _) = try resolve(environment: ["PORT": "5000"])
             #expect(config[.bind] == ["0.0.0.0:5000"])
-            #expect(config.source(of: "bind") == .defaultValue)
+            #expect(config.source(of: "bind") == .environment(name: "PORT"))
             let (invalid, _) = try resolve(environment: ["PORT": "http"])
             #expect(invalid[.bind] == ["127.0.0.1:8000"])
             let (explicit, _) = try resolve(["-b", "unix:/run/a.sock"], environment: ["PORT": "5000"])

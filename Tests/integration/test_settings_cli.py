@@ -124,7 +124,7 @@ def test_print_config_is_a_valid_config_file(tmp_path):
 def test_port_env_sets_default_bind():
     r = run_cli("print-config", env={"PORT": "9123"})
     assert r.returncode == 0
-    assert config_line(r.stdout, "bind").startswith('bind = ["0.0.0.0:9123"]')
+    assert config_line(r.stdout, "bind") == 'bind = ["0.0.0.0:9123"]  # environment PORT'
     # an explicit bind still wins
     r = run_cli("print-config", "--bind", "127.0.0.1:7000", env={"PORT": "9123"})
     assert config_line(r.stdout, "bind").startswith('bind = ["127.0.0.1:7000"]')

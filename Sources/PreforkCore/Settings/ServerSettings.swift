@@ -26,7 +26,7 @@ public enum ServerSettings {
         defaultFromEnvironment: { environment in
             guard let text = environment["PORT"], let port = Int(text), (1...65535).contains(port) else { return nil }
             return ["0.0.0.0:\(port)"]
-        })
+        }, defaultEnvironment: ["PORT"])
 
     static let backlog = SettingKey<Int>(
         "backlog", section: "Server socket", default: 2048,

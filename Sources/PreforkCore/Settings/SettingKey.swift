@@ -28,12 +28,15 @@ public struct SettingKey<Value: SettingValue>: Sendable {
     /// A default derived from the environment (such as `PORT`), used when it returns non-nil;
     /// any source that sets the setting explicitly still wins.
     public let defaultFromEnvironment: (@Sendable ([String: String]) -> Value?)?
+    /// The variables `defaultFromEnvironment` reads, so `print-config` can name them as the source.
+    public let defaultEnvironment: [String]
 
     public init(
         _ name: String, section: String, flag: String? = nil, short: Character? = nil, env: [String]? = nil,
         default: Value, doc: String, hint: String? = nil, secret: Bool = false,
         validate: (@Sendable (Value) -> String?)? = nil,
-        defaultFromEnvironment: (@Sendable ([String: String]) -> Value?)? = nil
+        defaultFromEnvironment: (@Sendable ([String: String]) -> Value?)? = nil,
+        defaultEnvironment: [String] = []
     ) {
         precondition(
             !name.isEmpty
@@ -52,6 +55,7 @@ public struct SettingKey<Value: SettingValue>: Sendable {
         self.secret = secret
         self.validate = validate
         self.defaultFromEnvironment = defaultFromEnvironment
+        self.defaultEnvironment = defaultEnvironment
     }
 
     /// The default in effect for this environment: `defaultFromEnvironment`'s answer, else `defaultValue`.
@@ -87,6 +91,8 @@ public struct AnySetting: Sendable {
     let check: @Sendable (any SettingValue) -> String?
     let accumulate: @Sendable (any SettingValue, any SettingValue) -> any SettingValue
     let defaultIn: @Sendable ([String: String]) -> any SettingValue
+    /// Where an environment-derived default came from, when it was used (`PORT`), else nil.
+    let defaultSource: @Sendable ([String: String]) -> SettingSource?
 
     init<Value: SettingValue>(_ key: SettingKey<Value>) {
         name = key.name
@@ -107,6 +113,12 @@ public struct AnySetting: Sendable {
         check = { value in validate?(value as! Value) }
         accumulate = { earlier, later in Value.accumulating(earlier as! Value, later as! Value) }
         defaultIn = { environment in key.defaultValue(environment: environment) }
+        defaultSource = { environment in
+            guard key.defaultFromEnvironment?(environment) != nil,
+                let name = key.defaultEnvironment.first(where: { environment[$0] != nil })
+            else { return nil }
+            return .environment(name: name)
+        }
     }
 }
 

@@ -162,7 +162,7 @@ public struct SettingsRegistry: Sendable {
                 sources[setting.name] = chosen.source
             } else {
                 values[setting.name] = setting.defaultIn(layered)
-                sources[setting.name] = .defaultValue
+                sources[setting.name] = setting.defaultSource(layered) ?? .defaultValue
             }
         }
         let configuration = Configuration(values: values, sources: sources, configFilePath: configPath)
