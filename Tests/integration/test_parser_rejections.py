@@ -192,3 +192,33 @@ def test_stalled_body_cut_off(server_factory):
         assert http(srv.port, "GET", "/hello").status == 200
         data = slow.wait_eof(8)
         assert not data.startswith(b"HTTP/1.1 200"), data
+
+
+def _trickle(port, pieces, pause=0.01):
+    """Sends each piece as its own write (TCP_NODELAY, a pause between), then reads the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for piece in pieces:
+            try:
+                s.sendall(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            time.sleep(pause)
+        return parse_responses(s.recv(65536))
+
+
+def test_trickled_head_gets_the_same_answers(shared_server):
+    """A head arriving in many small reads is parsed again only when a line ends (or outgrows
+    the line limit): the answers are those of the head sent whole."""
+    head = b"GET /hello HTTP/1.1\r\nHost: t\r\nX-Long: " + b"v" * 3000 + b"\r\nConnection: close\r\n\r\n"
+    ok = _trickle(shared_server.port, [head[i:i + 50] for i in range(0, len(head), 50)], pause=0.001)
+    assert ok[0].status == 200 and ok[0].body == b"Hello, World!"
+    bad = b"GET /hel\x01lo HTTP/1.1\r\nHost: t\r\n\r\n"
+    assert _trickle(shared_server.port, [bad[i:i + 3] for i in range(0, len(bad), 3)])[0].status == 400
+
+
+def test_line_over_the_limit_is_refused_before_it_ends(limited):
+    """No LF ever comes: the line outgrowing the limit is enough to answer 414."""
+    pieces = [b"GET /"] + [b"a" * 200] * 40   # 8 KB of target, no CRLF, past limit_request_line
+    responses = _trickle(limited.port, pieces, pause=0.005)
+    assert responses and responses[0].status == 414

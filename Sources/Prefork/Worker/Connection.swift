@@ -62,6 +62,13 @@ final class Connection {
 
     var token: UInt64 { UInt64(serial) << 32 | UInt64(UInt32(bitPattern: fd)) }
 
+    /// How much of an incomplete head the parser has seen (bytes from `start`), and where its
+    /// last line begins. The parser is stateless, so a head arriving in many small reads is parsed
+    /// again only when a line ends or the current line outgrows the line limits, not on every
+    /// read: a client trickling bytes cannot make each read cost the whole buffer.
+    var headParsedCount = 0
+    var headLineStart = 0
+
     var unread: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[start..<end]) }
 
     /// No request in progress and nothing left to send.

@@ -265,6 +265,39 @@ final class Worker {
         serveBuffered(connection)
     }
 
+    /// Whether bytes that arrived since an incomplete head was last parsed can change the
+    /// parser's answer: they end a line, or the current line is now longer than any line may be.
+    /// Otherwise the answer is the same "not yet" (the parser decides errors in byte order, so
+    /// deferring to the line's end gives the same error), and parsing again is skipped.
+    private func headNeedsParsing(_ connection: Connection) -> Bool {
+        let unread = connection.unread
+        let seen = connection.headParsedCount
+        guard unread.count > seen else { return false }
+        for index in seen..<unread.count where unread[index] == 10 { return true }  // LF
+        return unread.count - connection.headLineStart > longestLine
+    }
+
+    /// Records how far an incomplete head was parsed, and where its last line starts.
+    private func noteIncompleteHead(_ connection: Connection) {
+        let unread = connection.unread
+        var index = unread.count
+        while index > connection.headParsedCount {
+            index -= 1
+            if unread[index] == 10 {
+                connection.headLineStart = index + 1
+                break
+            }
+        }
+        connection.headParsedCount = unread.count
+    }
+
+    /// The longest line (with its CRLF) the limits allow; a longer one is an error to report.
+    private var longestLine: Int {
+        let line = options.limits.requestLine == 0 ? Int.max - 2 : options.limits.requestLine
+        let field = options.limits.fieldSize == 0 ? Int.max - 2 : options.limits.fieldSize
+        return max(line, field) + 2
+    }
+
     /// The largest a request head may be, from the limits (request line and fields).
     private var headBufferLimit: Int {
         let line = options.limits.requestLine == 0 ? 8192 : options.limits.requestLine + 2
@@ -302,19 +335,26 @@ final class Worker {
         case .head(let since):
             if connection.start == connection.end { return false }
             let parsed: HTTPRequestHead?
-            do {
-                parsed = try HTTPRequestHeadParser.parse(connection.unread, limits: options.limits)
-            } catch {
-                reject(connection, error)
-                return false
+            if connection.headParsedCount > 0 && !headNeedsParsing(connection) {
+                parsed = nil
+            } else {
+                do {
+                    parsed = try HTTPRequestHeadParser.parse(connection.unread, limits: options.limits)
+                } catch {
+                    reject(connection, error)
+                    return false
+                }
             }
             guard let head = parsed else {
                 if since == nil { connection.phase = .head(since: now) }
+                noteIncompleteHead(connection)
                 if connection.end - connection.start >= headBufferLimit {
                     reject(connection, HTTPParseError(431, "request head larger than the limits allow"))
                 }
                 return false
             }
+            connection.headParsedCount = 0
+            connection.headLineStart = 0
             let headBytes = Array(UnsafeRawBufferPointer(rebasing: connection.unread[0..<head.length]))
             connection.consume(head.length)
             var request = Connection.RequestInProgress(head: headBytes, parsed: head, body: [])
