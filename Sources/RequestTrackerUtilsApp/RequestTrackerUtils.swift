@@ -33,6 +33,18 @@ public struct RequestTrackerUtils: PreforkApplication {
                         + "credentials: set RT_TOKEN (or RT_USERNAME and RT_PASSWORD) in the secrets file, or unset RT_URL",
                     setting: RTSettings.url.name))
         }
+        // A worker waiting on RT longer than `timeout` would be killed mid-call: RT being slow
+        // must end as a 504 page, not a WORKER TIMEOUT.
+        let rtTimeout = configuration[RTSettings.timeout]
+        let workerTimeout = configuration[.timeout]
+        if !configuration[RTSettings.url].isEmpty && workerTimeout.value > 0 && rtTimeout >= workerTimeout {
+            errors.append(
+                ConfigurationError(
+                    "setting 'rt_timeout' from \(configuration.source(of: RTSettings.timeout.name)) is \(rtTimeout.rendered)s, not "
+                        + "below 'timeout' (\(workerTimeout.rendered)s, from \(configuration.source(of: "timeout"))): a slow RT would get "
+                        + "workers killed; lower RT_TIMEOUT or raise timeout",
+                    setting: RTSettings.timeout.name))
+        }
         if !configuration[AppSettings.debug] {
             errors += Self.productionProblems(configuration)
         }

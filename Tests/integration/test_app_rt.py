@@ -148,3 +148,14 @@ def test_rt_url_without_credentials_stops_startup(tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "RT has no credentials: set RT_TOKEN" in lines[0], done.stderr
+
+
+def test_rt_timeout_must_be_below_the_worker_timeout(tmp_path):
+    from conftest import run_cli
+    done = run_cli("check-config", "--timeout", "8",
+                   env={"RT_URL": "https://tickets.example.org", "RT_TOKEN": "t", "RT_TIMEOUT": "10"})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: setting 'rt_timeout' from environment RT_TIMEOUT is 10s, not below 'timeout' (8s, from command "
+        "line --timeout): a slow RT would get workers killed; lower RT_TIMEOUT or raise timeout")
+    assert run_cli("check-config", env={"RT_URL": "https://tickets.example.org", "RT_TOKEN": "t"}).returncode == 0
