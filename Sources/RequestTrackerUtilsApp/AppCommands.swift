@@ -20,6 +20,10 @@ enum AppCommands {
             name: "collectstatic", summary: "write the static files with hashed names and their manifest",
             run: collectStatic),
         ApplicationCommand(
+            name: "backup",
+            summary: "copy the live database safely (`backup [PATH]`, default WORKING_DIR/backups/…)",
+            run: backup),
+        ApplicationCommand(
             name: "generate-secret-key", summary: "print a new random SECRET_KEY",
             run: { _, _, _ in
                 print(Digest.hex(SecureRandom.bytes(32)))
@@ -82,6 +86,28 @@ enum AppCommands {
             return 0
         } catch {
             fail("collectstatic: \(error)")
+            return 1
+        }
+    }
+
+    static func backup(_ configuration: Configuration, _ arguments: [String], _ logger: Logger) -> Int32 {
+        let workingDirectory = configuration[AppSettings.workingDir]
+        guard arguments.count <= 1 else {
+            fail("backup: unexpected \(arguments.joined(separator: " ")) (use `backup` or `backup PATH`)")
+            return 1
+        }
+        let path = arguments.first ?? DatabaseBackup.defaultPath(workingDirectory: workingDirectory)
+        let source = AppDatabase.path(workingDirectory: workingDirectory)
+        guard access(source, R_OK) == 0 else {
+            fail("backup: there is no readable database at \(source) (check WORKING_DIR)")
+            return 1
+        }
+        do {
+            let version = try DatabaseBackup.run(database: AppDatabase.open(path: source), to: path)
+            print("backed up \(source) to \(path) (schema version \(version), integrity ok)")
+            return 0
+        } catch {
+            fail("backup: \(error)")
             return 1
         }
     }

@@ -8,6 +8,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import time
 import urllib.parse
 
 import pytest
@@ -362,3 +363,38 @@ def test_secrets_file_supplies_settings_below_the_environment(tmp_path, server_f
     assert bad.stderr.strip() == f"error: secrets file {secrets} line 1: the value's opening ' is never closed"
     missing = cli(tmp_path, "check-config", "--secrets-file", str(tmp_path / "nope.env"), env=env)
     assert missing.returncode == 2 and "cannot open: No such file or directory" in missing.stderr
+
+
+def test_backup_while_the_server_writes(tmp_path, server_factory):
+    prepared(tmp_path)
+    srv = server_factory(workers=2)
+    stop = False
+
+    def writer():
+        issued = 0
+        while not stop:
+            assert post_json(srv.port, "/api/tags", {"count": 5})[0] == 201
+            issued += 5
+        return issued
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        writers = [pool.submit(writer) for _ in range(2)]
+        time.sleep(0.3)
+        target = tmp_path / "backups" / "copy.sqlite"
+        done = cli(tmp_path, "backup", str(target))
+        stop = True
+        total = sum(w.result() for w in writers)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"backed up {tmp_path}/var/database.sqlite to {target} (schema version 3, integrity ok)"
+    with sqlite3.connect(target) as copy:
+        count, top = copy.execute("SELECT count(*), max(number) FROM asset_tags").fetchone()
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # a consistent snapshot: the counter matches the rows it had handed out at that moment
+        assert count > 0 and top == count and copy.execute("SELECT next_number FROM tag_counter").fetchone() == (count + 1,)
+    assert count <= total
+    again = cli(tmp_path, "backup", str(target))
+    assert again.returncode == 1 and "already exists" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+    default = cli(tmp_path, "backup")
+    assert default.returncode == 0 and "/backups/database-" in default.stdout
+    missing = run_cli("backup", env={"WORKING_DIR": str(tmp_path / "nowhere")})
+    assert missing.returncode == 1 and "no readable database" in missing.stderr

@@ -1,0 +1,59 @@
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `request-tracker-utils backup [PATH]`: a consistent copy of the live database through
+/// SQLite's online backup API, safe while the service writes (copying the file itself is not:
+/// WAL mode keeps recent commits in `database.sqlite-wal`). The copy is written to a temporary
+/// name, checked with `PRAGMA integrity_check`, and renamed into place.
+enum DatabaseBackup {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// `$WORKING_DIR/backups/database-20261121-210501.sqlite`
+    static func defaultPath(workingDirectory: String) -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let stamp = "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-"
+            + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
+        return "\(workingDirectory)/backups/database-\(stamp).sqlite"
+    }
+
+    /// Writes the backup; returns its schema version.
+    static func run(database: AppDatabase, to path: String) throws -> Int {
+        if access(path, F_OK) == 0 {
+            throw Failure(description: "\(path) already exists (choose another name; a backup never overwrites)")
+        }
+        if let slash = path.lastIndex(of: "/") {
+            let directory = String(path[..<slash])
+            if !directory.isEmpty && mkdir(directory, 0o750) != 0 && errno != EEXIST {
+                throw Failure(description: "cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
+        }
+        let temporary = path + ".partial-\(getpid())"
+        do {
+            let destination = try DatabaseQueue(path: temporary)
+            try database.queue.backup(to: destination)
+            let check = try destination.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+            guard check == "ok" else {
+                throw Failure(description: "the copy failed SQLite's integrity check: \(check ?? "no answer")")
+            }
+            try destination.close()
+        } catch {
+            unlink(temporary)
+            if let failure = error as? Failure { throw failure }
+            throw Failure(description: "cannot write \(path): \(error)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw Failure(description: "cannot rename the copy to \(path): \(reason)")
+        }
+        return try Migrator(database: AppDatabase.open(path: path)).appliedVersions().last ?? 0
+    }
+}
