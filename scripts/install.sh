@@ -11,7 +11,8 @@
 # What it does, each step safe to repeat (running it again upgrades the binary and the units):
 #   - system user and group rtutils (useradd --system), unless they exist
 #   - PREFIX/bin/request-tracker-utils
-#   - /etc/systemd/system/request-tracker-utils.{service,socket}; systemctl daemon-reload
+#   - /etc/systemd/system/request-tracker-utils.{service,socket} and -backup.{service,timer};
+#     systemctl daemon-reload
 #   - /etc/nginx/sites-available/request-tracker-utils.conf, linked from sites-enabled/, only
 #     if missing (it is the site's own file: server_name, TLS); nginx -t, then reload if running
 #   - /etc/logrotate.d/request-tracker-utils
@@ -62,12 +63,17 @@ say "installed $PREFIX/bin/$NAME"
 
 # units (replaced on every run: local changes belong in drop-ins, `systemctl edit $NAME`)
 install -d -m 0755 "$DESTDIR/etc/systemd/system"
-sed "s#/usr/local/bin/$NAME#$PREFIX/bin/$NAME#g" "$REPO/config/systemd/$NAME.service" \
-    > "$DESTDIR/etc/systemd/system/.$NAME.service.new"
-chmod 0644 "$DESTDIR/etc/systemd/system/.$NAME.service.new"
-mv -f "$DESTDIR/etc/systemd/system/.$NAME.service.new" "$DESTDIR/etc/systemd/system/$NAME.service"
+# a unit with ExecStart= following --prefix, replaced atomically
+install_unit() {
+    sed "s#/usr/local/bin/$NAME#$PREFIX/bin/$NAME#g" "$REPO/config/systemd/$1" > "$DESTDIR/etc/systemd/system/.$1.new"
+    chmod 0644 "$DESTDIR/etc/systemd/system/.$1.new"
+    mv -f "$DESTDIR/etc/systemd/system/.$1.new" "$DESTDIR/etc/systemd/system/$1"
+}
+install_unit "$NAME.service"
+install_unit "$NAME-backup.service"
 install -m 0644 "$REPO/config/systemd/$NAME.socket" "$DESTDIR/etc/systemd/system/$NAME.socket"
-say "installed /etc/systemd/system/$NAME.service and $NAME.socket"
+install -m 0644 "$REPO/config/systemd/$NAME-backup.timer" "$DESTDIR/etc/systemd/system/$NAME-backup.timer"
+say "installed /etc/systemd/system/$NAME.service, $NAME.socket, $NAME-backup.service and $NAME-backup.timer"
 
 # nginx site: the operator's file once installed
 install -d -m 0755 "$DESTDIR/etc/nginx/sites-available" "$DESTDIR/etc/nginx/sites-enabled"
@@ -121,7 +127,7 @@ fi
 cat <<EOF
 install.sh: done. Next:
   1. edit $SECRETS (ALLOWED_HOSTS, RT_URL, RT_TOKEN) and $SITE (server_name)
-  2. systemctl enable --now $NAME.socket $NAME.service
+  2. systemctl enable --now $NAME.socket $NAME.service $NAME-backup.timer
   3. systemctl reload nginx; curl -H 'Host: <your name>' http://127.0.0.1/readyz
   After an upgrade (this script again): systemctl restart $NAME (migrate and collectstatic run first)
 EOF

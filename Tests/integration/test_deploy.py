@@ -27,13 +27,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEST_SECRET_KEY, finish_wrk, free_port, start_wrk, wait_for
+from conftest import TEST_SECRET_KEY, finish_wrk, free_port, http, start_wrk, wait_for
 from rt_harness import rt  # noqa: F401  (the session fixture)
 from test_systemd import UNIT_DIR, Systemd, harness
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = REPO / "config" / "systemd" / "request-tracker-utils.service"
 SOCKET = REPO / "config" / "systemd" / "request-tracker-utils.socket"
+BACKUP = REPO / "config" / "systemd" / "request-tracker-utils-backup.service"
+BACKUP_TIMER = REPO / "config" / "systemd" / "request-tracker-utils-backup.timer"
 NGINX_SITE = REPO / "config" / "nginx" / "request-tracker-utils.conf"
 SECRETS_EXAMPLE = REPO / "config" / "secrets.env.example"
 INSTALL = REPO / "scripts" / "install.sh"
@@ -265,19 +267,46 @@ def test_shipped_units_verify_clean_and_pass_security_threshold(deployed, tmp_pa
     their own (request-tracker5.service), which would fill stderr."""
     d = tmp_path / "units"
     d.mkdir()
-    for unit in (SERVICE, SOCKET):
+    for unit in (SERVICE, SOCKET, BACKUP, BACKUP_TIMER):
         text = unit.read_text()
-        if unit == SERVICE:
+        if unit in (SERVICE, BACKUP):
             text = replace_once(text, "/usr/local/bin/request-tracker-utils", str(BIN))
         (d / unit.name).write_text(text)
-    r = deployed.sd.run("systemd-analyze", "verify", str(d / SERVICE.name), str(d / SOCKET.name))
+    r = deployed.sd.run("systemd-analyze", "verify", *(str(d / u.name) for u in (SERVICE, SOCKET, BACKUP, BACKUP_TIMER)))
     assert r.returncode == 0 and r.stderr == "", f"rc={r.returncode}\n{r.stderr}"
 
-    r = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager",
-                        f"--threshold={SECURITY_THRESHOLD}", str(d / SERVICE.name)],
-                       capture_output=True, text=True)
-    level = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
-    assert r.returncode == 0 and level and float(level.group(1)) <= 2.0, r.stdout + r.stderr
+    for unit in (SERVICE, BACKUP):
+        r = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager",
+                            f"--threshold={SECURITY_THRESHOLD}", str(d / unit.name)],
+                           capture_output=True, text=True)
+        level = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
+        assert r.returncode == 0 and level and float(level.group(1)) <= 2.0, r.stdout + r.stderr
+
+
+def test_backup_unit_copies_the_live_database(deployed):
+    """The shipped backup unit (adapted to the test's state directory), run by systemd while
+    the service serves: a consistent, integrity-checked copy in backups/, as rtutils."""
+    sd, base = deployed.sd, deployed.base
+    text = BACKUP.read_text()
+    for old, new in [("/usr/local/bin/request-tracker-utils", str(BIN)),
+                     ("StateDirectory=request-tracker-utils request-tracker-utils/backups",
+                      f"StateDirectory={base} {base}/backups")]:
+        text = replace_once(text, old, new)
+    text = text.replace("/var/lib/request-tracker-utils", str(deployed.state))
+    name = f"{base}-backup.service"
+    sd.install(name, text)
+    assert http(deployed.nginx_port, "POST", "/api/tags", body=b"{}",
+                headers={"Host": HOST, "Content-Type": "application/json"}).status == 201
+    sd.systemctl("start", name, timeout=60)
+    assert sd.show(name, "Result") == "success", sd.diagnose(name)
+    copies = sorted((deployed.state / "backups").glob("database-*.sqlite"))
+    assert copies, sd.diagnose(name)
+    assert copies[-1].stat().st_uid == pwd.getpwnam("rtutils").pw_uid
+    import sqlite3
+    with sqlite3.connect(copies[-1]) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT count(*) FROM asset_tags").fetchone()[0] >= 1
+    assert "integrity ok" in sd.journal_text(name, 20)
 
 
 def test_started_by_systemd_with_prestart_and_notify(deployed):
@@ -492,6 +521,8 @@ def test_install_script_stages_every_file_and_is_idempotent(tmp_path):
         "opt/rtu/bin/request-tracker-utils": 0o755,
         "etc/systemd/system/request-tracker-utils.service": 0o644,
         "etc/systemd/system/request-tracker-utils.socket": 0o644,
+        "etc/systemd/system/request-tracker-utils-backup.service": 0o644,
+        "etc/systemd/system/request-tracker-utils-backup.timer": 0o644,
         "etc/nginx/sites-available/request-tracker-utils.conf": 0o644,
         "etc/logrotate.d/request-tracker-utils": 0o644,
         "etc/request-tracker-utils/secrets.env": 0o400,
@@ -504,6 +535,8 @@ def test_install_script_stages_every_file_and_is_idempotent(tmp_path):
     # the unit follows --prefix, and nothing else of it changed
     unit = (root / "etc/systemd/system/request-tracker-utils.service").read_text()
     assert unit == SERVICE.read_text().replace("/usr/local/bin/", "/opt/rtu/bin/")
+    backup = (root / "etc/systemd/system/request-tracker-utils-backup.service").read_text()
+    assert backup == BACKUP.read_text().replace("/usr/local/bin/", "/opt/rtu/bin/")
     # secrets.env: the example with a generated key, owned by rtutils, accepted by the server
     secrets = root / "etc/request-tracker-utils/secrets.env"
     assert secrets.stat().st_uid == pwd.getpwnam("rtutils").pw_uid
