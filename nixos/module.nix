@@ -45,6 +45,7 @@ let
     configFile =
       if cfg.settings == { } then null else pkgs.writeText "request-tracker-utils.toml" unit.configText;
     killBin = "${pkgs.coreutils}/bin/kill";
+    findBin = "${pkgs.findutils}/bin/find";
   };
 
   nginxUpstream = "request-tracker-utils";
@@ -221,6 +222,24 @@ in
       '';
     };
 
+    backup = {
+      enable = mkOption {
+        type = types.bool;
+        default = true;
+        description = ''
+          A daily consistent copy of the database (`request-tracker-utils backup`, SQLite's online
+          backup, integrity-checked) in `''${workingDirectory}/backups/`, by the timer
+          `request-tracker-utils-backup.timer`. Copy that directory off the machine (for example
+          with `services.restic.backups`).
+        '';
+      };
+      keepDays = mkOption {
+        type = types.ints.positive;
+        default = 14;
+        description = "Backups older than this many days are removed after each new one.";
+      };
+    };
+
     openFirewall = mkOption {
       type = types.bool;
       default = false;
@@ -258,6 +277,17 @@ in
       ];
 
       systemd.services.request-tracker-utils = unit.service;
+
+      systemd.services.request-tracker-utils-backup = mkIf cfg.backup.enable unit.backupService;
+      systemd.timers.request-tracker-utils-backup = mkIf cfg.backup.enable {
+        description = "Daily Request Tracker Utils database backup";
+        wantedBy = [ "timers.target" ];
+        timerConfig = {
+          OnCalendar = "daily";
+          RandomizedDelaySec = "30min";
+          Persistent = true;
+        };
+      };
 
       systemd.tmpfiles.settings.request-tracker-utils = mkIf (unit.stateDirectory == null) {
         ${cfg.workingDirectory}.d = {
@@ -315,19 +345,32 @@ in
         enable = true;
         upstreams.${nginxUpstream} = {
           servers."${unit.bindAddress}" = { };
-          extraConfig = "keepalive 16;";
+          # idle upstream connections close before the server's 5 s keepalive does
+          extraConfig = ''
+            keepalive 16;
+            keepalive_timeout 4s;
+          '';
         };
         virtualHosts.${cfg.nginx.virtualHost} = {
           locations."/" = {
             proxyPass = "http://${nginxUpstream}";
             recommendedProxySettings = false; # the headers below, once each
+            # As config/nginx/request-tracker-utils.conf: X-Forwarded-For is nginx's view of the
+            # client, not appended to what the client sent (nginx is the edge), X-Request-ID is
+            # adopted by the server, and the read timeout is above the server's 30 s `timeout`.
             extraConfig = ''
               proxy_http_version 1.1;
               proxy_set_header Connection "";
               proxy_set_header Host $host;
               proxy_set_header X-Real-IP $remote_addr;
-              proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+              proxy_set_header X-Forwarded-For $remote_addr;
               proxy_set_header X-Forwarded-Proto $scheme;
+              proxy_set_header X-Request-ID $request_id;
+              proxy_connect_timeout 5s;
+              proxy_read_timeout 35s;
+              proxy_send_timeout 35s;
+              proxy_next_upstream error;
+              client_max_body_size 10m;
             '';
           };
           # Plain names (app.css) may change with a release: a short cache.

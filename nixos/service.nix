@@ -16,6 +16,8 @@
   configFile ? null,
   # Absolute path of kill(1): there is no /bin/kill on NixOS.
   killBin ? "/bin/kill",
+  # Absolute path of find(1), which prunes old backups.
+  findBin ? "/usr/bin/find",
 }:
 let
   inherit (lib) optionalAttrs optionals;
@@ -72,6 +74,52 @@ let
     ];
 
   gracefulTimeout = cfg.settings.graceful_timeout or 30;
+
+  # The sandbox of both units (docs/systemd.md, Hardening): `systemd-analyze security` 1.2.
+  hardening = {
+    # Files: the state directory (database, static/, logs/) is all it writes.
+    UMask = "0027";
+    ProtectSystem = "strict";
+    ProtectHome = true;
+    PrivateTmp = true;
+    PrivateDevices = true;
+    PrivateMounts = true;
+    DevicePolicy = "closed";
+    RemoveIPC = true;
+    # Kernel, processes and identity.
+    NoNewPrivileges = true;
+    PrivateUsers = true;
+    CapabilityBoundingSet = "";
+    AmbientCapabilities = "";
+    ProtectKernelTunables = true;
+    ProtectKernelModules = true;
+    ProtectKernelLogs = true;
+    ProtectControlGroups = true;
+    ProtectClock = true;
+    ProtectHostname = true;
+    ProtectProc = "invisible";
+    ProcSubset = "pid";
+    LockPersonality = true;
+    MemoryDenyWriteExecute = true;
+    RestrictRealtime = true;
+    RestrictSUIDSGID = true;
+    RestrictNamespaces = true;
+    # AF_UNIX: sd_notify and the journal; AF_INET(6): clients and Request Tracker.
+    RestrictAddressFamilies = [
+      "AF_UNIX"
+      "AF_INET"
+      "AF_INET6"
+    ];
+    SystemCallArchitectures = "native";
+    SystemCallFilter = [
+      "@system-service"
+      "~@privileged @resources"
+      # libdispatch (under GRDB) sets its threads' nice value; unprivileged it can only lower it
+      "setpriority"
+    ];
+    SystemCallErrorNumber = "EPERM";
+  };
+
 
   serveArgs = [
     bin
@@ -169,49 +217,8 @@ in
       RestartSec = 2;
       # 2: invalid configuration, 3: the application cannot boot; neither fixes itself.
       RestartPreventExitStatus = "2 3";
-
-      # Files: the state directory (database, static/, logs/) is all it writes.
-      UMask = "0027";
-      ProtectSystem = "strict";
-      ProtectHome = true;
-      PrivateTmp = true;
-      PrivateDevices = true;
-      PrivateMounts = true;
-      DevicePolicy = "closed";
-      RemoveIPC = true;
-      # Kernel, processes and identity.
-      NoNewPrivileges = true;
-      PrivateUsers = true;
-      CapabilityBoundingSet = "";
-      AmbientCapabilities = "";
-      ProtectKernelTunables = true;
-      ProtectKernelModules = true;
-      ProtectKernelLogs = true;
-      ProtectControlGroups = true;
-      ProtectClock = true;
-      ProtectHostname = true;
-      ProtectProc = "invisible";
-      ProcSubset = "pid";
-      LockPersonality = true;
-      MemoryDenyWriteExecute = true;
-      RestrictRealtime = true;
-      RestrictSUIDSGID = true;
-      RestrictNamespaces = true;
-      # AF_UNIX: sd_notify and the journal; AF_INET(6): clients and Request Tracker.
-      RestrictAddressFamilies = [
-        "AF_UNIX"
-        "AF_INET"
-        "AF_INET6"
-      ];
-      SystemCallArchitectures = "native";
-      SystemCallFilter = [
-        "@system-service"
-        "~@privileged @resources"
-        # libdispatch (under GRDB) sets its threads' nice value; unprivileged it can only lower it
-        "setpriority"
-      ];
-      SystemCallErrorNumber = "EPERM";
     }
+    // hardening
     // optionalAttrs (cfg.secretsFile != null) {
       # Read by systemd (as root) at each start, not on reload; a missing file fails the start.
       EnvironmentFile = cfg.secretsFile;
@@ -230,5 +237,46 @@ in
       else
         { ReadWritePaths = [ cfg.workingDirectory ]; }
     );
+  };
+
+  # systemd.services.request-tracker-utils-backup (started daily by its timer, see module.nix):
+  # a consistent online copy into backups/, older copies pruned; no network at all.
+  backupService = {
+    description = "Request Tracker Utils database backup";
+    environment.WORKING_DIR = cfg.workingDirectory;
+    serviceConfig =
+      hardening
+      // {
+        Type = "oneshot";
+        User = cfg.user;
+        Group = cfg.group;
+        WorkingDirectory = cfg.workingDirectory;
+        ExecStart = execLine [ bin "backup" ];
+        ExecStartPost = execLine [
+          findBin
+          "${cfg.workingDirectory}/backups"
+          "-name"
+          "database-*.sqlite"
+          "-mtime"
+          "+${toString cfg.backup.keepDays}"
+          "-delete"
+        ];
+        Nice = 10;
+        IOSchedulingClass = "idle";
+        PrivateNetwork = true;
+        RestrictAddressFamilies = [ "AF_UNIX" ];
+      }
+      // (
+        if stateDirectory != null then
+          {
+            StateDirectory = [
+              stateDirectory
+              "${stateDirectory}/backups"
+            ];
+            StateDirectoryMode = "0751";
+          }
+        else
+          { ReadWritePaths = [ cfg.workingDirectory ]; }
+      );
   };
 }

@@ -296,8 +296,9 @@ def test_nginx_virtual_host(custom):
     vhost = nginx["virtualHosts"]["rtutils.example.org"]
     root = vhost["locations"]["/"]
     assert root["proxyPass"] == "http://request-tracker-utils"
-    for header in ("Host $host", "X-Real-IP $remote_addr",
-                   "X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme"):
+    assert "keepalive_timeout 4s;" in upstream["extraConfig"]
+    for header in ("Host $host", "X-Real-IP $remote_addr", "X-Forwarded-For $remote_addr",
+                   "X-Forwarded-Proto $scheme", "X-Request-ID $request_id"):
         assert f"proxy_set_header {header};" in root["extraConfig"], header
     assert vhost["locations"]["/static/"]["alias"] == "/var/lib/request-tracker-utils/static/"
     hashed = [v for k, v in vhost["locations"].items() if k.startswith("~ ^/static/")]
@@ -431,3 +432,38 @@ def test_rendered_unit_runs_hardened_under_real_systemd(rtutils_user, tmp_path_f
             harness("stop", check=False)
             shutil.rmtree(workdir, ignore_errors=True)
             shutil.rmtree(pkg, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The daily backup.
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not SYSTEMD_ANALYZE, reason="systemd-analyze missing")
+def test_backup_unit_and_timer(defaults, package, tmp_path):
+    service, timer = defaults["backupService"], defaults["backupTimer"]
+    assert timer["wantedBy"] == ["timers.target"]
+    assert timer["timerConfig"] == {"OnCalendar": "daily", "RandomizedDelaySec": "30min", "Persistent": True}
+    text = render_unit(service)
+    bin_ = f"{package}/bin/request-tracker-utils"
+    assert keys(text, "Type") == ["oneshot"] and keys(text, "User") == ["rtutils"]
+    assert keys(text, "ExecStart") == [f"{bin_} backup"]
+    assert keys(text, "ExecStartPost") == [
+        '/usr/bin/find /var/lib/request-tracker-utils/backups -name "database-*.sqlite" -mtime +14 -delete']
+    assert keys(text, "StateDirectory") == ["request-tracker-utils", "request-tracker-utils/backups"]
+    assert keys(text, "PrivateNetwork") == ["true"] and keys(text, "RestrictAddressFamilies") == ["AF_UNIX"]
+    for key, value in HARDENING.items():
+        if key not in ("RestrictAddressFamilies",):
+            assert keys(text, key) == [value], key
+    path = tmp_path / "request-tracker-utils-backup.service"
+    path.write_text(text)
+    r = subprocess.run([SYSTEMD_ANALYZE, "verify", str(path)], capture_output=True, text=True)
+    ours = [line for line in r.stderr.splitlines() if not HOST_UNIT_NOISE.match(line)]
+    assert r.returncode == 0 and ours == [], f"rc={r.returncode}\n{r.stderr}"
+    r = subprocess.run([SYSTEMD_ANALYZE, "security", "--offline=true", "--threshold=20", "--no-pager", str(path)],
+                       capture_output=True, text=True)
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
+    assert m and r.returncode == 0 and float(m.group(1)) <= 1.0, r.stdout[-2000:]
+    kept = nix_eval(package=package, overrides={"backup": {"keepDays": 30}})
+    assert "-mtime +30 -delete" in keys(render_unit(kept["backupService"]), "ExecStartPost")[0]
+    off = nix_eval(package=package, overrides={"backup": {"enable": False}})
+    assert not off["backupService"] and not off["backupTimer"]       # mkIf false: nothing defined

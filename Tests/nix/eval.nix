@@ -4,7 +4,7 @@
 #   nix-instantiate --eval --strict --json Tests/nix/eval.nix \
 #     --argstr overridesJSON '{"port": 9000}' --argstr package /usr/local --argstr configFile /tmp/x.toml
 #
-# Returns { options; cfg; service; configText; assertions; users; groups; nginx; tmpfiles;
+# Returns { options; cfg; service; backupService; backupTimer; configText; assertions; users; groups; nginx; tmpfiles;
 # logrotate; firewall } as JSON. Every option value (defaults and overrides) is checked against
 # its option's type; a mismatch aborts the evaluation naming the option.
 {
@@ -15,6 +15,8 @@
   configFile ? "/nonexistent/request-tracker-utils.toml",
   # where pkgs.coreutils would be: ExecReload runs ${coreutils}/bin/kill
   coreutils ? "/usr",
+  # where pkgs.findutils would be: the backup prunes with ${findutils}/bin/find
+  findutils ? "/usr",
 }:
 let
   lib = import ./stub-lib.nix;
@@ -23,7 +25,7 @@ let
   pkgs = {
     callPackage = _: _: throw "eval.nix: the package default needs nixpkgs; pass package=";
     writeText = _name: _text: configFile;
-    inherit coreutils;
+    inherit coreutils findutils;
   };
 
   evalModule =
@@ -122,6 +124,8 @@ else
     options = describe "" declared cfg;
     cfg = builtins.removeAttrs cfg [ "package" ];
     service = config.systemd.services.request-tracker-utils or null;
+    backupService = config.systemd.services.request-tracker-utils-backup or null;
+    backupTimer = config.systemd.timers.request-tracker-utils-backup or null;
     inherit (unit) configText;
     assertions = config.assertions or [ ];
     users = config.users.users or { };

@@ -86,6 +86,12 @@
         print(score)
         machine.succeed("systemd-analyze security --threshold=20 request-tracker-utils.service")
 
+    with subtest("the daily backup: timer armed, a run makes an integrity-checked copy"):
+        machine.succeed("systemctl list-timers --all --no-pager | grep -q request-tracker-utils-backup.timer")
+        machine.succeed("systemctl start request-tracker-utils-backup.service")
+        machine.succeed("journalctl -u request-tracker-utils-backup.service --no-pager | grep -q 'integrity ok'")
+        machine.succeed("ls /var/lib/request-tracker-utils/backups/database-*.sqlite")
+
     with subtest("stop drains and exits cleanly"):
         machine.succeed("systemctl stop request-tracker-utils.service")
         assert machine.succeed("systemctl show -p Result --value request-tracker-utils.service").strip() == "success"
