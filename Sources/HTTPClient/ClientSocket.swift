@@ -51,11 +51,34 @@ final class ClientSocket {
 
     deinit { close(fd) }
 
-    /// Resolves `host` and connects to the first address that accepts, within the deadline.
-    /// Name resolution (getaddrinfo) blocks and is bounded by the resolver's own timeouts
-    /// (`/etc/resolv.conf`), not by the deadline: there is no portable non-blocking resolver.
+    /// The process's resolved addresses. Workers are single-threaded and the master never
+    /// makes requests, so no lock guards it.
+    nonisolated(unsafe) static var addressCache = AddressCache()
+
+    /// Resolves `host` (through ``addressCache``) and connects to the first address that
+    /// accepts, within the deadline. Name resolution (getaddrinfo), when it happens, blocks and is
+    /// bounded by the resolver's own timeouts (`/etc/resolv.conf`), not by the deadline: there is
+    /// no portable non-blocking resolver.
     static func connect(host: String, port: Int, endpoint: String, deadline: Deadline) throws(HTTPClientError)
         -> ClientSocket
+    {
+        let addresses = try addressCache.addresses(for: "\(host):\(port)", now: Deadline.now()) {
+            () throws(HTTPClientError) in try resolve(host: host, port: port, endpoint: endpoint)
+        }
+        var lastError = HTTPClientError(.network, endpoint: endpoint, phase: .connecting, "no address to connect to")
+        for address in addresses {
+            do {
+                return try connect(to: address, endpoint: endpoint, deadline: deadline)
+            } catch {
+                lastError = error
+                if error.kind == .timedOut { break }
+            }
+        }
+        throw lastError
+    }
+
+    private static func resolve(host: String, port: Int, endpoint: String) throws(HTTPClientError)
+        -> [AddressCache.Address]
     {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -68,28 +91,33 @@ final class ClientSocket {
             throw HTTPClientError(.dnsFailure, endpoint: endpoint, phase: .connecting, "DNS lookup failed: \(reason)")
         }
         defer { freeaddrinfo(list) }
-        var lastError = HTTPClientError(.network, endpoint: endpoint, phase: .connecting, "no address to connect to")
-        var address: UnsafeMutablePointer<addrinfo>? = first
-        while let current = address {
-            address = current.pointee.ai_next
-            do {
-                return try connect(to: current.pointee, endpoint: endpoint, deadline: deadline)
-            } catch {
-                lastError = error
-                if error.kind == .timedOut { break }
-            }
+        var addresses: [AddressCache.Address] = []
+        var node: UnsafeMutablePointer<addrinfo>? = first
+        while let current = node {
+            let info = current.pointee
+            let bytes = Array(UnsafeRawBufferPointer(start: info.ai_addr, count: Int(info.ai_addrlen)))
+            addresses.append(
+                AddressCache.Address(
+                    family: info.ai_family, socketType: info.ai_socktype, socketProtocol: info.ai_protocol, bytes: bytes))
+            node = info.ai_next
         }
-        throw lastError
+        return addresses
     }
 
-    private static func connect(to address: addrinfo, endpoint: String, deadline: Deadline) throws(HTTPClientError)
-        -> ClientSocket
+    private static func connect(to address: AddressCache.Address, endpoint: String, deadline: Deadline)
+        throws(HTTPClientError) -> ClientSocket
     {
-        let fd = socket(address.ai_family, address.ai_socktype | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue),
-            address.ai_protocol)
+        let fd = socket(
+            address.family, address.socketType | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue),
+            address.socketProtocol)
         guard fd >= 0 else { throw failure(errno, endpoint: endpoint, phase: .connecting, call: "socket") }
         let socket = ClientSocket(fd: fd, endpoint: endpoint, deadline: deadline)
-        if retryingEINTR({ Glibc.connect(fd, address.ai_addr, address.ai_addrlen) }) == 0 { return socket }
+        let started = address.bytes.withUnsafeBytes { raw in
+            retryingEINTR {
+                Glibc.connect(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
+            }
+        }
+        if started == 0 { return socket }
         guard errno == EINPROGRESS || errno == EINTR else {
             throw failure(errno, endpoint: endpoint, phase: .connecting, call: "connect")
         }
