@@ -4,11 +4,15 @@
 /// a DNS outage does not take RT down with it. (`getaddrinfo` blocks outside the request's
 /// deadline, so fewer calls to it also mean fewer waits that no timeout bounds.)
 struct AddressCache {
-    /// One `addrinfo` result, copied out of the resolver's list.
+    /// One `addrinfo` result, copied out of the resolver's list. The numbers are kept as `Int`
+    /// on purpose: two adjacent `Int32` fields may be loaded into one 64-bit register and passed
+    /// to `socket()` (an assembly syscall stub) with the neighbour in the upper half. The kernel
+    /// ignores those bits, but a seccomp filter such as systemd's `RestrictAddressFamilies=`
+    /// compares all 64 and refuses the call with EAFNOSUPPORT (seen under the shipped unit).
     struct Address: Equatable, Sendable {
-        var family: Int32
-        var socketType: Int32
-        var socketProtocol: Int32
+        var family: Int
+        var socketType: Int
+        var socketProtocol: Int
         var bytes: [UInt8]
     }
 

@@ -98,7 +98,8 @@ final class ClientSocket {
             let bytes = Array(UnsafeRawBufferPointer(start: info.ai_addr, count: Int(info.ai_addrlen)))
             addresses.append(
                 AddressCache.Address(
-                    family: info.ai_family, socketType: info.ai_socktype, socketProtocol: info.ai_protocol, bytes: bytes))
+                    family: Int(info.ai_family), socketType: Int(info.ai_socktype), socketProtocol: Int(info.ai_protocol),
+                    bytes: bytes))
             node = info.ai_next
         }
         return addresses
@@ -108,8 +109,8 @@ final class ClientSocket {
         throws(HTTPClientError) -> ClientSocket
     {
         let fd = socket(
-            address.family, address.socketType | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue),
-            address.socketProtocol)
+            Int32(address.family), Int32(address.socketType) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue),
+            Int32(address.socketProtocol))
         guard fd >= 0 else { throw failure(errno, endpoint: endpoint, phase: .connecting, call: "socket") }
         let socket = ClientSocket(fd: fd, endpoint: endpoint, deadline: deadline)
         let started = address.bytes.withUnsafeBytes { raw in
