@@ -10,11 +10,14 @@ struct AppContext: Sendable {
     let database: AppDatabase
     let tags: AssetTagStore
     let checkins: CheckinStore
-    let manifest: StaticManifest
+    let staticFiles: ManifestSource
     let csrf: CSRF
     let labelWidthMm: Double
     let labelHeightMm: Double
     let logger: Logger
+
+    /// The manifest pages link static files with (re-read when collectstatic replaces it).
+    var manifest: StaticManifest { staticFiles.current }
 
     /// The form a page gets: its body and the `Set-Cookie` for a new CSRF cookie, if needed.
     func formPage(_ request: Request, status: HTTPStatus = .ok, title: String, extraCSS: [String] = [],

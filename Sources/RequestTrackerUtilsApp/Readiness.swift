@@ -17,10 +17,6 @@ struct Readiness: Sendable {
     let database: AppDatabase
     let staticDirectory: String
 
-    func manifest() -> StaticManifest? {
-        try? CollectStatic.readManifest(directory: staticDirectory)
-    }
-
     func check() -> State {
         var state = State()
         do {

@@ -96,7 +96,7 @@ public struct RequestTrackerUtils: PreforkApplication {
             tags: AssetTagStore(
                 database: database, prefix: configuration[AppSettings.prefix], padding: configuration[AppSettings.padding]),
             checkins: CheckinStore(database: database),
-            manifest: readiness.manifest() ?? StaticManifest(paths: [:]),
+            staticFiles: ManifestSource(directory: CollectStatic.directory(workingDirectory: workingDirectory)),
             csrf: CSRF(key: Array(secret.utf8)),
             labelWidthMm: configuration[AppSettings.labelWidthMm], labelHeightMm: configuration[AppSettings.labelHeightMm],
             logger: logger)

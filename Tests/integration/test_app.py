@@ -398,3 +398,20 @@ def test_backup_while_the_server_writes(tmp_path, server_factory):
     assert default.returncode == 0 and "/backups/database-" in default.stdout
     missing = run_cli("backup", env={"WORKING_DIR": str(tmp_path / "nowhere")})
     assert missing.returncode == 1 and "no readable database" in missing.stderr
+
+
+def test_pages_follow_a_new_manifest_without_a_reload(tmp_path, server_factory):
+    """collectstatic on a running server: workers pick the new manifest up within a second or
+    two (it is renamed into place, so its inode changes)."""
+    prepared(tmp_path)
+    srv = server_factory()
+    static = tmp_path / "var" / "static"
+    (static / "app.0123456789ab.css").write_text("/* a newer release */")
+    manifest = json.loads((static / "staticfiles.json").read_text())
+    manifest["paths"]["app.css"] = "app.0123456789ab.css"
+    fresh = static / ".staticfiles.json.test"
+    fresh.write_text(json.dumps(manifest, indent=2))
+    os.replace(fresh, static / "staticfiles.json")
+    wait_for(lambda: all(b"/static/app.0123456789ab.css" in request(srv.port, "GET", "/tags")[2] for _ in range(4)),
+             timeout=5, what="pages to link the new app.css")
+    assert request(srv.port, "GET", "/readyz")[0] == 200
