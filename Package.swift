@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "RequestTrackerUtilsApp",
             dependencies: [
-                "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics", "RequestTracker",
+                "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics", "HTTPClient", "RequestTracker",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+import HTTPClient
 import Prefork
 import RequestTracker
 
@@ -71,15 +72,15 @@ struct AssetRoutes: Sendable {
                 ("Owner", asset.owner), ("Status", asset.status),
             ].map { "<tr><th>\($0.0)</th><td>\(HTML.escape($0.1))</td></tr>" }
             let labelQuery = [("name", details.name), ("serial", details.serial), ("owner", details.owner)]
-                .filter { !$0.1.isEmpty }.map { "\($0.0)=\(HTML.queryEscape($0.1))" }.joined(separator: "&amp;")
+                .filter { !$0.1.isEmpty }.map { "\($0.0)=\(HTTPURL.percentEncode($0.1))" }.joined(separator: "&amp;")
             return context.page(
                 "Asset \(asset.name)",
                 """
                 \(form)
                 <table>\(rows.joined())</table>
                 <p><a href="\(HTML.escape(web))">Open in Request Tracker</a> ·
-                <a href="/labels/\(HTML.queryEscape(asset.name))?\(labelQuery)">Label</a> ·
-                <a href="/checkin?tag=\(HTML.queryEscape(asset.name))">Check in</a></p>
+                <a href="/labels/\(HTTPURL.percentEncode(asset.name))?\(labelQuery)">Label</a> ·
+                <a href="/checkin?tag=\(HTTPURL.percentEncode(asset.name))">Check in</a></p>
                 """)
         }
     }

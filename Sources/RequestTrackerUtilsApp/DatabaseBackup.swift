@@ -15,13 +15,7 @@ enum DatabaseBackup {
 
     /// `$WORKING_DIR/backups/database-20261121-210501.sqlite`
     static func defaultPath(workingDirectory: String) -> String {
-        var now = time(nil)
-        var parts = tm()
-        localtime_r(&now, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let stamp = "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-"
-            + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
-        return "\(workingDirectory)/backups/database-\(stamp).sqlite"
+        "\(workingDirectory)/backups/database-\(Timestamp.now().localFileStamp).sqlite"
     }
 
     /// Writes the backup; returns its schema version.

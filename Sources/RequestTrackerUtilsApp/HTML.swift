@@ -21,31 +21,6 @@ enum HTML {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Percent-encodes a query value.
-    static func queryEscape(_ text: String) -> String {
-        let unreserved: (UInt8) -> Bool = { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                return true
-            default:
-                return false
-            }
-        }
-        guard !text.utf8.allSatisfy(unreserved) else { return text }
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for byte in text.utf8 {
-            if unreserved(byte) {
-                out.append(byte)
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// A message box: `.ok` or `.error`.
     static func message(_ text: String, ok: Bool) -> String {
         "<p class=\"message \(ok ? "ok" : "error")\" role=\"\(ok ? "status" : "alert")\">\(escape(text))</p>"

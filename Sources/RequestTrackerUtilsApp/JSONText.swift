@@ -1,27 +1,9 @@
+import RequestTracker
+
 /// Writing JSON by hand, for the API's small responses.
 enum JSONText {
-    /// A JSON string literal.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<": out += "\\u003c"  // safe inside HTML too
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (the RT client's encoder: `<` is escaped too, safe inside HTML).
+    static func quote(_ text: String) -> String { JSONValue.string(text).encoded }
 
     static func quote(_ text: String?) -> String { text.map { quote($0) } ?? "null" }
 

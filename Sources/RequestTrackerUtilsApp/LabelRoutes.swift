@@ -1,3 +1,4 @@
+import HTTPClient
 import LabelGraphics
 import Prefork
 
@@ -62,7 +63,7 @@ struct LabelRoutes: Sendable {
             """
             \(note.map { HTML.message($0, ok: false) } ?? "")
             <p class="no-print">\(size). <button type="button" data-print>Print</button>
-            <a href="/labels/\(HTML.queryEscape(tag)).svg">SVG</a></p>
+            <a href="/labels/\(HTTPURL.percentEncode(tag)).svg">SVG</a></p>
             \(Self.pageStyle(context))
             <div class="labels"><div class="print-label">\(svg)</div></div>
             """)
@@ -72,10 +73,10 @@ struct LabelRoutes: Sendable {
         let query = request.queryItems
         if let tag = query["tag"], !tag.isEmpty {   // the single-label form
             let details = ["name", "serial", "owner"].compactMap { key in
-                query[key].flatMap { $0.isEmpty ? nil : "\(key)=\(HTML.queryEscape($0))" }
+                query[key].flatMap { $0.isEmpty ? nil : "\(key)=\(HTTPURL.percentEncode($0))" }
             }
             let suffix = details.isEmpty ? "" : "?" + details.joined(separator: "&")
-            return AppContext.redirect("/labels/\(HTML.queryEscape(tag.uppercased()))\(suffix)")
+            return AppContext.redirect("/labels/\(HTTPURL.percentEncode(tag.uppercased()))\(suffix)")
         }
         var tags: [String] = []
         if let list = query["tags"] {
@@ -117,7 +118,7 @@ struct LabelRoutes: Sendable {
     private func form() throws -> Response {
         let recent = try context.tags.recent(limit: 20)
         let links = recent.map { tag in
-            "<li><a href=\"/labels/\(HTML.queryEscape(tag.tag))\" class=\"tag\">\(HTML.escape(tag.tag))</a></li>"
+            "<li><a href=\"/labels/\(HTTPURL.percentEncode(tag.tag))\" class=\"tag\">\(HTML.escape(tag.tag))</a></li>"
         }
         return context.page(
             "Labels",

@@ -42,17 +42,25 @@ enum RTSettings {
         repairQueue.any, checkinOwner.any,
     ]
 
+    static let missingCredentials = "no credentials: set RT_TOKEN (or RT_USERNAME and RT_PASSWORD)"
+
+    /// Whether RT is on (RT_URL set) without a token or user name: the one rule both the
+    /// master's check and ``client(from:)`` apply (the master makes no client: no OpenSSL
+    /// before the fork).
+    static func lacksCredentials(_ configuration: Configuration) -> Bool {
+        !configuration[url].isEmpty && configuration[token].isEmpty && configuration[username].isEmpty
+    }
+
     /// The RT client the settings describe; nil when RT_URL is empty (RT features off).
     static func client(from configuration: Configuration) throws(RTError) -> RTClient? {
         let address = configuration[url]
         guard !address.isEmpty else { return nil }
+        guard !lacksCredentials(configuration) else { throw RTError(.configuration, url: address, missingCredentials) }
         let authentication: RTClient.Authentication
         if !configuration[token].isEmpty {
             authentication = .token(configuration[token])
-        } else if !configuration[username].isEmpty {
-            authentication = .basic(user: configuration[username], password: configuration[password])
         } else {
-            throw RTError(.configuration, url: address, "no credentials: set RT_TOKEN (or RT_USERNAME and RT_PASSWORD)")
+            authentication = .basic(user: configuration[username], password: configuration[password])
         }
         let caPath = configuration[caFile]
         return try RTClient(

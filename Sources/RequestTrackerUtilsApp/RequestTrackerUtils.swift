@@ -23,10 +23,7 @@ public struct RequestTrackerUtils: PreforkApplication {
     /// problem: RT credentials when RT_URL is set, and production mode's requirements.
     public func validate(_ configuration: Configuration) throws {
         var errors: [ConfigurationError] = []
-        // Credentials only: the master makes no RT client (no OpenSSL before the fork).
-        if !configuration[RTSettings.url].isEmpty && configuration[RTSettings.token].isEmpty
-            && configuration[RTSettings.username].isEmpty
-        {
+        if RTSettings.lacksCredentials(configuration) {
             errors.append(
                 ConfigurationError(
                     "setting 'rt_url' from \(configuration.source(of: RTSettings.url.name)) is set but RT has no "

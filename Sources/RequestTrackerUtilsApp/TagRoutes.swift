@@ -1,3 +1,4 @@
+import HTTPClient
 import Prefork
 import PreforkCore
 
@@ -20,11 +21,11 @@ struct TagRoutes: Sendable {
         if let first = request.queryItems["issued"], let count = Int(request.queryItems["count"] ?? "1") {
             let last = request.queryItems["last"] ?? first
             issuedNote = HTML.message(count == 1 ? "Issued \(first)." : "Issued \(count) tags: \(first) to \(last).", ok: true)
-                + "<p><a href=\"/labels?from=\(HTML.queryEscape(first))&amp;count=\(count)\">Print labels for them</a></p>"
+                + "<p><a href=\"/labels?from=\(HTTPURL.percentEncode(first))&amp;count=\(count)\">Print labels for them</a></p>"
         }
         let rows = recent.map { tag in
             "<tr><td class=\"tag\">\(HTML.escape(tag.tag))</td><td>\(HTML.escape(tag.issuedAt))</td>"
-                + "<td>\(HTML.escape(tag.note))</td><td><a href=\"/labels/\(HTML.queryEscape(tag.tag))\">label</a></td></tr>"
+                + "<td>\(HTML.escape(tag.note))</td><td><a href=\"/labels/\(HTTPURL.percentEncode(tag.tag))\">label</a></td></tr>"
         }
         return context.formPage(request, status: status, title: "Asset tags") { csrfField in
             """
@@ -55,7 +56,7 @@ struct TagRoutes: Sendable {
         }
         let issued = try context.tags.issue(count: count, note: note)
         return AppContext.redirect(
-            "/tags?issued=\(HTML.queryEscape(issued.first!.tag))&last=\(HTML.queryEscape(issued.last!.tag))&count=\(count)")
+            "/tags?issued=\(HTTPURL.percentEncode(issued.first!.tag))&last=\(HTTPURL.percentEncode(issued.last!.tag))&count=\(count)")
     }
 
     func issueFromAPI(_ request: Request) throws -> Response {

@@ -22,6 +22,13 @@ struct Timestamp: Sendable {
         return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1))-\(pad(t.tm_mday))"
     }
 
+    /// Local date and time for file names: `20261121-140309`.
+    var localFileStamp: String {
+        let t = broken(utc: false)
+        return "\(pad(t.tm_year + 1900, 4))\(pad(t.tm_mon + 1))\(pad(t.tm_mday))-"
+            + "\(pad(t.tm_hour))\(pad(t.tm_min))\(pad(t.tm_sec))"
+    }
+
     /// The local time of day: `14:03`.
     var localTime: String {
         let t = broken(utc: false)
