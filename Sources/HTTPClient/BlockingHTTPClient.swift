@@ -38,7 +38,8 @@ public struct BlockingHTTPClient: Sendable {
     public func send(_ request: HTTPClientRequest) throws(HTTPClientError) -> HTTPClientResponse {
         let url = request.url
         let deadline = Deadline(after: timeout)
-        let socket = try ClientSocket.connect(host: url.host, port: url.port, endpoint: url.endpoint, deadline: deadline)
+        let socket = try ClientSocket.connect(
+            host: url.host, port: url.port, endpoint: url.endpoint, deadline: deadline)
         let connection: any ClientConnection =
             url.isTLS ? try TLSConnection(socket: socket, client: tls, serverName: url.host) : socket
         try connection.send(request.serialized(), phase: .sending)
@@ -91,7 +92,8 @@ public struct HTTPClientRequest: Sendable {
         let forbidden: (String) -> Bool = { $0.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 } }
         for field in headers where forbidden(field.name) || forbidden(field.value) || field.name.isEmpty {
             throw HTTPClientError(
-                .invalidRequest, endpoint: url.endpoint, "header \(field.name) has a line break or NUL in its name or value")
+                .invalidRequest, endpoint: url.endpoint,
+                "header \(field.name) has a line break or NUL in its name or value")
         }
         guard !method.isEmpty, method.utf8.allSatisfy({ $0 >= 65 && $0 <= 90 }) else {
             throw HTTPClientError(.invalidRequest, endpoint: url.endpoint, "invalid method \(method)")
@@ -139,7 +141,8 @@ extension ResponseParser.Failure {
     func clientError(endpoint: String) -> HTTPClientError {
         switch self {
         case .malformed(let why):
-            return HTTPClientError(.malformedResponse, endpoint: endpoint, phase: .receiving, "malformed response: \(why)")
+            return HTTPClientError(
+                .malformedResponse, endpoint: endpoint, phase: .receiving, "malformed response: \(why)")
         case .tooLarge(let limit):
             return HTTPClientError(
                 .responseTooLarge, endpoint: endpoint, phase: .receiving, "response larger than \(limit) bytes")

@@ -5,7 +5,8 @@ import OpenSSLSupport
 protocol ClientConnection {
     func send(_ bytes: [UInt8], phase: HTTPClientError.Phase) throws(HTTPClientError)
     /// Reads some bytes; 0 means the server ended the stream.
-    func receive(into buffer: UnsafeMutableRawBufferPointer, phase: HTTPClientError.Phase) throws(HTTPClientError) -> Int
+    func receive(into buffer: UnsafeMutableRawBufferPointer, phase: HTTPClientError.Phase) throws(HTTPClientError)
+        -> Int
 }
 
 extension ClientSocket: ClientConnection {}
@@ -50,7 +51,9 @@ final class TLSConnection: ClientConnection {
         try flush(phase: phase)
     }
 
-    func receive(into buffer: UnsafeMutableRawBufferPointer, phase: HTTPClientError.Phase) throws(HTTPClientError) -> Int {
+    func receive(into buffer: UnsafeMutableRawBufferPointer, phase: HTTPClientError.Phase) throws(HTTPClientError)
+        -> Int
+    {
         while true {
             let result: TLSStream.ReadResult
             do {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A point on the monotonic clock by which a request must be done.
@@ -98,7 +98,8 @@ final class ClientSocket {
             let bytes = Array(UnsafeRawBufferPointer(start: info.ai_addr, count: Int(info.ai_addrlen)))
             addresses.append(
                 AddressCache.Address(
-                    family: Int(info.ai_family), socketType: Int(info.ai_socktype), socketProtocol: Int(info.ai_protocol),
+                    family: Int(info.ai_family), socketType: Int(info.ai_socktype),
+                    socketProtocol: Int(info.ai_protocol),
                     bytes: bytes))
             node = info.ai_next
         }
@@ -140,7 +141,9 @@ final class ClientSocket {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { buffer in
-                retryingEINTR { Glibc.send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL)) }
+                retryingEINTR {
+                    Glibc.send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                }
             }
             if sent >= 0 {
                 offset += sent

@@ -34,7 +34,9 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
 
         var portText: Substring? = nil
         if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw invalid("'[' without ']' around the IPv6 address") }
+            guard let close = authority.firstIndex(of: "]") else {
+                throw invalid("'[' without ']' around the IPv6 address")
+            }
             host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {

@@ -105,7 +105,9 @@ struct ResponseParser {
         defer { state = .chunks(cursor: cursor, decoded: decoded) }
         while true {
             guard let lineEnd = Self.find(Self.crlf, in: buffer, from: cursor) else {
-                guard buffer.count - cursor <= 1024 else { throw .malformed("a chunk-size line longer than 1024 bytes") }
+                guard buffer.count - cursor <= 1024 else {
+                    throw .malformed("a chunk-size line longer than 1024 bytes")
+                }
                 return nil
             }
             let line = buffer[cursor..<lineEnd]
@@ -156,7 +158,8 @@ struct ResponseParser {
             let value = line[(colon + 1)...].drop { $0 == 32 || $0 == 9 }
             let trimmed = value.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
             headers.append(
-                (String(decoding: line[..<colon], as: UTF8.self).lowercased(), String(decoding: trimmed, as: UTF8.self)))
+                (String(decoding: line[..<colon], as: UTF8.self).lowercased(), String(decoding: trimmed, as: UTF8.self))
+            )
         }
     }
 
@@ -168,8 +171,9 @@ struct ResponseParser {
             guard last == "chunked" else { throw .malformed("unsupported Transfer-Encoding \(codings)") }
             return .chunked
         }
-        let lengths = Set(headers.filter { $0.name == "content-length" }.flatMap { $0.value.split(separator: ",") }
-            .map { $0.trimmingSpaces() })
+        let lengths = Set(
+            headers.filter { $0.name == "content-length" }.flatMap { $0.value.split(separator: ",") }
+                .map { $0.trimmingSpaces() })
         guard let text = lengths.first else { return .untilClose }
         guard lengths.count == 1, !text.isEmpty, text.count <= 15, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
             let length = Int(text)
@@ -229,7 +233,8 @@ struct ResponseParser {
     }
 
     private static func quote(_ bytes: ArraySlice<UInt8>) -> String {
-        let text = String(decoding: bytes.prefix(80).map { $0 >= 32 && $0 < 127 ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+        let text = String(
+            decoding: bytes.prefix(80).map { $0 >= 32 && $0 < 127 ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
         return "'\(text)'" + (bytes.count > 80 ? "..." : "")
     }
 }

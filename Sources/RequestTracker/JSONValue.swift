@@ -72,7 +72,10 @@ public enum JSONValue: Sendable, Equatable {
         case .number(let text): out += text
         case .string(let text): Self.encodeString(text, into: &out)
         case .array(let items):
-            guard !items.isEmpty else { return out += "[]" }
+            guard !items.isEmpty else {
+                out += "[]"
+                return
+            }
             out += "["
             for (index, item) in items.enumerated() {
                 out += (index > 0 ? "," : "") + newline
@@ -80,7 +83,10 @@ public enum JSONValue: Sendable, Equatable {
             }
             out += closing + "]"
         case .object(let members):
-            guard !members.isEmpty else { return out += "{}" }
+            guard !members.isEmpty else {
+                out += "{}"
+                return
+            }
             out += "{"
             for (index, member) in members.enumerated() {
                 out += (index > 0 ? "," : "") + newline
@@ -150,9 +156,15 @@ public enum JSONValue: Sendable, Equatable {
             case UInt8(ascii: "{"): return try object(depth: depth)
             case UInt8(ascii: "["): return try array(depth: depth)
             case UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
             default: throw failure("unexpected character")
             }
@@ -294,7 +306,8 @@ public enum JSONValue: Sendable, Equatable {
         mutating func unicodeEscape() throws(ParseError) -> Unicode.Scalar {
             let high = try hex4()
             if (0xD800...0xDBFF).contains(high) {
-                guard bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                guard bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"),
+                    bytes[index + 1] == UInt8(ascii: "u")
                 else { throw failure("a lone high surrogate") }
                 index += 2
                 let low = try hex4()

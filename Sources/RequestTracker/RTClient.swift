@@ -92,7 +92,8 @@ public struct RTClient: Sendable {
 
     /// The asset whose "Serial Number" custom field is `serial`.
     public func asset(serial: String) throws(RTError) -> RTAsset {
-        try asset(id: findOneAsset(field: "CustomField.{\(RTAsset.serialNumberField)}", value: serial, what: "serial number"))
+        try asset(
+            id: findOneAsset(field: "CustomField.{\(RTAsset.serialNumberField)}", value: serial, what: "serial number"))
     }
 
     /// The asset with RT id `id`.
@@ -100,10 +101,12 @@ public struct RTClient: Sendable {
         let record: JSONValue
         do {
             record = try call("GET", "/asset/\(id)").json
-        } catch where error.kind == .notFound {
+        } catch  where error.kind == .notFound {
             throw RTError(.notFound, url: configuration.url, "no asset has id \(id)", status: 404)
         }
-        guard let asset = RTAsset(restRecord: record) else { throw badResponse("asset \(id) came without an id or Name") }
+        guard let asset = RTAsset(restRecord: record) else {
+            throw badResponse("asset \(id) came without an id or Name")
+        }
         return asset
     }
 
@@ -120,7 +123,7 @@ public struct RTClient: Sendable {
         let answer: JSONValue
         do {
             answer = try call("PUT", "/asset/\(id)", body: .object(changes)).json
-        } catch where error.kind == .notFound {
+        } catch  where error.kind == .notFound {
             throw RTError(.notFound, url: configuration.url, "no asset has id \(id)", status: 404)
         }
         let messages = (answer.arrayValue ?? []).compactMap(\.stringValue)
@@ -176,7 +179,8 @@ public struct RTClient: Sendable {
             let list = ids.prefix(5).map(String.init).joined(separator: ", ")
             throw RTError(
                 .ambiguous, url: configuration.url,
-                "\(total) assets have the \(what) '\(value)' (ids \(list)\(total > 5 ? ", ..." : "")); it should be unique")
+                "\(total) assets have the \(what) '\(value)' (ids \(list)\(total > 5 ? ", ..." : "")); it should be unique"
+            )
         }
     }
 
@@ -184,7 +188,9 @@ public struct RTClient: Sendable {
     private func call(_ method: String, _ path: String, body: JSONValue? = nil) throws(RTError)
         -> (status: Int, json: JSONValue)
     {
-        var headers: [(name: String, value: String)] = [("Authorization", authorization), ("Accept", "application/json")]
+        var headers: [(name: String, value: String)] = [
+            ("Authorization", authorization), ("Accept", "application/json"),
+        ]
         if body != nil { headers.append(("Content-Type", "application/json; charset=utf-8")) }
         let response: HTTPClientResponse
         do {
@@ -205,7 +211,9 @@ public struct RTClient: Sendable {
             }
             return (response.status, json)
         case 401:
-            throw RTError(.unauthorized, url: configuration.url, "RT rejected the credentials (\(credentialSettings))", status: 401)
+            throw RTError(
+                .unauthorized, url: configuration.url, "RT rejected the credentials (\(credentialSettings))",
+                status: 401)
         case 403:
             throw RTError(
                 .unauthorized, url: configuration.url,
@@ -213,11 +221,15 @@ public struct RTClient: Sendable {
                 status: 403)
         case 404:
             throw RTError(
-                .notFound, url: configuration.url, "\(method) \(apiBase)\(path): \(said ?? "404 Not Found")", status: 404)
+                .notFound, url: configuration.url, "\(method) \(apiBase)\(path): \(said ?? "404 Not Found")",
+                status: 404)
         case 400..<500:
-            throw RTError(.rejected, url: configuration.url, said ?? "\(method) \(path) answered \(response.status)", status: response.status)
+            throw RTError(
+                .rejected, url: configuration.url, said ?? "\(method) \(path) answered \(response.status)",
+                status: response.status)
         default:
-            throw badResponse("\(method) \(path) answered \(response.status) \(said ?? response.reason)", status: response.status)
+            throw badResponse(
+                "\(method) \(path) answered \(response.status) \(said ?? response.reason)", status: response.status)
         }
     }
 

@@ -14,12 +14,14 @@ enum APIBody {
     static func fields(_ request: Request) -> Result<[String: String], Problem> {
         let type = (request.header("content-type") ?? "").lowercased()
         guard type.hasPrefix("application/json") else {
-            return .failure(Problem(status: .unsupportedMediaType, text: "send a JSON object with Content-Type: application/json"))
+            return .failure(
+                Problem(status: .unsupportedMediaType, text: "send a JSON object with Content-Type: application/json"))
         }
         if request.body.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) { return .success([:]) }
         var parser = FlatJSONParser(bytes: request.body)
         guard let object = parser.parseObject() else {
-            return .failure(Problem(status: .badRequest, text: "the body is not a JSON object of plain values: \(parser.problem)"))
+            return .failure(
+                Problem(status: .badRequest, text: "the body is not a JSON object of plain values: \(parser.problem)"))
         }
         return .success(object)
     }

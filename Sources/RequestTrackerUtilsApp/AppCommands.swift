@@ -4,7 +4,7 @@ import Prefork
 import PreforkCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The application's commands: the preStart steps `migrate` and `collectstatic`, and
@@ -41,7 +41,9 @@ enum AppCommands {
             case "status":
                 let applied = Set(try migrator.appliedVersions())
                 for migration in Migrations.all {
-                    print("[\(applied.contains(migration.version) ? "X" : " ")] \(pad(migration.version)) \(migration.name)")
+                    print(
+                        "[\(applied.contains(migration.version) ? "X" : " ")] \(pad(migration.version)) \(migration.name)"
+                    )
                 }
                 let pending = Migrations.all.filter { !applied.contains($0.version) }.count
                 print(pending == 0 ? "database \(database.path) is up to date" : "\(pending) migration(s) pending")
@@ -50,7 +52,9 @@ enum AppCommands {
                 return try report(migrator.migrate(), database)
             case let text?:
                 guard let target = Int(text), arguments.count == 1 else {
-                    fail("migrate: unexpected \(arguments.joined(separator: " ")) (use `migrate`, `migrate VERSION` or `migrate status`)")
+                    fail(
+                        "migrate: unexpected \(arguments.joined(separator: " ")) (use `migrate`, `migrate VERSION` or `migrate status`)"
+                    )
                     return 1
                 }
                 return try report(migrator.migrate(to: target), database)

@@ -20,8 +20,10 @@ struct AppContext: Sendable {
     var manifest: StaticManifest { staticFiles.current }
 
     /// The form a page gets: its body and the `Set-Cookie` for a new CSRF cookie, if needed.
-    func formPage(_ request: Request, status: HTTPStatus = .ok, title: String, extraCSS: [String] = [],
-                  _ body: (_ csrfField: String) -> String) -> Response {
+    func formPage(
+        _ request: Request, status: HTTPStatus = .ok, title: String, extraCSS: [String] = [],
+        _ body: (_ csrfField: String) -> String
+    ) -> Response {
         let (cookie, setCookie) = csrf.issue(request)
         var response = Response.html(
             HTML.page(title, body(csrf.field(cookie: cookie)), manifest: manifest, extraCSS: extraCSS), status: status)

@@ -1,7 +1,7 @@
 import GRDB
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The SQLite database at `$WORKING_DIR/database.sqlite`, through GRDB. Each worker opens its

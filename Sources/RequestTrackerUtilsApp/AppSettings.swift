@@ -49,10 +49,11 @@ enum AppSettings {
         doc: "Label height in millimetres: 62 for the large labels, 29 for the small ones.",
         validate: millimetres)
 
-    static let all: [AnySetting] = [
-        workingDir.any, secretKey.any, debug.any, allowedHosts.any,
-        prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any,
-    ] + RTSettings.all
+    static let all: [AnySetting] =
+        [
+            workingDir.any, secretKey.any, debug.any, allowedHosts.any,
+            prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any,
+        ] + RTSettings.all
 
     private static let millimetres: @Sendable (Double) -> String? = { value in
         (10...500).contains(value) ? nil : "must be between 10 and 500 millimetres, not \(value)"

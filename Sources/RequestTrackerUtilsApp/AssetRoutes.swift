@@ -29,7 +29,10 @@ struct AssetRoutes: Sendable {
 
     private func find(_ query: Query) -> Result<RTAsset, RTError> {
         guard let bridge else {
-            return .failure(RTError(.configuration, url: "(RT_URL not set)", "Request Tracker is not configured: set RT_URL and RT_TOKEN"))
+            return .failure(
+                RTError(
+                    .configuration, url: "(RT_URL not set)",
+                    "Request Tracker is not configured: set RT_URL and RT_TOKEN"))
         }
         do {
             switch query {
@@ -54,13 +57,18 @@ struct AssetRoutes: Sendable {
             </form>
             """
         let query: Query
-        if !tag.isEmpty { query = .tag(tag) } else if !serial.isEmpty { query = .serial(serial) } else {
+        if !tag.isEmpty {
+            query = .tag(tag)
+        } else if !serial.isEmpty {
+            query = .serial(serial)
+        } else {
             return context.page("Asset look-up", form)
         }
         switch find(query) {
         case .failure(let error):
             let status = RequestTrackerBridge.status(error)
-            let message = status == .notFound
+            let message =
+                status == .notFound
                 ? "Request Tracker has no asset with \(query.text)."
                 : "Request Tracker could not answer: \(error). Try again in a moment; if it goes on, tell whoever runs RT."
             return context.page("Asset look-up", status: status, HTML.message(message, ok: false) + form)
@@ -101,7 +109,8 @@ struct AssetRoutes: Sendable {
             let details = RequestTrackerBridge.details(asset)
             return .json(
                 JSONText.object([
-                    ("id", String(asset.id)), ("tag", JSONText.quote(asset.name)), ("name", JSONText.quote(details.name)),
+                    ("id", String(asset.id)), ("tag", JSONText.quote(asset.name)),
+                    ("name", JSONText.quote(details.name)),
                     ("serial", JSONText.quote(details.serial)), ("owner", JSONText.quote(asset.owner)),
                     ("status", JSONText.quote(asset.status)),
                     ("url", JSONText.quote(bridge!.client.assetWebURL(id: asset.id))),

@@ -33,7 +33,8 @@ struct CheckinRoutes: Sendable {
         let tag = (fields["tag"] ?? "").trimmingSpaces().uppercased()
         let student = (fields["student"] ?? "").trimmingSpaces()
         let notes = (fields["notes"] ?? "").trimmingSpaces()
-        guard !tag.isEmpty, tag.count <= 40, tag.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+        guard !tag.isEmpty, tag.count <= 40, tag.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else {
             return .failure(TagRoutes.Problem(text: "tag is required: the asset tag on the device, like W12-0001"))
         }
         guard !student.isEmpty, student.count <= 120 else {
@@ -42,7 +43,9 @@ struct CheckinRoutes: Sendable {
         guard let condition = CheckinStore.Condition(rawValue: (fields["condition"] ?? "").lowercased()) else {
             return .failure(TagRoutes.Problem(text: "condition must be good, fair or damaged"))
         }
-        guard notes.count <= 2000 else { return .failure(TagRoutes.Problem(text: "notes must be at most 2000 characters")) }
+        guard notes.count <= 2000 else {
+            return .failure(TagRoutes.Problem(text: "notes must be at most 2000 characters"))
+        }
         if condition == .damaged && notes.isEmpty {
             return .failure(TagRoutes.Problem(text: "notes are required for a damaged device: say what is wrong"))
         }
@@ -51,8 +54,10 @@ struct CheckinRoutes: Sendable {
 
     // MARK: Form
 
-    func form(_ request: Request, fields: [String: String] = [:], message: String? = nil, ok: Bool = false,
-              status: HTTPStatus = .ok) -> Response {
+    func form(
+        _ request: Request, fields: [String: String] = [:], message: String? = nil, ok: Bool = false,
+        status: HTTPStatus = .ok
+    ) -> Response {
         let condition = fields["condition"] ?? "good"
         let options = CheckinStore.Condition.allCases.map { option in
             "<option\(option.rawValue == condition ? " selected" : "")>\(option.rawValue)</option>"
@@ -111,7 +116,9 @@ struct CheckinRoutes: Sendable {
         {
         case .duplicate(let existing):
             return .json(
-                JSONText.object([("error", JSONText.quote(Self.duplicateMessage(existing))), ("checkin", json(existing))])
+                JSONText.object([
+                    ("error", JSONText.quote(Self.duplicateMessage(existing))), ("checkin", json(existing)),
+                ])
                     + "\n", status: .conflict)
         case .recorded(let checkin):
             let outcome = sync(checkin, input)
@@ -135,7 +142,9 @@ struct CheckinRoutes: Sendable {
         }
         let input = Input(tag: checkin.tag, student: checkin.student, condition: condition, notes: checkin.notes)
         let outcome = sync(checkin, input)
-        if let failure = outcome.failure { return context.errorPage(failure, "Check-in \(checkin.tag)", outcome.summary) }
+        if let failure = outcome.failure {
+            return context.errorPage(failure, "Check-in \(checkin.tag)", outcome.summary)
+        }
         return AppContext.redirect("/checkins?date=\(checkin.checkedInOn)")
     }
 
@@ -182,7 +191,8 @@ struct CheckinRoutes: Sendable {
             var rt = HTML.escape(checkin.rtStatus)
             if let ticket = checkin.rtTicketID { rt += " (ticket #\(ticket))" }
             if checkin.rtStatus.hasPrefix("failed") {
-                rt += "<form method=\"post\" action=\"/checkins/\(checkin.id)/sync\">\(context.csrf.field(cookie: cookie))"
+                rt +=
+                    "<form method=\"post\" action=\"/checkins/\(checkin.id)/sync\">\(context.csrf.field(cookie: cookie))"
                     + "<button type=\"submit\">Retry</button></form>"
             }
             return "<tr><td>\(HTML.escape(Timestamp.localTime(ofISO: checkin.checkedInAt)))</td>"
@@ -216,7 +226,8 @@ struct CheckinRoutes: Sendable {
             ]
             lines.append(cells.map(CSVText.cell).joined(separator: ","))
         }
-        var response = Response.bytes(Array((lines.joined(separator: "\r\n") + "\r\n").utf8), contentType: "text/csv; charset=utf-8")
+        var response = Response.bytes(
+            Array((lines.joined(separator: "\r\n") + "\r\n").utf8), contentType: "text/csv; charset=utf-8")
         response.headers.add("Content-Disposition", "attachment; filename=\"checkins-\(from)-to-\(to).csv\"")
         return response
     }
@@ -244,7 +255,9 @@ struct CheckinRoutes: Sendable {
         guard let text, text.utf8.count == 10 else { return nil }
         let bytes = Array(text.utf8)
         for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 7 { guard byte == UInt8(ascii: "-") else { return nil } } else if !(48...57).contains(byte) {
+            if index == 4 || index == 7 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+            } else if !(48...57).contains(byte) {
                 return nil
             }
         }

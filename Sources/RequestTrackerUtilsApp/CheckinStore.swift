@@ -28,7 +28,8 @@ struct CheckinStore: Sendable {
     let database: AppDatabase
 
     /// The columns ``checkin(_:)`` reads, by position.
-    static let columns = "id, tag, student, condition, notes, checked_in_on, checked_in_at, rt_asset_id, rt_ticket_id, rt_status"
+    static let columns =
+        "id, tag, student, condition, notes, checked_in_on, checked_in_at, rt_asset_id, rt_ticket_id, rt_status"
 
     /// Records a check-in, or returns the one already recorded for this device today.
     func record(tag: String, student: String, condition: Condition, notes: String) throws -> RecordResult {
@@ -46,7 +47,8 @@ struct CheckinStore: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [tag, student, condition.rawValue, notes, now.localDate, now.iso8601])
-            let row = try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM checkins WHERE id = ?", arguments: [db.lastInsertedRowID])!
+            let row = try Row.fetchOne(
+                db, sql: "SELECT \(Self.columns) FROM checkins WHERE id = ?", arguments: [db.lastInsertedRowID])!
             return .recorded(Self.checkin(row))
         }
     }
@@ -65,7 +67,8 @@ struct CheckinStore: Sendable {
 
     func find(id: Int64) throws -> Checkin? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM checkins WHERE id = ?", arguments: [id]).map(Self.checkin)
+            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM checkins WHERE id = ?", arguments: [id]).map(
+                Self.checkin)
         }
     }
 

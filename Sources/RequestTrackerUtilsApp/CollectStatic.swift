@@ -1,7 +1,7 @@
 import OpenSSLSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `collectstatic`: writes the embedded static files to `$WORKING_DIR/static/` as
@@ -38,7 +38,11 @@ struct CollectStatic {
             let hashed = Self.hashedName(file.name, content: bytes)
             manifest.paths[file.name] = hashed
             for name in [hashed, file.name] {
-                if try writeIfChanged(name, bytes) { outcome.written.append(name) } else { outcome.unchanged.append(name) }
+                if try writeIfChanged(name, bytes) {
+                    outcome.written.append(name)
+                } else {
+                    outcome.unchanged.append(name)
+                }
             }
         }
         let manifestBytes = Array(manifest.json.utf8)

@@ -1,7 +1,7 @@
 import GRDB
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `request-tracker-utils backup [PATH]`: a consistent copy of the live database through

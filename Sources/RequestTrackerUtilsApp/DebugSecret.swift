@@ -1,7 +1,7 @@
 import OpenSSLSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// In debug mode without SECRET_KEY, a random key kept in `WORKING_DIR/.debug-secret-key`, so

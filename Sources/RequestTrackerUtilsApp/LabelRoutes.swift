@@ -71,7 +71,7 @@ struct LabelRoutes: Sendable {
 
     func index(_ request: Request) throws -> Response {
         let query = request.queryItems
-        if let tag = query["tag"], !tag.isEmpty {   // the single-label form
+        if let tag = query["tag"], !tag.isEmpty {  // the single-label form
             let details = ["name", "serial", "owner"].compactMap { key in
                 query[key].flatMap { $0.isEmpty ? nil : "\(key)=\(HTTPURL.percentEncode($0))" }
             }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The static manifest a worker's pages link with, picked up again when `collectstatic` replaces

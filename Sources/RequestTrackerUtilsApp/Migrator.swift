@@ -36,7 +36,8 @@ struct Migrator {
             // Asked of SQLite each time, not GRDB's schema cache: another process (`migrate`
             // while the server runs) may have created the table since this connection opened.
             let exists = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')")
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')")
             guard exists == true else { return [] }
             return try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations ORDER BY version")
         }
@@ -62,9 +63,10 @@ struct Migrator {
                 try db.execute(sql: Self.createTable)
                 let newest = try Int.fetchOne(db, sql: "SELECT max(version) FROM schema_migrations") ?? 0
                 if newest > latest { throw Self.newer(database.path, newest, latest) }
-                let done = try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)",
-                    arguments: [migration.version]) ?? false
+                let done =
+                    try Bool.fetchOne(
+                        db, sql: "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)",
+                        arguments: [migration.version]) ?? false
                 if done { return false }
                 try db.execute(sql: migration.sql)
                 try db.execute(

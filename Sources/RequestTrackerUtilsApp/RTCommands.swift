@@ -4,7 +4,7 @@ import PreforkCore
 import RequestTracker
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The RT commands an operator runs by hand: `rt-check` after setting RT_URL and RT_TOKEN,
@@ -20,7 +20,9 @@ enum RTCommands {
         guard arguments.isEmpty else { return usage("rt-check takes no arguments") }
         return withClient(configuration) { client throws(RTError) in
             let info = try client.check()
-            print("RT at \(client.configuration.url): ok (RT \(info.version), \(info.user.map { "user \($0)" } ?? "token auth"))")
+            print(
+                "RT at \(client.configuration.url): ok (RT \(info.version), \(info.user.map { "user \($0)" } ?? "token auth"))"
+            )
         }
     }
 
@@ -52,7 +54,8 @@ enum RTCommands {
     }
 
     /// Runs `body` with the configured client; an error becomes one line on stderr and exit 1.
-    private static func withClient(_ configuration: Configuration, _ body: (RTClient) throws(RTError) -> Void) -> Int32 {
+    private static func withClient(_ configuration: Configuration, _ body: (RTClient) throws(RTError) -> Void) -> Int32
+    {
         do {
             guard let client = try RTSettings.client(from: configuration) else {
                 printError("RT_URL is not set: the RT features are off")

@@ -15,7 +15,8 @@ enum RTSettings {
         doc: "Path of RT's REST 2.0 API below RT_URL.")
     static let token = SettingKey<String>(
         "rt_token", section: "Request Tracker", env: ["RT_TOKEN"], default: "",
-        doc: "RT auth token (RT: Logged in as > Settings > Auth Tokens); used instead of RT_USERNAME/RT_PASSWORD when set.",
+        doc:
+            "RT auth token (RT: Logged in as > Settings > Auth Tokens); used instead of RT_USERNAME/RT_PASSWORD when set.",
         secret: true)
     static let username = SettingKey<String>(
         "rt_username", section: "Request Tracker", env: ["RT_USERNAME"], default: "",

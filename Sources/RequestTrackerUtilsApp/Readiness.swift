@@ -1,7 +1,7 @@
 import Prefork
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `/readyz`: ready when the database answers and is migrated to this release's schema, and
@@ -25,8 +25,10 @@ struct Readiness: Sendable {
                 state.checks.append(("database", true, "schema version \(version)"))
             } else if version < Migrations.latest {
                 state.checks.append(
-                    ("database", false,
-                     "schema version \(version), this release needs \(Migrations.latest): run `request-tracker-utils migrate`"))
+                    (
+                        "database", false,
+                        "schema version \(version), this release needs \(Migrations.latest): run `request-tracker-utils migrate`"
+                    ))
             } else {
                 state.checks.append(
                     ("database", false, "schema version \(version) is newer than this release (\(Migrations.latest))"))
@@ -41,12 +43,17 @@ struct Readiness: Sendable {
                     state.checks.append(("static", true, "\(manifest.paths.count) files"))
                 } else {
                     state.checks.append(
-                        ("static", false, "missing \(missing.joined(separator: ", ")): run `request-tracker-utils collectstatic`"))
+                        (
+                            "static", false,
+                            "missing \(missing.joined(separator: ", ")): run `request-tracker-utils collectstatic`"
+                        ))
                 }
             } else {
                 state.checks.append(
-                    ("static", false,
-                     "no \(staticDirectory)/\(StaticManifest.fileName): run `request-tracker-utils collectstatic`"))
+                    (
+                        "static", false,
+                        "no \(staticDirectory)/\(StaticManifest.fileName): run `request-tracker-utils collectstatic`"
+                    ))
             }
         } catch {
             state.checks.append(("static", false, "\(error)"))
@@ -57,7 +64,10 @@ struct Readiness: Sendable {
     func response() -> Response {
         let state = check()
         let checks = state.checks.map { check in
-            (check.name, JSONText.object([("ok", check.ok ? "true" : "false"), ("detail", JSONText.quote(check.detail))]))
+            (
+                check.name,
+                JSONText.object([("ok", check.ok ? "true" : "false"), ("detail", JSONText.quote(check.detail))])
+            )
         }
         let body = JSONText.object([("status", JSONText.quote(state.ready ? "ready" : "not ready"))] + checks)
         var response = Response.json(body + "\n", status: state.ready ? .ok : .serviceUnavailable)

@@ -46,7 +46,8 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
                 asset = try client.asset(tag: checkin.tag)
             } catch let error where error.kind == .notFound {
                 return CheckinSyncResult(
-                    status: "not in RT", summary: "Request Tracker has no asset named \(checkin.tag); nothing was changed there.",
+                    status: "not in RT",
+                    summary: "Request Tracker has no asset named \(checkin.tag); nothing was changed there.",
                     failure: nil)
             }
             assetID = asset.id

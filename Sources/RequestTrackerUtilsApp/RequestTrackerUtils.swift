@@ -3,7 +3,7 @@ import Prefork
 import PreforkCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Request Tracker Utils: the school district IT team's tool (asset tags, printable labels,
@@ -79,7 +79,8 @@ public struct RequestTrackerUtils: PreforkApplication {
         try WorkingDirectory.prepare(workingDirectory)
         let debug = configuration[AppSettings.debug]
         let database = try AppDatabase.open(path: AppDatabase.path(workingDirectory: workingDirectory))
-        let readiness = Readiness(database: database, staticDirectory: CollectStatic.directory(workingDirectory: workingDirectory))
+        let readiness = Readiness(
+            database: database, staticDirectory: CollectStatic.directory(workingDirectory: workingDirectory))
         let state = readiness.check()
         if !state.ready { logger.warning("not ready: \(state.problems.joined(separator: "; "))") }
         let secret: String
@@ -91,25 +92,30 @@ public struct RequestTrackerUtils: PreforkApplication {
         let context = AppContext(
             workingDirectory: workingDirectory, debug: debug, database: database,
             tags: AssetTagStore(
-                database: database, prefix: configuration[AppSettings.prefix], padding: configuration[AppSettings.padding]),
+                database: database, prefix: configuration[AppSettings.prefix],
+                padding: configuration[AppSettings.padding]),
             checkins: CheckinStore(database: database),
             staticFiles: ManifestSource(directory: CollectStatic.directory(workingDirectory: workingDirectory)),
             csrf: CSRF(key: Array(secret.utf8)),
-            labelWidthMm: configuration[AppSettings.labelWidthMm], labelHeightMm: configuration[AppSettings.labelHeightMm],
+            labelWidthMm: configuration[AppSettings.labelWidthMm],
+            labelHeightMm: configuration[AppSettings.labelHeightMm],
             logger: logger)
 
         var router = Router()
         router.get("/") { _ in HomePage(context: context).render() }
         router.get("/hello") { _ in
-            Response(status: .ok, headers: ResponseHeaders(contentType: "text/plain"), body: .staticString("Hello, World!"))
+            Response(
+                status: .ok, headers: ResponseHeaders(contentType: "text/plain"), body: .staticString("Hello, World!"))
         }
         router.get("/healthz") { _ in .text("ok\n") }
         router.get("/readyz") { _ in readiness.response() }
         // Collected static files, for running without nginx (behind nginx, let it serve /static/).
-        router.add(nil, "/static/*", StaticFiles(root: CollectStatic.directory(workingDirectory: workingDirectory)).handler)
+        router.add(
+            nil, "/static/*", StaticFiles(root: CollectStatic.directory(workingDirectory: workingDirectory)).handler)
         let requestTracker = try RTSettings.client(from: configuration).map { client in
             RequestTrackerBridge(
-                client: client, baseURL: configuration[RTSettings.url], checkinOwner: configuration[RTSettings.checkinOwner],
+                client: client, baseURL: configuration[RTSettings.url],
+                checkinOwner: configuration[RTSettings.checkinOwner],
                 repairQueue: configuration[RTSettings.repairQueue], logger: logger)
         }
         TagRoutes(context: context).add(to: &router)

@@ -26,7 +26,12 @@ struct StaticManifest: Sendable, Equatable {
         var current: String?
         for character in text[text.index(after: open)..<close] {
             if character == "\"" {
-                if let value = current { strings.append(value); current = nil } else { current = "" }
+                if let value = current {
+                    strings.append(value)
+                    current = nil
+                } else {
+                    current = ""
+                }
             } else if current != nil {
                 current!.append(character)
             }

@@ -20,7 +20,8 @@ struct TagRoutes: Sendable {
         var issuedNote = ""
         if let first = request.queryItems["issued"], let count = Int(request.queryItems["count"] ?? "1") {
             let last = request.queryItems["last"] ?? first
-            issuedNote = HTML.message(count == 1 ? "Issued \(first)." : "Issued \(count) tags: \(first) to \(last).", ok: true)
+            issuedNote =
+                HTML.message(count == 1 ? "Issued \(first)." : "Issued \(count) tags: \(first) to \(last).", ok: true)
                 + "<p><a href=\"/labels?from=\(HTTPURL.percentEncode(first))&amp;count=\(count)\">Print labels for them</a></p>"
         }
         let rows = recent.map { tag in
@@ -51,12 +52,15 @@ struct TagRoutes: Sendable {
         }
         let parsed = parse(count: form["count"], note: form["note"])
         guard case .success(let (count, note)) = parsed else {
-            if case .failure(let problem) = parsed { return try page(request, message: problem.text, status: .badRequest) }
+            if case .failure(let problem) = parsed {
+                return try page(request, message: problem.text, status: .badRequest)
+            }
             return try page(request)
         }
         let issued = try context.tags.issue(count: count, note: note)
         return AppContext.redirect(
-            "/tags?issued=\(HTTPURL.percentEncode(issued.first!.tag))&last=\(HTTPURL.percentEncode(issued.last!.tag))&count=\(count)")
+            "/tags?issued=\(HTTPURL.percentEncode(issued.first!.tag))&last=\(HTTPURL.percentEncode(issued.last!.tag))&count=\(count)"
+        )
     }
 
     func issueFromAPI(_ request: Request) throws -> Response {
@@ -106,5 +110,6 @@ struct TagRoutes: Sendable {
 }
 
 enum CSRFMessage {
-    static let text = "The form expired or came from another site (CSRF check failed): reload the page and submit again."
+    static let text =
+        "The form expired or came from another site (CSRF check failed): reload the page and submit again."
 }

@@ -1,7 +1,7 @@
 import Prefork
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Routes that exist only when `enable_test_routes` is on: for the server's own tests.

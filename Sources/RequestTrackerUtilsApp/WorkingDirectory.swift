@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `WORKING_DIR`: the database, collected static files, uploads and logs live under it.
@@ -21,7 +21,9 @@ enum WorkingDirectory {
         }
         if mkdir(path, 0o750) != 0 && errno != EEXIST {
             throw Failure(
-                description: "cannot create WORKING_DIR \(path): \(String(cString: strerror(errno))) (create it or set WORKING_DIR)")
+                description:
+                    "cannot create WORKING_DIR \(path): \(String(cString: strerror(errno))) (create it or set WORKING_DIR)"
+            )
         }
     }
 }

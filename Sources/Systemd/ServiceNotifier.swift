@@ -1,7 +1,7 @@
 import CSystemd
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One `sd_notify` state assignment (`READY=1`, `STATUS=...`).

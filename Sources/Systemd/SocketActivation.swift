@@ -30,5 +30,5 @@ public enum SocketActivation {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -5,12 +5,16 @@ import Testing
 @Suite struct HostPatternTests {
     @Test func matchesNamesDomainsAndPorts() {
         let hosts = HostPatterns(["rtutils.example.org", ".school.example", "[::1]", "127.0.0.1"])
-        for allowed in ["rtutils.example.org", "RTUTILS.example.org:8000", "school.example", "a.b.school.example",
-                        "[::1]:8000", "127.0.0.1", "rtutils.example.org."] {
+        for allowed in [
+            "rtutils.example.org", "RTUTILS.example.org:8000", "school.example", "a.b.school.example",
+            "[::1]:8000", "127.0.0.1", "rtutils.example.org.",
+        ] {
             #expect(hosts.allows(allowed), "\(allowed)")
         }
-        for refused in [nil, "", "evil.example", "notschool.example", "rtutils.example.org.evil", "[::2]",
-                        "rtutils.example.org:80:80", "rtutils.example.org:x", "a b", "rtutils.example.org/x"] {
+        for refused in [
+            nil, "", "evil.example", "notschool.example", "rtutils.example.org.evil", "[::2]",
+            "rtutils.example.org:80:80", "rtutils.example.org:x", "a b", "rtutils.example.org/x",
+        ] {
             #expect(!hosts.allows(refused), "\(refused ?? "nil")")
         }
         #expect(HostPatterns(["*"]).allows("anything.example"))
@@ -37,13 +41,17 @@ import Testing
 
 @Suite struct FlatJSONTests {
     @Test func parsesPlainValues() {
-        var parser = FlatJSONParser(bytes: Array(#" { "tag": "W12-\u0030\n", "count": 3, "ok": true, "x": null, "e": "\ud83d\ude00" } "#.utf8))
+        var parser = FlatJSONParser(
+            bytes: Array(#" { "tag": "W12-\u0030\n", "count": 3, "ok": true, "x": null, "e": "\ud83d\ude00" } "#.utf8))
         let object = parser.parseObject()
         #expect(object == ["tag": "W12-0\n", "count": "3", "ok": "true", "e": "😀"])
     }
 
     @Test func rejectsWhatItDoesNotTake() {
-        for text in [#"[1]"#, #"{"a": {"b": 1}}"#, #"{"a": [1]}"#, #"{"a": 1"#, #"{"a": nope}"#, #"{"a": 1} x"#, "{\"a\": \"\u{1}\"}"] {
+        for text in [
+            #"[1]"#, #"{"a": {"b": 1}}"#, #"{"a": [1]}"#, #"{"a": 1"#, #"{"a": nope}"#, #"{"a": 1} x"#,
+            "{\"a\": \"\u{1}\"}",
+        ] {
             var parser = FlatJSONParser(bytes: Array(text.utf8))
             #expect(parser.parseObject() == nil, "\(text)")
         }

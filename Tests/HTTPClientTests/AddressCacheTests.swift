@@ -10,7 +10,10 @@ import Testing
     @Test func freshAnswersComeFromTheCache() throws {
         var cache = AddressCache()
         var calls = 0
-        let resolve: () throws(HTTPClientError) -> [AddressCache.Address] = { calls += 1; return [one] }
+        let resolve: () throws(HTTPClientError) -> [AddressCache.Address] = {
+            calls += 1
+            return [one]
+        }
         #expect(try cache.addresses(for: "rt:443", now: 0, resolve: resolve) == [one])
         #expect(try cache.addresses(for: "rt:443", now: 59 * second, resolve: resolve) == [one])
         #expect(calls == 1)
@@ -31,7 +34,9 @@ import Testing
         }
         _ = try cache.addresses(for: "rt:443", now: 0) { () throws(HTTPClientError) in [one] }
         #expect(try cache.addresses(for: "rt:443", now: 300 * second, resolve: failing) == [one])
-        #expect(throws: HTTPClientError.self) { try cache.addresses(for: "rt:443", now: 601 * second, resolve: failing) }
+        #expect(throws: HTTPClientError.self) {
+            try cache.addresses(for: "rt:443", now: 601 * second, resolve: failing)
+        }
         #expect(throws: HTTPClientError.self) { try cache.addresses(for: "other:443", now: 0, resolve: failing) }
     }
 }

@@ -21,8 +21,10 @@ import Testing
         #expect(url.host == "::1" && url.port == 8080 && url.endpoint == "[::1]:8080" && url.hostHeader == "[::1]:8080")
     }
 
-    @Test(arguments: ["ftp://x/", "http://", "http://host:0/", "http://host:99999/", "http://u:p@host/", "http://[::1/",
-        "http://host/a b"])
+    @Test(arguments: [
+        "ftp://x/", "http://", "http://host:0/", "http://host:99999/", "http://u:p@host/", "http://[::1/",
+        "http://host/a b",
+    ])
     func refusesInvalidURLs(_ text: String) {
         #expect(throws: HTTPClientError.self) { try HTTPURL(text) }
     }
@@ -72,7 +74,9 @@ import Testing
     }
 
     @Test func givesUpAtTheDeadline() throws {
-        let (caught, seconds) = timedFailure { () throws(HTTPClientError) in _ = try client.get(server.url("/sleep?s=5")) }
+        let (caught, seconds) = timedFailure { () throws(HTTPClientError) in
+            _ = try client.get(server.url("/sleep?s=5"))
+        }
         #expect(caught?.kind == .timedOut && caught?.phase == .receiving)
         #expect(caught?.description == "127.0.0.1:\(server.port): timed out after 2s while waiting for the response")
         #expect(seconds >= 1.9 && seconds < 2.5, "took \(seconds)s")
@@ -80,7 +84,8 @@ import Testing
 
     @Test func oneDeadlineForTheWholeResponse() throws {
         // A server that keeps sending one byte a second never lets a per-read timeout fire.
-        let (caught, seconds) = timedFailure { () throws(HTTPClientError) in _ = try client.get(server.url("/trickle")) }
+        let (caught, seconds) = timedFailure { () throws(HTTPClientError) in _ = try client.get(server.url("/trickle"))
+        }
         #expect(caught?.kind == .timedOut)
         #expect(seconds < 2.5, "took \(seconds)s")
     }
@@ -111,7 +116,9 @@ import Testing
 
     @Test func refusedConnection() throws {
         let port = refusedPort()
-        let (caught, seconds) = timedFailure { () throws(HTTPClientError) in _ = try client.get("http://127.0.0.1:\(port)/") }
+        let (caught, seconds) = timedFailure { () throws(HTTPClientError) in
+            _ = try client.get("http://127.0.0.1:\(port)/")
+        }
         #expect(caught?.kind == .connectionRefused)
         #expect(caught?.description == "127.0.0.1:\(port): connection refused")
         #expect(seconds < 0.5)
@@ -145,14 +152,17 @@ import Testing
             try client.get(server.url("/hello", host: "localhost", scheme: "https"))
         }
         #expect(error?.kind == .tlsVerificationFailed)
-        #expect(error?.description.hasSuffix(":\(server.port): TLS: certificate verification failed: self-signed certificate") == true)
+        #expect(
+            error?.description.hasSuffix(
+                ":\(server.port): TLS: certificate verification failed: self-signed certificate") == true)
     }
 
     @Test func succeedsWithTheCAFile() throws {
         let client = try BlockingHTTPClient(timeout: 5, caFile: certificate.certificate)
         let response = try client.get(server.url("/hello", host: "localhost", scheme: "https"))
         #expect(response.status == 200 && response.text == "hello")
-        #expect(try client.get(server.url("/chunked", host: "localhost", scheme: "https")).text == "hello, chunked world")
+        #expect(
+            try client.get(server.url("/chunked", host: "localhost", scheme: "https")).text == "hello, chunked world")
         #expect(try client.get(server.url("/close", host: "localhost", scheme: "https")).text == "until the end")
     }
 
@@ -178,7 +188,9 @@ import Testing
         // A plain server that never answers the ClientHello.
         let plain = try LoopbackServer()
         let client = try BlockingHTTPClient(timeout: 1)
-        let (caught, seconds) = timedFailure { () throws(HTTPClientError) in _ = try client.get("https://127.0.0.1:\(plain.port)/sleep") }
+        let (caught, seconds) = timedFailure { () throws(HTTPClientError) in
+            _ = try client.get("https://127.0.0.1:\(plain.port)/sleep")
+        }
         #expect(caught?.kind == .timedOut && caught?.phase == .tlsHandshake)
         #expect(seconds < 1.5, "took \(seconds)s")
     }

@@ -3,10 +3,12 @@ import Testing
 
 @Suite struct DigestTests {
     @Test func sha256KnownVectors() {
-        #expect(Digest.hex(Digest.sha256(Array("".utf8)))
-            == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(Digest.hex(Digest.sha256(Array("abc".utf8)))
-            == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            Digest.hex(Digest.sha256(Array("".utf8)))
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            Digest.hex(Digest.sha256(Array("abc".utf8)))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     @Test func hmacRFC4231Case2() {
@@ -21,7 +23,8 @@ import Testing
     }
 
     @Test func randomBytesDiffer() {
-        let a = SecureRandom.bytes(32), b = SecureRandom.bytes(32)
+        let a = SecureRandom.bytes(32)
+        let b = SecureRandom.bytes(32)
         #expect(a.count == 32 && a != b)
     }
 }

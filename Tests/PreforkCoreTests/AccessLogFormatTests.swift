@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PreforkCore
 
 /// 2026-11-21 13:55:36 UTC plus 123 456 789 ns.
@@ -70,7 +71,8 @@ private func render(_ format: String, _ entry: AccessLogEntry = makeEntry()) thr
     @Test func defaultFormat() throws {
         let line = try render(AccessLogFormat.defaultFormat)
         #expect(
-            line == #"127.0.0.1 - - [21/Nov/2026:13:55:36 +0000] "GET /x?y=1 HTTP/1.1" 200 13 "http://ref/" "curl/8.0" rid-1"#
+            line
+                == #"127.0.0.1 - - [21/Nov/2026:13:55:36 +0000] "GET /x?y=1 HTTP/1.1" 200 13 "http://ref/" "curl/8.0" rid-1"#
                 + "\n")
     }
 

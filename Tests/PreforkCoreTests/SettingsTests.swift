@@ -645,7 +645,9 @@ extension SettingsTests {
             let (config, _) = try resolve(
                 ["--secrets-file", "/etc/rtu/secrets.env"], environment: ["PREFORK_TIMEOUT": "9"], files: files)
             #expect(config[.workers] == 3)
-            #expect(config.source(of: "workers") == .secretsFile(path: "/etc/rtu/secrets.env", line: 1, name: "PREFORK_WORKERS"))
+            #expect(
+                config.source(of: "workers")
+                    == .secretsFile(path: "/etc/rtu/secrets.env", line: 1, name: "PREFORK_WORKERS"))
             #expect(config.source(of: "timeout") == .environment(name: "PREFORK_TIMEOUT"))
             let (viaEnvironment, _) = try resolve(environment: ["SECRETS_FILE": "/etc/rtu/secrets.env"], files: files)
             #expect(viaEnvironment[.workers] == 3)
@@ -654,13 +656,17 @@ extension SettingsTests {
         @Test func problemsInTheFileAreOneLineEach() {
             #expect(
                 errorLines(["--secrets-file", "/nope"])
-                    == ["secrets file /nope: No such file or directory (check --secrets-file / PREFORK_SECRETS_FILE / SECRETS_FILE)"])
+                    == [
+                        "secrets file /nope: No such file or directory (check --secrets-file / PREFORK_SECRETS_FILE / SECRETS_FILE)"
+                    ])
             #expect(
                 errorLines(["--secrets-file", "/s"], files: ["/s": "PREFORK_WOKERS=2\n"])
                     == ["environment: unknown variable PREFORK_WOKERS (did you mean PREFORK_WORKERS?)"])
             #expect(
                 errorLines(["--config", "/c"], files: ["/c": "secrets_file = \"/s\"\n"])
-                    == ["config file /c line 1: 'secrets_file' cannot be set inside a config file (use --secrets-file or PREFORK_SECRETS_FILE or SECRETS_FILE)"])
+                    == [
+                        "config file /c line 1: 'secrets_file' cannot be set inside a config file (use --secrets-file or PREFORK_SECRETS_FILE or SECRETS_FILE)"
+                    ])
         }
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PreforkCore
 
 @Test func versionIsSet() {

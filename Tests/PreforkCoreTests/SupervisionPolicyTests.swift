@@ -122,7 +122,9 @@ import Testing
 
     // MARK: - exits
 
-    func judge(_ termination: SupervisionPolicy.Termination, sent: SupervisionPolicy.SentSignal = .none, ready: Bool = true)
+    func judge(
+        _ termination: SupervisionPolicy.Termination, sent: SupervisionPolicy.SentSignal = .none, ready: Bool = true
+    )
         -> SupervisionPolicy.ExitVerdict
     {
         SupervisionPolicy.judgeExit(

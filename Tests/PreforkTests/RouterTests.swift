@@ -22,9 +22,13 @@ import Testing
     @Test func literalAndCaptures() throws {
         #expect(body(try router.handle(makeRequest("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))) == "root")
         #expect(body(try router.handle(makeRequest("GET /hello?x=1 HTTP/1.1\r\nHost: x\r\n\r\n"))) == "hello")
-        #expect(body(try router.handle(makeRequest("GET /assets/W12-0001 HTTP/1.1\r\nHost: x\r\n\r\n"))) == "asset W12-0001")
+        #expect(
+            body(try router.handle(makeRequest("GET /assets/W12-0001 HTTP/1.1\r\nHost: x\r\n\r\n"))) == "asset W12-0001"
+        )
         #expect(body(try router.handle(makeRequest("GET /assets/a%20b HTTP/1.1\r\nHost: x\r\n\r\n"))) == "asset a b")
-        #expect(body(try router.handle(makeRequest("GET /static/css/site.css HTTP/1.1\r\nHost: x\r\n\r\n"))) == "file css/site.css")
+        #expect(
+            body(try router.handle(makeRequest("GET /static/css/site.css HTTP/1.1\r\nHost: x\r\n\r\n")))
+                == "file css/site.css")
     }
 
     @Test func notFoundAndMethodNotAllowed() throws {
@@ -74,7 +78,9 @@ import Testing
 }
 
 @Suite struct ResponseWriterTests {
-    func written(_ response: Response, persistence: ResponseWriter.Persistence = .keepAlive, head: Bool = false) -> String {
+    func written(_ response: Response, persistence: ResponseWriter.Persistence = .keepAlive, head: Bool = false)
+        -> String
+    {
         var writer = ResponseWriter(serverName: "test")
         writer.tick(realtimeNanos: 1_795_278_600 * 1_000_000_000)
         var out: [UInt8] = []

@@ -5,7 +5,7 @@ import Testing
 @testable import Prefork
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A temporary tree: `<base>/outside.txt`, `<base>/v1/...` served through `<base>/static`, a
@@ -134,20 +134,23 @@ final class StaticTree {
         let etag = try #require(first.headers.value(of: "etag"))
         let lastModified = try #require(first.headers.value(of: "last-modified"))
 
-        for condition in ["If-None-Match: \(etag)", "If-None-Match: W/\(etag)", "If-None-Match: \"x\", \(etag)",
-            "If-None-Match: *", "If-Modified-Since: \(lastModified)", "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT"]
-        {
+        for condition in [
+            "If-None-Match: \(etag)", "If-None-Match: W/\(etag)", "If-None-Match: \"x\", \(etag)",
+            "If-None-Match: *", "If-Modified-Since: \(lastModified)",
+            "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT",
+        ] {
             let response = try get("/static/hello.txt", [condition])
             #expect(response.status == .notModified, "\(condition)")
             #expect(response.body.count == 0)
             #expect(response.headers.value(of: "etag") == etag)
             #expect(response.headers.value(of: "cache-control") == "no-cache")
         }
-        for condition in ["If-None-Match: \"x\"", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT",
+        for condition in [
+            "If-None-Match: \"x\"", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT",
             "If-Modified-Since: not a date",
             // If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)
-            "If-None-Match: \"x\"\r\nIf-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT"]
-        {
+            "If-None-Match: \"x\"\r\nIf-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT",
+        ] {
             #expect(try get("/static/hello.txt", [condition]).status == .ok, "\(condition)")
         }
     }
@@ -180,7 +183,8 @@ final class StaticTree {
         let etag = try #require(try get("/static/hello.txt").headers.value(of: "etag"))
         let lastModified = try #require(try get("/static/hello.txt").headers.value(of: "last-modified"))
         #expect(try get("/static/hello.txt", ["Range: bytes=0-1", "If-Range: \(etag)"]).status == .partialContent)
-        #expect(try get("/static/hello.txt", ["Range: bytes=0-1", "If-Range: \(lastModified)"]).status == .partialContent)
+        #expect(
+            try get("/static/hello.txt", ["Range: bytes=0-1", "If-Range: \(lastModified)"]).status == .partialContent)
         #expect(try get("/static/hello.txt", ["Range: bytes=0-1", "If-Range: \"old\""]).status == .ok)
         #expect(try get("/static/hello.txt", ["Range: bytes=0-1", "If-Range: W/\(etag)"]).status == .ok)
         #expect(

@@ -1,8 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import RequestTracker
 import Testing
+
+@testable import RequestTracker
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct JSONValueTests {
     @Test func parsesWhatRTSends() throws {
@@ -46,8 +48,11 @@ import Testing
                  "CustomFields": [{"name": "Serial Number", "values": ["SN-7"]}, {"name": "Room", "values": []}]}
                 """)
         let asset = try #require(RTAsset(restRecord: record))
-        #expect(asset == RTAsset(id: 7, name: "T-1007", description: "Chromebook", status: "in-use", owner: "alice",
-            catalogID: 1, customFields: ["Serial Number": ["SN-7"], "Room": []]))
+        #expect(
+            asset
+                == RTAsset(
+                    id: 7, name: "T-1007", description: "Chromebook", status: "in-use", owner: "alice",
+                    catalogID: 1, customFields: ["Serial Number": ["SN-7"], "Room": []]))
         #expect(asset.serial == "SN-7")
         #expect(asset.json["serial"] == .string("SN-7") && asset.json["id"] == .number("7"))
     }

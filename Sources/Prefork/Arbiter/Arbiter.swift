@@ -4,7 +4,7 @@ import PreforkCore
 import Systemd
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The master process. Its loop reads as Gunicorn's does: sleep until a signal or a tick,
@@ -55,7 +55,9 @@ final class Arbiter {
     let notifier = ServiceNotifier(environment: RuntimeLauncher.environment())
     var service = ServiceStatus()
 
-    static let handledSignals: [Int32] = [SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGTTIN, SIGTTOU, SIGUSR1, SIGCHLD, SIGWINCH]
+    static let handledSignals: [Int32] = [
+        SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGTTIN, SIGTTOU, SIGUSR1, SIGCHLD, SIGWINCH,
+    ]
 
     init(runtime: ServerRuntime, launcher: RuntimeLauncher, logger: Logger) throws(SystemError) {
         self.runtime = runtime
@@ -151,7 +153,10 @@ final class Arbiter {
         } else if case .stopping = state {
             return
         }
-        logger.info(graceful ? "Handling signal: term; shutting down gracefully" : "Handling signal: \(signal.lowercased().dropFirst(3)); shutting down now")
+        logger.info(
+            graceful
+                ? "Handling signal: term; shutting down gracefully"
+                : "Handling signal: \(signal.lowercased().dropFirst(3)); shutting down now")
         let timeout = graceful ? runtime.gracefulTimeoutNanos + 1_000_000_000 : 1_000_000_000
         state = .stopping(graceful: graceful, deadline: Clock.monotonic() + timeout)
         notify(.stopping, .extendTimeout(micros: UInt64(timeout / 1000) + 5_000_000), .status("stopping"))
@@ -303,7 +308,8 @@ final class Arbiter {
         }
         if pid == 0 {
             let code = WorkerProcess.run(
-                runtime: runtime, launcher: launcher, listeners: (listeners + own).map(\.fd), slot: scoreboard[slotIndex],
+                runtime: runtime, launcher: launcher, listeners: (listeners + own).map(\.fd),
+                slot: scoreboard[slotIndex],
                 masterPID: masterPID, masterSignalPipe: signalPipe, logger: logger)
             _exit(code)
         }
@@ -325,7 +331,9 @@ final class Arbiter {
             do {
                 own.append(try Listener.bind(listener.address, options: runtime.listenerOptions))
             } catch {
-                logger.warning("reuse_port: cannot open a worker socket for \(listener.address): \(error); the worker uses the shared one")
+                logger.warning(
+                    "reuse_port: cannot open a worker socket for \(listener.address): \(error); the worker uses the shared one"
+                )
             }
         }
         return own
@@ -334,8 +342,8 @@ final class Arbiter {
     /// In debug builds, proves the master has one thread before every fork.
     private func assertSingleThreaded() {
         #if DEBUG
-        let threads = prefork_thread_count()
-        assert(threads == 1, "the master has \(threads) threads before fork; it must stay single-threaded")
+            let threads = prefork_thread_count()
+            assert(threads == 1, "the master has \(threads) threads before fork; it must stay single-threaded")
         #endif
     }
 
@@ -376,7 +384,8 @@ final class Arbiter {
 
     /// A new generation could not boot: keep the previous one, which never stopped serving.
     private func abandonReload(_ pending: PendingReload, failedPID: Int32) {
-        let message = "worker \(failedPID) of the reloaded configuration failed to boot; keeping the previous "
+        let message =
+            "worker \(failedPID) of the reloaded configuration failed to boot; keeping the previous "
             + "configuration and its workers (fix the error above, then reload again)"
         logger.critical("\(message)")
         for record in workers.values where record.generation == generation {
@@ -437,11 +446,13 @@ final class Arbiter {
                 workers[view.pid]?.abortSentAt = nil
                 _ = kill(view.pid, SIGKILL)
             case .killBootTimeout(let seconds):
-                logger.error("worker \(view.pid) did not boot within \(format(seconds))s (boot_timeout); sending SIGKILL")
+                logger.error(
+                    "worker \(view.pid) did not boot within \(format(seconds))s (boot_timeout); sending SIGKILL")
                 workers[view.pid]?.sent = .kill
                 _ = kill(view.pid, SIGKILL)
             case .killGracefulTimeout(let seconds):
-                logger.warning("worker \(view.pid) still draining after \(format(seconds))s (graceful_timeout); sending SIGKILL")
+                logger.warning(
+                    "worker \(view.pid) still draining after \(format(seconds))s (graceful_timeout); sending SIGKILL")
                 workers[view.pid]?.sent = .kill
                 _ = kill(view.pid, SIGKILL)
             }
@@ -519,7 +530,8 @@ final class Arbiter {
                 listeners.append(Listener(address: .fileDescriptor(socket.fd), fd: socket.fd, inherited: true))
             }
             let names = activated.map(\.name).joined(separator: ", ")
-            logger.info("Using \(activated.count) listening socket(s) from systemd (\(names)); the bind setting is ignored")
+            logger.info(
+                "Using \(activated.count) listening socket(s) from systemd (\(names)); the bind setting is ignored")
             return
         }
         for address in runtime.binds {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Dropping root in a worker after the master bound its sockets (`user`, `group`).

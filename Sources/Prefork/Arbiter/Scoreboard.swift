@@ -8,7 +8,9 @@ struct Scoreboard {
     let capacity: Int
 
     init(capacity: Int) throws(SystemError) {
-        guard let slots = prefork_scoreboard_map(Int32(capacity)) else { throw SystemError("mmap", context: "scoreboard") }
+        guard let slots = prefork_scoreboard_map(Int32(capacity)) else {
+            throw SystemError("mmap", context: "scoreboard")
+        }
         self.slots = slots
         self.capacity = capacity
     }
@@ -32,7 +34,8 @@ struct Scoreboard {
     subscript(index: Int) -> UnsafeMutablePointer<prefork_slot> { slots + index }
 
     private func memsetZero(_ slot: UnsafeMutablePointer<prefork_slot>) {
-        UnsafeMutableRawPointer(slot).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<prefork_slot>.stride)
+        UnsafeMutableRawPointer(slot).initializeMemory(
+            as: UInt8.self, repeating: 0, count: MemoryLayout<prefork_slot>.stride)
     }
 
     /// The in-flight request of a slot, if any.

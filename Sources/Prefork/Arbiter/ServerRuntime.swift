@@ -19,7 +19,9 @@ struct ServerRuntime {
             switch BindAddress.parse(entry) {
             case .success(let address): binds.append(address)
             case .failure(let error):
-                errors.append(ConfigurationError.badValue(setting: "bind", source: configuration.source(of: "bind"), reason: error.reason))
+                errors.append(
+                    ConfigurationError.badValue(
+                        setting: "bind", source: configuration.source(of: "bind"), reason: error.reason))
             }
         }
         var trust = ProxyTrust.loopback
@@ -27,7 +29,9 @@ struct ServerRuntime {
         case .success(let parsed): trust = parsed
         case .failure(let error):
             errors.append(
-                ConfigurationError.badValue(setting: "forwarded_allow_ips", source: configuration.source(of: "forwarded_allow_ips"), reason: error.reason))
+                ConfigurationError.badValue(
+                    setting: "forwarded_allow_ips", source: configuration.source(of: "forwarded_allow_ips"),
+                    reason: error.reason))
         }
         var format: AccessLogFormat?
         if configuration[.accessLogfile] != nil {
@@ -35,14 +39,18 @@ struct ServerRuntime {
                 format = try AccessLogFormat(configuration[.accessLogFormat])
             } catch {
                 errors.append(
-                    ConfigurationError.badValue(setting: "access_log_format", source: configuration.source(of: "access_log_format"), reason: error.reason))
+                    ConfigurationError.badValue(
+                        setting: "access_log_format", source: configuration.source(of: "access_log_format"),
+                        reason: error.reason))
             }
         }
         for (name, value) in [("user", configuration[.user]), ("group", configuration[.group])] {
             guard let value, !value.isEmpty else { continue }
             if name == "user" ? Privileges.lookUpUser(value) == nil : Privileges.lookUpGroup(value) == nil {
                 errors.append(
-                    ConfigurationError.badValue(setting: name, source: configuration.source(of: name), reason: "no \(name) named '\(value)' on this system (create it or choose another)"))
+                    ConfigurationError.badValue(
+                        setting: name, source: configuration.source(of: name),
+                        reason: "no \(name) named '\(value)' on this system (create it or choose another)"))
             }
         }
         if !errors.isEmpty { throw ConfigurationErrors(errors) }

@@ -4,7 +4,7 @@ import PreforkCore
 import Systemd
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The entry point an application's `main.swift` calls: `Prefork.main(application: MyApp())`.
@@ -69,7 +69,9 @@ public enum Prefork {
         let configuration = runtime.configuration
         umask(mode_t(configuration[.umask].value))
         if let directory = configuration[.chdir], chdir(directory) != 0 {
-            printError("setting 'chdir' (\(configuration.source(of: "chdir"))): cannot change to \(directory): \(SystemError("chdir").description)")
+            printError(
+                "setting 'chdir' (\(configuration.source(of: "chdir"))): cannot change to \(directory): \(SystemError("chdir").description)"
+            )
             return ExitCode.failure
         }
         let errorLog: LogFile

@@ -1,7 +1,7 @@
 import PreforkCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How the master (re)builds its runtime: the registry, the original command-line options

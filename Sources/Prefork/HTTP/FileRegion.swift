@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Bytes of an open file sent as a response body with `sendfile(2)`, straight from the page

@@ -147,7 +147,9 @@ enum RequestIdentifier: Sendable {
     /// Writes 16 lowercase hex digits.
     @inline(__always)
     static func write(_ value: UInt64, into bytes: inout [UInt8], at offset: Int) {
-        bytes.withUnsafeMutableBytes { write(value, into: UnsafeMutableRawBufferPointer(rebasing: $0[offset..<offset + 16])) }
+        bytes.withUnsafeMutableBytes {
+            write(value, into: UnsafeMutableRawBufferPointer(rebasing: $0[offset..<offset + 16]))
+        }
     }
 
     /// Writes 16 lowercase hex digits into a buffer of exactly 16 bytes.

@@ -7,7 +7,9 @@ public struct Response: Sendable {
     public var headers: ResponseHeaders
     public var body: ResponseBody
 
-    public init(status: HTTPResponse.Status = .ok, headers: ResponseHeaders = ResponseHeaders(), body: ResponseBody = .empty) {
+    public init(
+        status: HTTPResponse.Status = .ok, headers: ResponseHeaders = ResponseHeaders(), body: ResponseBody = .empty
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -21,7 +23,8 @@ public struct Response: Sendable {
     }
 
     public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: ResponseHeaders(contentType: "text/plain; charset=utf-8"), body: .string(text))
+        Response(
+            status: status, headers: ResponseHeaders(contentType: "text/plain; charset=utf-8"), body: .string(text))
     }
 
     public static func html(_ html: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -67,7 +67,8 @@ public struct Router: Sendable {
     }
 
     /// Matches path bytes against the segments; returns the captures, or nil.
-    private func match(_ segments: [Segment], _ bytes: UnsafeRawBufferPointer, _ path: Range<Int>) -> [String: String]? {
+    private func match(_ segments: [Segment], _ bytes: UnsafeRawBufferPointer, _ path: Range<Int>) -> [String: String]?
+    {
         var captures: [String: String] = [:]
         var position = path.lowerBound
         for segment in segments {
@@ -85,7 +86,8 @@ public struct Router: Sendable {
                 let raw = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[position..<end]), as: UTF8.self)
                 captures[name] = FormDecoding.percentDecodePath(raw)
             case .rest:
-                let raw = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[position..<path.upperBound]), as: UTF8.self)
+                let raw = String(
+                    decoding: UnsafeRawBufferPointer(rebasing: bytes[position..<path.upperBound]), as: UTF8.self)
                 captures["*"] = FormDecoding.percentDecodePath(raw)
                 return captures
             }
@@ -93,7 +95,9 @@ public struct Router: Sendable {
         }
         // Allow one trailing slash only for the root.
         if position == path.upperBound { return captures }
-        if segments.isEmpty && position + 1 == path.upperBound && bytes[position] == UInt8(ascii: "/") { return captures }
+        if segments.isEmpty && position + 1 == path.upperBound && bytes[position] == UInt8(ascii: "/") {
+            return captures
+        }
         return nil
     }
 }

@@ -2,7 +2,7 @@ import HTTPTypes
 import PreforkCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Serves the files below a directory, for an application run without nginx in front:

@@ -2,7 +2,7 @@ import Logging
 import PreforkCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The error log: Gunicorn's line shape, `[2026-11-21 16:38:00 +0000] [1234] [INFO] message`,
@@ -50,7 +50,8 @@ struct ErrorLogHandler: LogHandler {
     static func timestamp() -> String {
         let time = CivilTime(epochSeconds: Clock.realtime() / 1_000_000_000)
         func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(time.year)-\(pad(time.month))-\(pad(time.day)) \(pad(time.hour)):\(pad(time.minute)):\(pad(time.second)) +0000"
+        return
+            "\(time.year)-\(pad(time.month))-\(pad(time.day)) \(pad(time.hour)):\(pad(time.minute)):\(pad(time.second)) +0000"
     }
 
     /// A message never spans lines: newlines become `\n`.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A log destination: stdout, stderr or a file opened with O_APPEND, reopened on SIGUSR1

@@ -2,7 +2,7 @@ import CPreforkShims
 import PreforkCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A listening socket the master binds before it forks; every worker inherits it.
@@ -44,7 +44,7 @@ struct Listener {
     }
 
     private static func bindTCP(host: String, port: UInt16, options: Options) throws(SystemError) -> Int32 {
-        let where_ = "bind \(BindAddress.tcp(host: host, port: port))"
+        let location = "bind \(BindAddress.tcp(host: host, port: port))"
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
         hints.ai_family = AF_UNSPEC
@@ -52,31 +52,36 @@ struct Listener {
         var result: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &result)
         guard status == 0, let info = result else {
-            throw SystemError("getaddrinfo", errno: EINVAL, context: "\(where_): cannot resolve host '\(host)' "
-                + "(\(String(cString: gai_strerror(status))))")
+            throw SystemError(
+                "getaddrinfo", errno: EINVAL,
+                context: "\(location): cannot resolve host '\(host)' "
+                    + "(\(String(cString: gai_strerror(status))))")
         }
         defer { freeaddrinfo(result) }
-        return try listeningSocket(family: info.pointee.ai_family, options: options, context: where_) { fd throws(SystemError) in
+        return try listeningSocket(family: info.pointee.ai_family, options: options, context: location) {
+            fd throws(SystemError) in
             _ = prefork_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)
             if options.reusePort { _ = prefork_setsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
-            if info.pointee.ai_family == AF_INET6 { _ = prefork_setsockopt_int(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
-            try syscall("bind", context: where_) { Glibc.bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) }
+            if info.pointee.ai_family == AF_INET6 {
+                _ = prefork_setsockopt_int(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1)
+            }
+            try syscall("bind", context: location) { Glibc.bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) }
         }
     }
 
     private static func bindUnix(path: String, options: Options) throws(SystemError) -> Int32 {
-        let where_ = "bind unix:\(path)"
-        try removeStaleSocket(path: path, context: where_)
-        return try listeningSocket(family: AF_UNIX, options: options, context: where_) { fd throws(SystemError) in
+        let location = "bind unix:\(path)"
+        try removeStaleSocket(path: path, context: location)
+        return try listeningSocket(family: AF_UNIX, options: options, context: location) { fd throws(SystemError) in
             var address = unixAddress(path)
-            try syscall("bind", context: where_) {
+            try syscall("bind", context: location) {
                 withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                         Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
                     }
                 }
             }
-            try syscall("chmod", context: where_) { chmod(path, mode_t(options.unixMode)) }
+            try syscall("chmod", context: location) { chmod(path, mode_t(options.unixMode)) }
         }
     }
 
@@ -105,7 +110,9 @@ struct Listener {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         guard (info.st_mode & S_IFMT) == S_IFSOCK else {
-            throw SystemError("bind", errno: EEXIST, context: "\(context): \(path) exists and is not a socket; remove it or choose another path")
+            throw SystemError(
+                "bind", errno: EEXIST,
+                context: "\(context): \(path) exists and is not a socket; remove it or choose another path")
         }
         let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard probe >= 0 else { throw SystemError("socket", context: context) }
@@ -117,7 +124,8 @@ struct Listener {
             }
         }
         if connected == 0 {
-            throw SystemError("bind", errno: EADDRINUSE, context: "\(context): another server is listening on it; stop it first")
+            throw SystemError(
+                "bind", errno: EADDRINUSE, context: "\(context): another server is listening on it; stop it first")
         }
         unlink(path)
     }

@@ -2,7 +2,7 @@ import CPreforkShims
 import PreforkCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One client connection in a worker: its read buffer, where it is in the current request,

@@ -4,7 +4,7 @@ import Logging
 import PreforkCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A worker process: one epoll loop serving many connections. Handlers run one at a time
@@ -39,7 +39,8 @@ final class Worker {
     static let signalToken: UInt64 = 1 << 61
 
     init(
-        options: WorkerOptions, listeners: [Int32], slot: UnsafeMutablePointer<prefork_slot>, handler: @escaping Handler,
+        options: WorkerOptions, listeners: [Int32], slot: UnsafeMutablePointer<prefork_slot>,
+        handler: @escaping Handler,
         logger: Logger, accessLog: AccessLog?
     ) {
         self.options = options
@@ -91,7 +92,8 @@ final class Worker {
             if now >= nextSweep { sweep() }
             if draining && connectionCount == 0 { return WorkerExit.success }
             if draining && now >= drainDeadline {
-                logger.warning("graceful timeout reached with \(connectionCount) connection(s) still open; closing them")
+                logger.warning(
+                    "graceful timeout reached with \(connectionCount) connection(s) still open; closing them")
                 return WorkerExit.success
             }
         }
@@ -105,13 +107,17 @@ final class Worker {
         try syscall("pipe2") { prefork_pipe(&fds) }
         signalPipe = (fds[0], fds[1])
         let signals: [Int32] = [SIGTERM, SIGINT, SIGQUIT, SIGUSR1]
-        _ = signals.withUnsafeBufferPointer { prefork_install_signal_pipe(signalPipe.write, $0.baseAddress, Int32($0.count)) }
+        _ = signals.withUnsafeBufferPointer {
+            prefork_install_signal_pipe(signalPipe.write, $0.baseAddress, Int32($0.count))
+        }
         _ = prefork_ignore_signal(SIGHUP)
         _ = prefork_ignore_signal(SIGPIPE)
         _ = prefork_ignore_signal(SIGTTIN)
         _ = prefork_ignore_signal(SIGTTOU)
         _ = prefork_ignore_signal(SIGWINCH)
-        try syscall("epoll_ctl") { prefork_epoll_ctl(epoll, PREFORK_EPOLL_CTL_ADD, signalPipe.read, PREFORK_EPOLLIN, Worker.signalToken) }
+        try syscall("epoll_ctl") {
+            prefork_epoll_ctl(epoll, PREFORK_EPOLL_CTL_ADD, signalPipe.read, PREFORK_EPOLLIN, Worker.signalToken)
+        }
         try watchListeners(true)
     }
 
@@ -213,7 +219,9 @@ final class Worker {
             return
         }
         let index = Int(fd)
-        if index >= connections.count { connections.append(contentsOf: repeatElement(nil, count: index + 64 - connections.count)) }
+        if index >= connections.count {
+            connections.append(contentsOf: repeatElement(nil, count: index + 64 - connections.count))
+        }
         connections[index] = connection
         connectionCount += 1
         slot.pointee.connections = UInt32(connectionCount)
@@ -483,7 +491,8 @@ final class Worker {
         if let accessLog {
             accessLog.record(
                 request: request, response: response, bodyBytes: bodyBytes,
-                durationNanos: Clock.monotonic() - startNanos, startRealtime: Clock.realtime() - (Clock.monotonic() - startNanos))
+                durationNanos: Clock.monotonic() - startNanos,
+                startRealtime: Clock.realtime() - (Clock.monotonic() - startNanos))
         }
         if options.maxRequests > 0 && requestsServed >= options.maxRequests && slot.pointee.retire_requested == 0 {
             slot.pointee.retire_requested = 1
@@ -491,7 +500,9 @@ final class Worker {
         }
     }
 
-    private func requestIdentifier(_ progress: Connection.RequestInProgress, _ connection: Connection) -> RequestIdentifier {
+    private func requestIdentifier(_ progress: Connection.RequestInProgress, _ connection: Connection)
+        -> RequestIdentifier
+    {
         if connection.peer.trusted {
             let found = progress.head.withUnsafeBytes { bytes in
                 progress.parsed.firstValue(of: "x-request-id", in: bytes)
@@ -508,7 +519,8 @@ final class Worker {
         bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
     }
 
-    private func withRequestIDBytes(_ id: RequestIdentifier, _ head: [UInt8], _ body: (UnsafeRawBufferPointer) -> Void) {
+    private func withRequestIDBytes(_ id: RequestIdentifier, _ head: [UInt8], _ body: (UnsafeRawBufferPointer) -> Void)
+    {
         switch id {
         case .generated(let value):
             var bytes = (UInt64(0), UInt64(0))
@@ -583,7 +595,8 @@ final class Worker {
             case .head(let since):
                 if let since {
                     if now - since > options.headerTimeoutNanos {
-                        logger.debug("closing \(connection.peer.address): request head not received within header_timeout")
+                        logger.debug(
+                            "closing \(connection.peer.address): request head not received within header_timeout")
                         closeConnection(connection)
                     }
                 } else if connection.isIdle && now - connection.lastActivity >= idleLimit {
@@ -591,7 +604,8 @@ final class Worker {
                 }
             case .body, .chunked:
                 if now - connection.lastActivity > options.headerTimeoutNanos {
-                    logger.info("closing \(connection.peer.address): request body stalled for longer than header_timeout")
+                    logger.info(
+                        "closing \(connection.peer.address): request body stalled for longer than header_timeout")
                     closeConnection(connection)
                 }
             case .lingering(let until):

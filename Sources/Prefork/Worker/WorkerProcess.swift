@@ -3,7 +3,7 @@ import Logging
 import PreforkCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a freshly forked worker does before its loop: reset the master's signal handling,

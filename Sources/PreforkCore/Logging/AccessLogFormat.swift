@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Gunicorn-compatible access log format (`--access-log-format`).
@@ -88,10 +88,12 @@ public struct AccessLogFormat: Sendable {
     ]
 
     public init(_ format: String) throws(AccessLogFormatError) {
-        try self.init(format, environment: { name in
-            guard let value = getenv(name) else { return nil }
-            return String(cString: value)
-        })
+        try self.init(
+            format,
+            environment: { name in
+                guard let value = getenv(name) else { return nil }
+                return String(cString: value)
+            })
     }
 
     /// Testable initializer: `environment` resolves `%({name}e)s` at compile time.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The proxies whose `X-Forwarded-*` headers are believed (`forwarded_allow_ips`): addresses,
@@ -33,7 +33,9 @@ public struct ProxyTrust: Sendable, Equatable {
                 prefix = bits
             }
             guard let bytes = ProxyTrust.addressBytes(String(addressText)) else {
-                return .failure(.init("\"\(entry)\" is not an IP address or CIDR network (use e.g. 127.0.0.1, 10.0.0.0/8, ::1 or *)"))
+                return .failure(
+                    .init(
+                        "\"\(entry)\" is not an IP address or CIDR network (use e.g. 127.0.0.1, 10.0.0.0/8, ::1 or *)"))
             }
             let maximum = bytes.count * 8
             let bits = prefix ?? maximum

@@ -49,7 +49,9 @@ public struct Configuration: Sendable, Equatable {
         lines.append("# Precedence: command line > environment > config file > default.")
         lines.append(configFilePath.map { "# Config file read: \($0)" } ?? "# No config file was read.")
         for (section, settings) in registry.sections {
-            let shown = settings.filter { !SettingsRegistry.commandLineOnly.contains($0.name) && values[$0.name] != nil }
+            let shown = settings.filter {
+                !SettingsRegistry.commandLineOnly.contains($0.name) && values[$0.name] != nil
+            }
             guard !shown.isEmpty else { continue }
             lines.append("")
             lines.append("# \(section)")

@@ -36,7 +36,9 @@ public enum ServerSettings {
 
     static let reusePort = SettingKey<Bool>(
         "reuse_port", section: "Server socket", default: false,
-        doc: "Give each worker its own SO_REUSEPORT socket so the kernel spreads connections; a dying worker loses its queue.")
+        doc:
+            "Give each worker its own SO_REUSEPORT socket so the kernel spreads connections; a dying worker loses its queue."
+    )
 
     static let unixSocketMode = SettingKey<OctalMode>(
         "unix_socket_mode", section: "Server socket", default: 0o660,
@@ -149,7 +151,9 @@ public enum ServerSettings {
 
     static let accessLogfile = SettingKey<String?>(
         "access_logfile", section: "Logging", default: nil,
-        doc: "Write one line per request to this file; \"-\" is standard output, \"journal\" sends entries with HTTP_* fields to journald; unset writes no access log.")
+        doc:
+            "Write one line per request to this file; \"-\" is standard output, \"journal\" sends entries with HTTP_* fields to journald; unset writes no access log."
+    )
 
     static let accessLogFormat = SettingKey<String>(
         "access_log_format", section: "Logging",

@@ -234,12 +234,17 @@ public struct SettingsRegistry: Sendable {
         do {
             text = try readFile(path)
         } catch {
-            return (path, [], [ConfigurationError("secrets file \(path): \(error) (check \(flags))", setting: key.name)])
+            return (
+                path, [], [ConfigurationError("secrets file \(path): \(error) (check \(flags))", setting: key.name)]
+            )
         }
         switch EnvironmentFileParser.parse(text) {
         case .success(let entries): return (path, entries, [])
         case .failure(let syntax):
-            return (path, [], [ConfigurationError("secrets file \(path) line \(syntax.line): \(syntax.reason)", setting: key.name)])
+            return (
+                path, [],
+                [ConfigurationError("secrets file \(path) line \(syntax.line): \(syntax.reason)", setting: key.name)]
+            )
         }
     }
 

@@ -69,7 +69,8 @@ public enum SupervisionPolicy {
         public var drain: [(pid: Int32, reason: DrainReason)]
 
         public static func == (a: Plan, b: Plan) -> Bool {
-            a.spawn == b.spawn && a.drain.map(\.pid) == b.drain.map(\.pid) && a.drain.map(\.reason) == b.drain.map(\.reason)
+            a.spawn == b.spawn && a.drain.map(\.pid) == b.drain.map(\.pid)
+                && a.drain.map(\.reason) == b.drain.map(\.reason)
         }
     }
 
