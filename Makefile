@@ -5,7 +5,7 @@ BIN_RELEASE  = .build/release/request-tracker-utils
 APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev curl wrk nginx-light python3-pytest systemd util-linux zbar-tools librsvg2-bin
 PYTEST      ?= python3 -m pytest
 
-.PHONY: all deps test-deps build release run test unit integration bench docs check-docs format clean install
+.PHONY: all deps test-deps build release run test lint unit integration bench docs check-docs format clean install
 
 all: build
 
@@ -41,8 +41,14 @@ run: deps release
 	$(BIN_RELEASE) collectstatic
 	DEBUG=true $(BIN_RELEASE) serve --bind 127.0.0.1:8000 --access-logfile -
 
-## test: unit tests (swift test), then integration tests against the real binary.
-test: test-deps unit integration
+## test: the house-style checks, unit tests (swift test), then integration tests against the real binary.
+test: test-deps lint unit integration
+
+## lint: `swift format lint --strict` (the checked-in .swift-format) and the limits it does not
+## check: no Swift file over 500 lines, no function over 80 (scripts/check-source-shape.py).
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	python3 scripts/check-source-shape.py Sources Tests
 
 unit:
 	$(SWIFT) build --build-tests

@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Warnings are errors in every configuration (debug, release and the tests).
 let strict: [SwiftSetting] = [
-    .unsafeFlags(["-warnings-as-errors"], .when(configuration: .release))
+    .unsafeFlags(["-warnings-as-errors"])
 ]
 
 let package = Package(
@@ -19,7 +20,7 @@ let package = Package(
     targets: [
         // Small C helpers: macros Swift cannot import (WIFEXITED...), the async-signal-safe
         // handler, the packed epoll_event, and the seqlock'd scoreboard slot.
-        .target(name: "CPreforkShims"),
+        .target(name: "CPreforkShims", cSettings: [.unsafeFlags(["-Wall", "-Werror"])]),
         // libsystemd (sd-daemon, sd-journal), imported only by the Systemd module.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // The one Swift wrapper of libsystemd: notifications, socket activation, journald.
@@ -75,15 +76,19 @@ let package = Package(
         .testTarget(
             name: "PreforkCoreTests",
             dependencies: ["PreforkCore"],
-            resources: [.copy("Corpus")]
+            resources: [.copy("Corpus")],
+            swiftSettings: strict
         ),
-        .testTarget(name: "PreforkTests", dependencies: ["Prefork", "PreforkCore", "RequestTrackerUtilsApp"]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
-        .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"]),
-        .testTarget(name: "AppTests", dependencies: ["RequestTrackerUtilsApp"]),
+        .testTarget(
+            name: "PreforkTests", dependencies: ["Prefork", "PreforkCore", "RequestTrackerUtilsApp"],
+            swiftSettings: strict),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
+        .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"], swiftSettings: strict),
+        .testTarget(name: "AppTests", dependencies: ["RequestTrackerUtilsApp"], swiftSettings: strict),
         // Unit tests plus decoding of the rendered SVGs with rsvg-convert and zbarimg.
-        .testTarget(name: "LabelGraphicsTests", dependencies: ["LabelGraphics"]),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["test-server.py"]),
-        .testTarget(name: "RequestTrackerTests", dependencies: ["RequestTracker"]),
+        .testTarget(name: "LabelGraphicsTests", dependencies: ["LabelGraphics"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["test-server.py"], swiftSettings: strict),
+        .testTarget(name: "RequestTrackerTests", dependencies: ["RequestTracker"], swiftSettings: strict),
     ]
 )

@@ -138,48 +138,63 @@ public struct AccessLogFormat: Sendable {
             let name = String(decoding: bytes[nameStart..<j], as: UTF8.self)
             i = j + 2
 
-            switch name {
-            case "h": push(.remoteAddress)
-            case "l", "u": literal.append(UInt8(ascii: "-"))
-            case "t": push(.time)
-            case "r": push(.requestLine)
-            case "m": push(.method)
-            case "U": push(.path)
-            case "q": push(.query)
-            case "H": push(.httpVersion)
-            case "s": push(.status)
-            case "B": push(.bodyBytes)
-            case "b": push(.bodyBytesOrDash)
-            case "f": push(.requestHeader("referer"))
-            case "a": push(.requestHeader("user-agent"))
-            case "T": push(.durationSeconds)
-            case "M": push(.durationMillis)
-            case "D": push(.durationMicros)
-            case "L": push(.durationDecimalSeconds)
-            case "p": push(.pid)
-            case "rid": push(.requestID)
-            default:
-                if let (inner, kind) = Self.braced(name) {
-                    switch kind {
-                    case UInt8(ascii: "i"): push(.requestHeader(inner.lowercased()))
-                    case UInt8(ascii: "o"): push(.responseHeader(inner.lowercased()))
-                    case UInt8(ascii: "e"):
-                        // Resolved once; escaped like any other value.
-                        if let value = environment(inner) {
-                            appendEscaped(value, to: &literal)
-                        } else {
-                            literal.append(UInt8(ascii: "-"))
-                        }
-                    default: preconditionFailure("unreachable")
-                    }
-                } else {
-                    throw AccessLogFormatError(
-                        reason: "unknown access log atom '%(\(name))s'; " + Self.validAtomsSentence)
-                }
+            switch try Self.compile(atom: name, environment: environment) {
+            case .segment(let segment): push(segment)
+            case .literal(let bytes): literal.append(contentsOf: bytes)
             }
         }
         flush()
         self.segments = segments
+    }
+
+    /// What an atom stands for: a segment rendered per request, or bytes fixed when the format
+    /// is compiled (`%(l)s`, `%(u)s`, and `%({NAME}e)s` from the environment).
+    private enum CompiledAtom {
+        case segment(Segment)
+        case literal([UInt8])
+    }
+
+    private static func compile(
+        atom name: String, environment: (String) -> String?
+    ) throws(AccessLogFormatError) -> CompiledAtom {
+        switch name {
+        case "h": return .segment(.remoteAddress)
+        case "l", "u": return .literal([UInt8(ascii: "-")])
+        case "t": return .segment(.time)
+        case "r": return .segment(.requestLine)
+        case "m": return .segment(.method)
+        case "U": return .segment(.path)
+        case "q": return .segment(.query)
+        case "H": return .segment(.httpVersion)
+        case "s": return .segment(.status)
+        case "B": return .segment(.bodyBytes)
+        case "b": return .segment(.bodyBytesOrDash)
+        case "f": return .segment(.requestHeader("referer"))
+        case "a": return .segment(.requestHeader("user-agent"))
+        case "T": return .segment(.durationSeconds)
+        case "M": return .segment(.durationMillis)
+        case "D": return .segment(.durationMicros)
+        case "L": return .segment(.durationDecimalSeconds)
+        case "p": return .segment(.pid)
+        case "rid": return .segment(.requestID)
+        default: break
+        }
+        guard let (inner, kind) = Self.braced(name) else {
+            throw AccessLogFormatError(reason: "unknown access log atom '%(\(name))s'; " + Self.validAtomsSentence)
+        }
+        switch kind {
+        case UInt8(ascii: "i"): return .segment(.requestHeader(inner.lowercased()))
+        case UInt8(ascii: "o"): return .segment(.responseHeader(inner.lowercased()))
+        default:
+            // `e`: resolved once; escaped like any other value.
+            var bytes: [UInt8] = []
+            if let value = environment(inner) {
+                appendEscaped(value, to: &bytes)
+            } else {
+                bytes.append(UInt8(ascii: "-"))
+            }
+            return .literal(bytes)
+        }
     }
 
     /// `{name}i` / `{name}o` / `{name}e` -> (name, kind), name non-empty.

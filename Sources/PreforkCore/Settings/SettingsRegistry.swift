@@ -132,41 +132,56 @@ public struct SettingsRegistry: Sendable {
         errors += unknownEnvironmentVariables(in: layered)
 
         // Config file, named by --config or PREFORK_CONFIG.
-        let configSetting = setting(named: Self.configKey.name)!
-        var configPath: String?
-        if let chosen = fromCommandLine[configSetting.name] ?? fromEnvironment[configSetting.name],
-            case let path?? = chosen.value as? String?
-        {
-            configPath = path
-        }
-        var fromFile: [String: (value: any SettingValue, source: SettingSource)] = [:]
-        if let configPath {
-            let flags = ([configSetting.flag] + configSetting.env).joined(separator: " / ")
-            do {
-                let text = try readFile(configPath)
-                let file = readConfigFile(text, path: configPath, interpret: interpret)
-                fromFile = file.values
-                errors += file.errors
-            } catch {
-                errors.append(.file(configPath, line: nil, "\(error) (check \(flags))"))
-            }
-        }
+        let file = readNamedConfigFile(
+            chosen: fromCommandLine[Self.configKey.name] ?? fromEnvironment[Self.configKey.name], readFile: readFile,
+            interpret: interpret)
+        let configPath = file.path
+        let fromFile = file.values
+        errors += file.errors
 
         if !errors.isEmpty { throw ConfigurationErrors(errors) }
 
+        let configuration = combine(
+            layers: [fromCommandLine, fromEnvironment, fromFile], environment: layered, configFilePath: configPath)
+        return (configuration, positional: commandLine.positional)
+    }
+
+    /// The configuration from the layers, highest precedence first; defaults fill the rest.
+    private func combine(
+        layers: [[String: (value: any SettingValue, source: SettingSource)]], environment: [String: String],
+        configFilePath: String?
+    ) -> Configuration {
         var values: [String: any SettingValue] = [:]
         var sources: [String: SettingSource] = [:]
         for setting in settings {
-            if let chosen = fromCommandLine[setting.name] ?? fromEnvironment[setting.name] ?? fromFile[setting.name] {
+            if let chosen = layers.lazy.compactMap({ $0[setting.name] }).first {
                 values[setting.name] = chosen.value
                 sources[setting.name] = chosen.source
             } else {
-                values[setting.name] = setting.defaultIn(layered)
-                sources[setting.name] = setting.defaultSource(layered) ?? .defaultValue
+                values[setting.name] = setting.defaultIn(environment)
+                sources[setting.name] = setting.defaultSource(environment) ?? .defaultValue
             }
         }
-        let configuration = Configuration(values: values, sources: sources, configFilePath: configPath)
-        return (configuration, positional: commandLine.positional)
+        return Configuration(values: values, sources: sources, configFilePath: configFilePath)
+    }
+
+    /// Reads the config file the command line or environment named (`chosen`), if any.
+    private func readNamedConfigFile(
+        chosen: (value: any SettingValue, source: SettingSource)?, readFile: (String) throws -> String,
+        interpret: (AnySetting, SettingSource, Result<any SettingValue, SettingParseFailure>) -> (any SettingValue)?
+    ) -> (
+        path: String?, values: [String: (value: any SettingValue, source: SettingSource)], errors: [ConfigurationError]
+    ) {
+        guard let chosen, case let path?? = chosen.value as? String? else { return (nil, [:], []) }
+        let configSetting = setting(named: Self.configKey.name)!
+        let flags = ([configSetting.flag] + configSetting.env).joined(separator: " / ")
+        do {
+            let text = try readFile(path)
+            let file = readConfigFile(text, path: path, interpret: interpret)
+            return (path, file.values, file.errors)
+        } catch {
+            return (path, [:], [.file(path, line: nil, "\(error) (check \(flags))")])
+        }
     }
 
     private func readConfigFile(
