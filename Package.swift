@@ -29,12 +29,14 @@ let package = Package(
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The one system-call layer: EINTR retried in one place, failures as SystemError (call, errno).
+        .target(name: "SystemCalls", swiftSettings: strict),
         // OpenSSL (libcrypto, libssl), imported only by the OpenSSLSupport module.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // The one Swift wrapper of OpenSSL: SHA-256, HMAC, random bytes, TLS client streams.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"], swiftSettings: strict),
         // A blocking HTTP/1.1 client with deadlines, for synchronous workers (RT's REST API).
-        .target(name: "HTTPClient", dependencies: ["OpenSSLSupport"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["OpenSSLSupport", "SystemCalls"], swiftSettings: strict),
         // Request Tracker's REST 2.0 API: assets, tickets.
         .target(name: "RequestTracker", dependencies: ["HTTPClient"], swiftSettings: strict),
         // Pure parts: HTTP parsing, settings registry, supervision policy, log formats.
@@ -48,7 +50,7 @@ let package = Package(
         .target(
             name: "Prefork",
             dependencies: [
-                "CPreforkShims", "PreforkCore", "Systemd",
+                "CPreforkShims", "PreforkCore", "Systemd", "SystemCalls",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -59,6 +61,7 @@ let package = Package(
             name: "RequestTrackerUtilsApp",
             dependencies: [
                 "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics", "HTTPClient", "RequestTracker",
+                "SystemCalls",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -11,12 +11,17 @@ import OpenSSLSupport
 ///
 /// `https` verifies the server's certificate against the system CA store (plus `caFile`) and
 /// its host name.
-public struct BlockingHTTPClient: Sendable {
+///
+/// A client is a reference: its copies share the resolved addresses it keeps. It is meant for
+/// one thread (a synchronous worker), so nothing in it is locked.
+public final class BlockingHTTPClient: @unchecked Sendable {
     /// Seconds each request may take, start to finish.
-    public var timeout: Double
+    public let timeout: Double
     /// Responses larger than this (head and body) fail with ``HTTPClientError/Kind/responseTooLarge``.
-    public var maximumResponseBytes: Int
+    public let maximumResponseBytes: Int
     private let tls: TLSClient
+    /// Host names this client resolved (see ``AddressCache``): kept per client, so per worker.
+    private var addresses = AddressCache()
 
     /// - Parameters:
     ///   - caFile: PEM CA certificates trusted in addition to the system's (a private CA).
@@ -25,13 +30,15 @@ public struct BlockingHTTPClient: Sendable {
         timeout: Double = 10, caFile: String? = nil, maximumResponseBytes: Int = 16 << 20,
         verifyCertificates: Bool = true
     ) throws(HTTPClientError) {
-        self.timeout = timeout
-        self.maximumResponseBytes = maximumResponseBytes
+        let tls: TLSClient
         do {
             tls = try TLSClient(caFile: caFile, verifyPeer: verifyCertificates)
         } catch {
             throw HTTPClientError(.tls, endpoint: caFile ?? "TLS", error.message)
         }
+        self.timeout = timeout
+        self.maximumResponseBytes = maximumResponseBytes
+        self.tls = tls
     }
 
     /// Sends `request` and reads the whole response, within ``timeout``.
@@ -39,7 +46,7 @@ public struct BlockingHTTPClient: Sendable {
         let url = request.url
         let deadline = Deadline(after: timeout)
         let socket = try ClientSocket.connect(
-            host: url.host, port: url.port, endpoint: url.endpoint, deadline: deadline)
+            host: url.host, port: url.port, endpoint: url.endpoint, deadline: deadline, addresses: &addresses)
         let connection: any ClientConnection =
             url.isTLS ? try TLSConnection(socket: socket, client: tls, serverName: url.host) : socket
         try connection.send(request.serialized(), phase: .sending)

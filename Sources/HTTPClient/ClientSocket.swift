@@ -1,3 +1,5 @@
+import SystemCalls
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -27,16 +29,6 @@ struct Deadline {
     }
 }
 
-/// Runs a system call, retrying on EINTR: the one place the client retries it.
-@inline(__always)
-private func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
-    while true {
-        let result = call()
-        if result == -1 && errno == EINTR { continue }
-        return result
-    }
-}
-
 /// A non-blocking TCP socket whose every wait is bounded by a ``Deadline``. Closed on deinit.
 final class ClientSocket {
     private let fd: Int32
@@ -51,18 +43,14 @@ final class ClientSocket {
 
     deinit { close(fd) }
 
-    /// The process's resolved addresses. Workers are single-threaded and the master never
-    /// makes requests, so no lock guards it.
-    nonisolated(unsafe) static var addressCache = AddressCache()
-
-    /// Resolves `host` (through ``addressCache``) and connects to the first address that
+    /// Resolves `host` (through the client's `addresses`) and connects to the first address that
     /// accepts, within the deadline. Name resolution (getaddrinfo), when it happens, blocks and is
     /// bounded by the resolver's own timeouts (`/etc/resolv.conf`), not by the deadline: there is
     /// no portable non-blocking resolver.
-    static func connect(host: String, port: Int, endpoint: String, deadline: Deadline) throws(HTTPClientError)
-        -> ClientSocket
-    {
-        let addresses = try addressCache.addresses(for: "\(host):\(port)", now: Deadline.now()) {
+    static func connect(
+        host: String, port: Int, endpoint: String, deadline: Deadline, addresses cache: inout AddressCache
+    ) throws(HTTPClientError) -> ClientSocket {
+        let addresses = try cache.addresses(for: "\(host):\(port)", now: Deadline.now()) {
             () throws(HTTPClientError) in try resolve(host: host, port: port, endpoint: endpoint)
         }
         var lastError = HTTPClientError(.network, endpoint: endpoint, phase: .connecting, "no address to connect to")

@@ -1,4 +1,5 @@
 import OpenSSLSupport
+import SystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -78,17 +79,13 @@ struct CollectStatic {
             unlink(temporary)
             throw error
         }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let error = failure("write", temporary)
-                close(fd)
-                unlink(temporary)
-                throw error
-            }
-            offset += n
+        do {
+            try FileIO.writeAll(fd, bytes)
+        } catch {
+            let error = failure("write", temporary)
+            close(fd)
+            unlink(temporary)
+            throw error
         }
         guard fsync(fd) == 0, close(fd) == 0 else { throw failure("sync", temporary) }
         guard rename(temporary, path) == 0 else {
@@ -99,21 +96,13 @@ struct CollectStatic {
         return true
     }
 
+    /// The file's bytes, or nil when it does not exist.
     static func readFile(_ path: String) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw Failure(description: "cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw Failure(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
-            if n == 0 { return bytes }
-            bytes += chunk[0..<n]
+        do {
+            return try FileIO.read(path)
+        } catch {
+            if error.call == "open" && error.errno == ENOENT { return nil }
+            throw Failure(description: "cannot read \(path): \(error.message)")
         }
     }
 

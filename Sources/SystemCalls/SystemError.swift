@@ -14,14 +14,16 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
         self.context = context
     }
 
+    /// The errno's text: "No such file or directory".
+    public var message: String { String(cString: strerror(errno)) }
+
     public var description: String {
-        let message = String(decoding: Array(String(cString: strerror(errno)).utf8), as: UTF8.self)
         let text = context.isEmpty ? "\(call): \(message)" : "\(context): \(call): \(message)"
         return hint.map { "\(text) (\($0))" } ?? text
     }
 
     /// What to do, for the failures an operator meets at start-up.
-    var hint: String? {
+    public var hint: String? {
         switch (call, errno) {
         case ("bind", EADDRINUSE):
             return "another process listens there; find it with `ss -ltnp`, stop it, or choose another bind"
@@ -37,22 +39,4 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
             return nil
         }
     }
-}
-
-/// Runs a system call, retrying on EINTR: the one place EINTR is retried.
-@inline(__always)
-func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
-    while true {
-        let result = body()
-        if result == -1 && errno == EINTR { continue }
-        return result
-    }
-}
-
-/// Runs a system call that returns -1 on failure, retrying EINTR, and throws SystemError.
-@discardableResult
-func syscall<T: BinaryInteger>(_ name: String, context: String = "", _ body: () -> T) throws(SystemError) -> T {
-    let result = retryingEINTR(body)
-    if result == -1 { throw SystemError(name, context: context) }
-    return result
 }
