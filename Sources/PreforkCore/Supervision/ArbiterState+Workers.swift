@@ -123,14 +123,7 @@ extension ArbiterState {
         if verdict.haltCode == nil && verdict.level != .info && mode == .running {
             verdict.message += "; replacing it"
         }
-        let level: LogLine.Level
-        switch verdict.level {
-        case .info: level = .info
-        case .warning: level = .warning
-        case .error: level = .error
-        case .critical: level = .critical
-        }
-        log(level, verdict.message)
+        log(verdict.level, verdict.message)
         if let code = verdict.haltCode, mode == .running { haltCode = code }
     }
 

@@ -129,8 +129,7 @@ public enum SupervisionPolicy {
     /// The verdict on a worker's death: how loud to log it, what to say, and whether to halt.
     /// The arbiter adds "; replacing it" when it will start a replacement.
     public struct ExitVerdict: Sendable, Equatable {
-        public enum Level: Sendable, Equatable { case info, warning, error, critical }
-        public var level: Level
+        public var level: LogLine.Level
         public var message: String
         /// The master stops (instead of respawning in a loop) with this exit code.
         public var haltCode: Int32?
