@@ -19,7 +19,7 @@ public struct SupervisionTimeouts: Sendable, Equatable {
 }
 
 /// The master's decisions, as pure functions: which workers to start or stop, which are stale,
-/// and what a worker's exit means. The arbiter performs the actions and logs the reasons.
+/// and what a worker's exit means. `ArbiterState` applies them to its records and turns them into actions.
 public enum SupervisionPolicy {
     /// Changes that keep `target` workers of the current generation serving.
     public struct Plan: Sendable, Equatable {
@@ -127,7 +127,7 @@ public enum SupervisionPolicy {
     }
 
     /// The verdict on a worker's death: how loud to log it, what to say, and whether to halt.
-    /// The arbiter adds "; replacing it" when it will start a replacement.
+    /// `ArbiterState` adds "; replacing it" when it will start a replacement.
     public struct ExitVerdict: Sendable, Equatable {
         public var level: LogLine.Level
         public var message: String
