@@ -60,9 +60,13 @@ integration: release
 bench: deps release
 	bench/run.sh --server-bin $(CURDIR)/$(BIN_RELEASE)
 
-## docs: regenerate docs/settings.md from the settings registry.
+## docs: regenerate docs/settings.md from the settings registry, and the signal tables of
+## README.md and docs/operations.md from SignalTable.
 docs: build
 	$(BIN_DEBUG) settings-doc > docs/settings.md
+	for f in README.md docs/operations.md; do \
+	  $(BIN_DEBUG) signals-doc < $$f > $$f.tmp && mv $$f.tmp $$f || { rm -f $$f.tmp; exit 1; }; \
+	done
 
 ## install: the release binary, units, nginx site, logrotate and secrets.env (Debian; see
 ## scripts/install.sh). `make install DESTDIR=/tmp/stage PREFIX=/opt/rtu` stages instead.

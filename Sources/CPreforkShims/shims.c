@@ -17,7 +17,6 @@
 
 // MARK: - wait(2) status macros
 
-int prefork_wifexited(int status) { return WIFEXITED(status); }
 int prefork_wexitstatus(int status) { return WEXITSTATUS(status); }
 int prefork_wifsignaled(int status) { return WIFSIGNALED(status); }
 int prefork_wtermsig(int status) { return WTERMSIG(status); }
@@ -67,7 +66,6 @@ void prefork_set_proctitle(const char *title) {
 int prefork_pipe(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }
 
 static volatile int signal_pipe_fd = -1;
-static volatile sig_atomic_t signal_flags[65];
 
 static void signal_pipe_handler(int signo) {
     int saved = errno;
@@ -102,26 +100,6 @@ void prefork_reset_signals(const int *signals, int count) {
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
-}
-
-static void signal_flag_handler(int signo) {
-    if (signo > 0 && signo < 65) signal_flags[signo] = 1;
-}
-
-int prefork_install_flag_handler(int signo) {
-    struct sigaction action;
-    memset(&action, 0, sizeof(action));
-    action.sa_handler = signal_flag_handler;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = 0;
-    return sigaction(signo, &action, NULL);
-}
-
-int prefork_take_flag(int signo) {
-    if (signo <= 0 || signo >= 65) return 0;
-    int value = signal_flags[signo];
-    signal_flags[signo] = 0;
-    return value;
 }
 
 int prefork_ignore_signal(int signo) {
@@ -188,10 +166,6 @@ prefork_slot *prefork_scoreboard_map(int count) {
     if (memory == MAP_FAILED) return NULL;
     memset(memory, 0, size);
     return (prefork_slot *)memory;
-}
-
-void prefork_scoreboard_unmap(prefork_slot *slots, int count) {
-    munmap(slots, sizeof(prefork_slot) * (size_t)count);
 }
 
 static void copy_field(char *dst, size_t cap, const uint8_t *src, size_t len) {

@@ -6,12 +6,16 @@ import Testing
     let second: Int64 = 1_000_000_000
 
     func worker(
-        _ pid: Int32, generation: UInt64 = 1, phase: WorkerView.Phase = .ready, spawnedAt: Int64 = 0,
+        _ pid: Int32, generation: UInt64 = 1, phase: WorkerRecord.Phase = .ready, spawnedAt: Int64 = 0,
         busySince: Int64? = nil, heartbeat: Int64 = 0, retire: Bool = false, abortSentAt: Int64? = nil
-    ) -> WorkerView {
-        WorkerView(
-            pid: pid, generation: generation, phase: phase, spawnedAt: spawnedAt, busySince: busySince,
-            heartbeat: heartbeat, retireRequested: retire, abortSentAt: abortSentAt)
+    ) -> WorkerRecord {
+        var record = WorkerRecord(
+            pid: pid, generation: generation, spawnedAt: spawnedAt, phase: phase,
+            reading: SlotReading(
+                serving: phase != .booting, request: busySince.map { InFlightRequest(start: $0) },
+                heartbeat: heartbeat, retireRequested: retire))
+        record.abortSentAt = abortSentAt
+        return record
     }
 
     // MARK: - plan
@@ -128,8 +132,7 @@ import Testing
         -> SupervisionPolicy.ExitVerdict
     {
         SupervisionPolicy.judgeExit(
-            pid: 42, termination: termination, sent: sent, wasReady: ready, bootFailureCode: 3,
-            signalName: { "SIG\($0)" })
+            pid: 42, termination: termination, sent: sent, wasReady: ready, bootFailureCode: 3)
     }
 
     @Test func bootFailureHalts() {

@@ -30,7 +30,6 @@ uint64_t prefork_random64(void);
 
 // MARK: - wait(2) status macros
 
-int prefork_wifexited(int status);
 int prefork_wexitstatus(int status);
 int prefork_wifsignaled(int status);
 int prefork_wtermsig(int status);
@@ -57,10 +56,6 @@ int prefork_pipe(int fds[2]);
 int prefork_install_signal_pipe(int write_fd, const int *signals, int count);
 /// Restores SIG_DFL for each signal and unblocks all signals (in a new worker).
 void prefork_reset_signals(const int *signals, int count);
-/// Installs a handler for `signo` that sets a flag read by prefork_take_flag(signo).
-int prefork_install_flag_handler(int signo);
-/// Returns and clears the flag set by the flag handler for `signo`.
-int prefork_take_flag(int signo);
 /// Sets `signo` to SIG_IGN.
 int prefork_ignore_signal(int signo);
 
@@ -126,7 +121,6 @@ typedef struct {
 
 /// Maps `count` zeroed slots shared with children (MAP_SHARED|MAP_ANONYMOUS). NULL on failure.
 prefork_slot *prefork_scoreboard_map(int count);
-void prefork_scoreboard_unmap(prefork_slot *slots, int count);
 
 void prefork_slot_begin_request(prefork_slot *slot, int64_t now_ns,
                                 const uint8_t *method, size_t method_len,

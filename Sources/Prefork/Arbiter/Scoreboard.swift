@@ -1,4 +1,5 @@
 import CPreforkShims
+import PreforkCore
 
 /// The shared-memory scoreboard: one slot per worker, mapped by the master before it forks
 /// (in the spirit of Apache httpd's). A worker writes only its own slot; the master reads them
@@ -38,8 +39,20 @@ struct Scoreboard {
             as: UInt8.self, repeating: 0, count: MemoryLayout<prefork_slot>.stride)
     }
 
+    /// What the worker in a slot last wrote: whether it serves, its in-flight request, its
+    /// heartbeat and whether it asks to be retired.
+    func reading(at index: Int) -> SlotReading {
+        let slot = slots + index
+        let state = prefork_slot_load_state(slot)
+        return SlotReading(
+            serving: state == UInt32(PREFORK_SLOT_IDLE) || state == UInt32(PREFORK_SLOT_BUSY)
+                || state == UInt32(PREFORK_SLOT_DRAINING),
+            request: request(at: index), heartbeat: prefork_slot_load_heartbeat(slot),
+            retireRequested: slot.pointee.retire_requested != 0)
+    }
+
     /// The in-flight request of a slot, if any.
-    func request(at index: Int) -> (start: Int64, method: String, path: String, requestID: String)? {
+    func request(at index: Int) -> InFlightRequest? {
         var copy = prefork_slot_request()
         guard prefork_slot_read_request(slots + index, &copy) == 1, copy.request_start_ns != 0 else { return nil }
         func text<T>(_ tuple: inout T) -> String {
@@ -48,6 +61,8 @@ struct Scoreboard {
                 return String(decoding: bytes, as: UTF8.self)
             }
         }
-        return (copy.request_start_ns, text(&copy.method), text(&copy.path), text(&copy.request_id))
+        return InFlightRequest(
+            start: copy.request_start_ns, method: text(&copy.method), path: text(&copy.path),
+            requestID: text(&copy.request_id))
     }
 }

@@ -4,7 +4,7 @@ import Systemd
 
 /// The resolved configuration, with the server settings in the forms the master and workers
 /// use (parsed addresses, nanoseconds). Derived from `Configuration`; declares no setting.
-struct ServerRuntime {
+struct ServerRuntime: SupervisedConfiguration {
     let configuration: Configuration
     let binds: [BindAddress]
     let proxyTrust: ProxyTrust
@@ -92,7 +92,7 @@ struct ServerRuntime {
         switch configuration[.journal] {
         case .always: return true
         case .never: return false
-        case .auto: return ServiceEnvironment.stderrIsJournal(environment: RuntimeLauncher.environment())
+        case .auto: return ServiceEnvironment.stderrIsJournal(environment: RuntimeResolver.environment())
         }
     }
 

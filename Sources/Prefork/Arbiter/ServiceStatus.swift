@@ -17,6 +17,16 @@ struct ServiceStatus {
 }
 
 extension Arbiter {
+    /// Tells systemd what the bookkeeping decided.
+    func notify(_ notice: ServiceNotice) {
+        switch notice {
+        case .reloading: notify(.reloading(monotonicMicros: UInt64(Clock.monotonic() / 1000)))
+        case .ready(let status):
+            if let status { notify(.ready, .status(status)) } else { notify(.ready) }
+        case .stopping(let extendMicros): notify(.stopping, .extendTimeout(micros: extendMicros), .status("stopping"))
+        }
+    }
+
     func notify(_ states: NotifyState...) {
         guard let notifier else { return }
         if let failure = notifier.send(states) {
@@ -28,19 +38,19 @@ extension Arbiter {
     /// WATCHDOG=1 at half the watchdog interval while at least one worker serves (or the first
     /// ones are still booting).
     func notifyServiceManager() {
-        guard notifier != nil, state == .running else { return }
+        guard notifier != nil, state.mode == .running else { return }
         let now = Clock.monotonic()
         var ready = 0
         var busy = 0
         var total = service.retiredRequests
-        for record in workers.values {
+        for record in state.workers.values {
             let slot = scoreboard[record.slot]
             total += slot.pointee.requests
             let slotState = prefork_slot_load_state(slot)
             if slotState == UInt32(PREFORK_SLOT_BUSY) { busy += 1 }
             if slotState == UInt32(PREFORK_SLOT_IDLE) || slotState == UInt32(PREFORK_SLOT_BUSY) { ready += 1 }
         }
-        if !service.readySent && ready >= targetWorkers {
+        if !service.readySent && ready >= state.targetWorkers {
             service.readySent = true
             logger.info("All \(ready) worker(s) serving; ready")
             service.lastStatusText = statusText(ready: ready, busy: busy, total: total, rate: 0)
@@ -71,9 +81,10 @@ extension Arbiter {
 
     private func statusText(ready: Int, busy: Int, total: UInt64, rate: Double) -> String {
         let tenths = Int((rate * 10).rounded())
-        let workerNoun = workers.count == 1 ? "worker" : "workers"
+        let count = state.workers.count
+        let workerNoun = count == 1 ? "worker" : "workers"
         let requestNoun = total == 1 ? "request" : "requests"
-        return "\(workers.count) \(workerNoun) (\(busy) busy, \(ready - busy) idle), \(total) \(requestNoun) served, "
+        return "\(count) \(workerNoun) (\(busy) busy, \(ready - busy) idle), \(total) \(requestNoun) served, "
             + "\(tenths / 10).\(tenths % 10) req/s"
     }
 }

@@ -37,14 +37,16 @@ public enum Prefork {
             command = first
             arguments.removeFirst()
         }
-        let launcher = RuntimeLauncher(application: application, registry: registry, arguments: arguments)
+        let resolver = RuntimeResolver(application: application, registry: registry, arguments: arguments)
         switch command {
-        case "serve": return serve(launcher)
-        case "check-config": return checkConfig(launcher)
-        case "print-config": return printConfig(launcher)
+        case "serve": return serve(resolver)
+        case "check-config": return checkConfig(resolver)
+        case "print-config": return printConfig(resolver)
         case "settings-doc":
             print(registry.markdownReference(title: "Settings"), terminator: "")
             return ExitCode.success
+        case "signals-doc":
+            return signalsDoc()
         case "version", "--version", "-v":
             print("\(application.name) \(application.version) (prefork \(PreforkCore.version))")
             return ExitCode.success
@@ -53,15 +55,15 @@ public enum Prefork {
             return ExitCode.success
         default:
             if let custom = application.commands.first(where: { $0.name == command }) {
-                return runCommand(custom, launcher)
+                return runCommand(custom, resolver)
             }
             printError("unknown command '\(command)' (run '\(application.name) help' for the list)")
             return ExitCode.configuration
         }
     }
 
-    static func serve(_ launcher: RuntimeLauncher) -> Int32 {
-        guard let (runtime, positional) = resolveOrReport(launcher) else { return ExitCode.configuration }
+    static func serve(_ resolver: RuntimeResolver) -> Int32 {
+        guard let (runtime, positional) = resolveOrReport(resolver) else { return ExitCode.configuration }
         if !positional.isEmpty {
             printError("command line: unexpected argument '\(positional[0])' (options start with --)")
             return ExitCode.configuration
@@ -74,31 +76,13 @@ public enum Prefork {
             )
             return ExitCode.failure
         }
-        let errorLog: LogFile
-        do {
-            errorLog = try LogFile(path: configuration[.errorLogfile], standardStream: 2)
-        } catch {
-            printError("setting 'error_logfile' (\(configuration.source(of: "error_logfile"))): \(error)")
-            return ExitCode.failure
-        }
-        LogFiles.shared.error = errorLog
-        if let path = configuration[.accessLogfile], path != "journal" {
-            do {
-                LogFiles.shared.access = try LogFile(path: path, standardStream: 1)
-            } catch {
-                printError("setting 'access_logfile' (\(configuration.source(of: "access_logfile"))): \(error)")
-                return ExitCode.failure
-            }
-        }
-        LogFiles.shared.chown(
-            uid: configuration[.user].flatMap { Privileges.lookUpUser($0)?.uid },
-            gid: configuration[.group].flatMap { Privileges.lookUpGroup($0) }
-                ?? configuration[.user].flatMap { Privileges.lookUpUser($0)?.gid })
+        guard let logFiles = openLogFiles(configuration) else { return ExitCode.failure }
+        let errorLog = logFiles.error
         let level = runtime.logLevel
         if runtime.usesJournal() {
             // Entries go to journald with their fields; an error log file, when one is set (the
             // seeds' $WORKING_DIR/logs/error.log), gets the same lines.
-            let name = launcher.name
+            let name = resolver.name
             let toFile = errorLog.path != nil
             LoggingSystem.bootstrap { label in
                 let journal = JournalLogHandler(identifier: name, level: level) { line in
@@ -111,12 +95,12 @@ public enum Prefork {
         } else {
             LoggingSystem.bootstrap { _ in ErrorLogHandler(file: errorLog, level: level) }
         }
-        var logger = Logger(label: launcher.name)
+        var logger = Logger(label: resolver.name)
         logger.logLevel = level
-        prefork_set_proctitle("\(launcher.name): master [\(configuration[.procName] ?? launcher.name)]")
+        prefork_set_proctitle("\(resolver.name): master [\(configuration[.procName] ?? resolver.name)]")
         let arbiter: Arbiter
         do {
-            arbiter = try Arbiter(runtime: runtime, launcher: launcher, logger: logger)
+            arbiter = try Arbiter(runtime: runtime, resolver: resolver, logFiles: logFiles, logger: logger)
         } catch {
             logger.critical("\(error)")
             return ExitCode.failure
@@ -124,27 +108,67 @@ public enum Prefork {
         return arbiter.run()
     }
 
-    static func checkConfig(_ launcher: RuntimeLauncher) -> Int32 {
-        guard let (runtime, _) = resolveOrReport(launcher) else { return ExitCode.configuration }
+    /// Opens the error and access logs as the master (before workers drop privileges) and gives
+    /// them to the workers' user; on failure prints why and returns nil.
+    static func openLogFiles(_ configuration: Configuration) -> LogFiles? {
+        let files: LogFiles
+        do {
+            let errorLog = try LogFile(path: configuration[.errorLogfile], standardStream: 2)
+            var access: LogFile?
+            if let path = configuration[.accessLogfile], path != "journal" {
+                do {
+                    access = try LogFile(path: path, standardStream: 1)
+                } catch {
+                    printError("setting 'access_logfile' (\(configuration.source(of: "access_logfile"))): \(error)")
+                    return nil
+                }
+            }
+            files = LogFiles(error: errorLog, access: access)
+        } catch {
+            printError("setting 'error_logfile' (\(configuration.source(of: "error_logfile"))): \(error)")
+            return nil
+        }
+        files.chown(
+            uid: configuration[.user].flatMap { Privileges.lookUpUser($0)?.uid },
+            gid: configuration[.group].flatMap { Privileges.lookUpGroup($0) }
+                ?? configuration[.user].flatMap { Privileges.lookUpUser($0)?.gid })
+        return files
+    }
+
+    /// Reads a markdown document on stdin and writes it to stdout with every marked signal table
+    /// regenerated from `SignalTable` (`make docs` runs it over README.md and docs/operations.md).
+    static func signalsDoc() -> Int32 {
+        do {
+            let document = try RuntimeResolver.readFile("/dev/stdin")
+            print(SignalTable.regenerate(document), terminator: "")
+            return ExitCode.success
+        } catch {
+            printError("signals-doc: standard input: \(error)")
+            return ExitCode.failure
+        }
+    }
+
+    static func checkConfig(_ resolver: RuntimeResolver) -> Int32 {
+        guard let (runtime, _) = resolveOrReport(resolver) else { return ExitCode.configuration }
         let source = runtime.configuration.configFilePath.map { " (config file \($0))" } ?? ""
         print("configuration OK\(source)")
         return ExitCode.success
     }
 
-    static func printConfig(_ launcher: RuntimeLauncher) -> Int32 {
-        guard let (runtime, _) = resolveOrReport(launcher, validate: false) else { return ExitCode.configuration }
-        print(runtime.configuration.renderConfigFile(registry: launcher.registry), terminator: "")
+    static func printConfig(_ resolver: RuntimeResolver) -> Int32 {
+        guard let (runtime, _) = resolveOrReport(resolver, validate: false) else { return ExitCode.configuration }
+        print(runtime.configuration.renderConfigFile(registry: resolver.registry), terminator: "")
         return ExitCode.success
     }
 
-    static func runCommand(_ command: ApplicationCommand, _ launcher: RuntimeLauncher) -> Int32 {
-        guard let (runtime, positional) = resolveOrReport(launcher, validate: false) else {
+    static func runCommand(_ command: ApplicationCommand, _ resolver: RuntimeResolver) -> Int32 {
+        guard let (runtime, positional) = resolveOrReport(resolver, validate: false) else {
             return ExitCode.configuration
         }
         let level = runtime.logLevel
         let stderrLog = try! LogFile(path: "-", standardStream: 2)
         LoggingSystem.bootstrap { _ in ErrorLogHandler(file: stderrLog, level: level) }
-        var logger = Logger(label: launcher.name)
+        var logger = Logger(label: resolver.name)
         logger.logLevel = level
         return command.run(runtime.configuration, positional, logger)
     }
@@ -152,9 +176,9 @@ public enum Prefork {
     /// Resolves the configuration; on failure prints one line per problem and returns nil.
     /// `validate: false` skips the application's `validate` (its rules are for serving: the
     /// app's own commands and `print-config` run without, say, a SECRET_KEY).
-    static func resolveOrReport(_ launcher: RuntimeLauncher, validate: Bool = true) -> (ServerRuntime, [String])? {
+    static func resolveOrReport(_ resolver: RuntimeResolver, validate: Bool = true) -> (ServerRuntime, [String])? {
         do {
-            return try launcher.resolve(validate: validate)
+            return try resolver.resolve(validate: validate)
         } catch let errors as ConfigurationErrors {
             for error in errors.errors { printError(error.description) }
         } catch {
@@ -177,6 +201,7 @@ public enum Prefork {
             "  check-config   check the settings and exit (0: valid, 2: invalid)",
             "  print-config   print the effective settings as a config file, with their sources",
             "  settings-doc   print the settings reference (docs/settings.md)",
+            "  signals-doc    copy markdown from stdin to stdout with its signal tables regenerated",
             "  version        print the version",
         ]
         for command in application.commands {

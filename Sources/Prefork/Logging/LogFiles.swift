@@ -45,17 +45,21 @@ final class LogFile: @unchecked Sendable {
     }
 }
 
-/// The process's log files, reopened together on SIGUSR1.
-final class LogFiles: @unchecked Sendable {
-    nonisolated(unsafe) static var shared = LogFiles()
+/// The server's log files, opened by `serve` before the master starts (and before workers drop
+/// privileges), handed to the arbiter and from it to every worker; reopened together on SIGUSR1.
+final class LogFiles: Sendable {
+    let error: LogFile
+    /// The access log file, when the access log goes to a file or a standard stream.
+    let access: LogFile?
 
-    var error: LogFile?
-    /// The access log file, opened by the master (before it drops privileges in workers).
-    var access: LogFile?
+    init(error: LogFile, access: LogFile?) {
+        self.error = error
+        self.access = access
+    }
 
     /// Reopens both files at their paths (SIGUSR1, after logrotate moved them).
     func reopen() {
-        error?.reopen()
+        error.reopen()
         access?.reopen()
     }
 

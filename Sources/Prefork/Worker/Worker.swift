@@ -19,6 +19,7 @@ final class Worker {
     let handler: Handler
     let logger: Logger
     let accessLog: AccessLog?
+    let logFiles: LogFiles
 
     private var epoll: Int32 = -1
     private var signalPipe: (read: Int32, write: Int32) = (-1, -1)
@@ -41,7 +42,7 @@ final class Worker {
     init(
         options: WorkerOptions, listeners: [Int32], slot: UnsafeMutablePointer<prefork_slot>,
         handler: @escaping Handler,
-        logger: Logger, accessLog: AccessLog?
+        logger: Logger, accessLog: AccessLog?, logFiles: LogFiles
     ) {
         self.options = options
         self.listeners = listeners
@@ -49,6 +50,7 @@ final class Worker {
         self.handler = handler
         self.logger = logger
         self.accessLog = accessLog
+        self.logFiles = logFiles
         self.writer = ResponseWriter(serverName: options.serverName)
         self.requestCounter = prefork_random64() & 0xFFFF_FFFF_0000_0000
         output.reserveCapacity(16 * 1024)
@@ -106,15 +108,10 @@ final class Worker {
         var fds: [Int32] = [0, 0]
         try syscall("pipe2") { prefork_pipe(&fds) }
         signalPipe = (fds[0], fds[1])
-        let signals: [Int32] = [SIGTERM, SIGINT, SIGQUIT, SIGUSR1]
-        _ = signals.withUnsafeBufferPointer {
+        _ = SignalTable.workerHandled.withUnsafeBufferPointer {
             prefork_install_signal_pipe(signalPipe.write, $0.baseAddress, Int32($0.count))
         }
-        _ = prefork_ignore_signal(SIGHUP)
-        _ = prefork_ignore_signal(SIGPIPE)
-        _ = prefork_ignore_signal(SIGTTIN)
-        _ = prefork_ignore_signal(SIGTTOU)
-        _ = prefork_ignore_signal(SIGWINCH)
+        for signal in SignalTable.workerIgnored { _ = prefork_ignore_signal(signal) }
         try syscall("epoll_ctl") {
             prefork_epoll_ctl(epoll, PREFORK_EPOLL_CTL_ADD, signalPipe.read, PREFORK_EPOLLIN, Worker.signalToken)
         }
@@ -149,7 +146,7 @@ final class Worker {
                 return WorkerExit.success
             case SIGUSR1:
                 accessLog?.flush()
-                LogFiles.shared.reopen()
+                logFiles.reopen()
             default:
                 break
             }

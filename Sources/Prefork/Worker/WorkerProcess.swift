@@ -11,17 +11,17 @@ import PreforkCore
 /// failure (exit code 3), which makes the master stop instead of respawning in a loop.
 enum WorkerProcess {
     static func run(
-        runtime: ServerRuntime, launcher: RuntimeLauncher, listeners: [Int32], slot: UnsafeMutablePointer<prefork_slot>,
-        masterPID: Int32, masterSignalPipe: (read: Int32, write: Int32), logger: Logger
+        runtime: ServerRuntime, resolver: RuntimeResolver, listeners: [Int32], slot: UnsafeMutablePointer<prefork_slot>,
+        masterPID: Int32, masterSignalPipe: (read: Int32, write: Int32), logger: Logger, logFiles: LogFiles
     ) -> Int32 {
-        Arbiter.handledSignals.withUnsafeBufferPointer { prefork_reset_signals($0.baseAddress, Int32($0.count)) }
+        SignalTable.resetAfterFork.withUnsafeBufferPointer { prefork_reset_signals($0.baseAddress, Int32($0.count)) }
         close(masterSignalPipe.read)
         close(masterSignalPipe.write)
         slot.pointee.pid = getpid()
         var logger = logger
         logger[metadataKey: "worker_pid"] = "\(getpid())"
         let configuration = runtime.configuration
-        prefork_set_proctitle("\(launcher.name): worker [\(configuration[.procName] ?? launcher.name)]")
+        prefork_set_proctitle("\(resolver.name): worker [\(configuration[.procName] ?? resolver.name)]")
         do {
             try Privileges.drop(user: configuration[.user], group: configuration[.group])
         } catch {
@@ -30,7 +30,7 @@ enum WorkerProcess {
         }
         let handler: Handler
         do {
-            handler = try launcher.application.makeHandler(configuration, logger: logger)
+            handler = try resolver.application.makeHandler(configuration, logger: logger)
         } catch {
             logger.critical("worker failed to boot: \(error)")
             return WorkerExit.bootFailure
@@ -38,14 +38,14 @@ enum WorkerProcess {
         var accessLog: AccessLog?
         if let path = configuration[.accessLogfile], let format = runtime.accessLogFormat {
             if path == "journal" {
-                accessLog = AccessLog(format: format, sink: .journal(identifier: launcher.name), pid: getpid())
-            } else if let file = LogFiles.shared.access {
+                accessLog = AccessLog(format: format, sink: .journal(identifier: resolver.name), pid: getpid())
+            } else if let file = logFiles.access {
                 accessLog = AccessLog(format: format, sink: .file(file), pid: getpid())
             }
         }
         let worker = Worker(
-            options: runtime.workerOptions(masterPID: masterPID, serverName: launcher.name), listeners: listeners,
-            slot: slot, handler: handler, logger: logger, accessLog: accessLog)
+            options: runtime.workerOptions(masterPID: masterPID, serverName: resolver.name), listeners: listeners,
+            slot: slot, handler: handler, logger: logger, accessLog: accessLog, logFiles: logFiles)
         let code = worker.run()
         accessLog?.flush()
         return code

@@ -1,46 +1,6 @@
-/// What the master knows about one worker, as the policy sees it.
-public struct WorkerView: Sendable, Equatable {
-    public enum Phase: Sendable, Equatable {
-        /// Forked; has not said it is ready yet.
-        case booting
-        /// Serving.
-        case ready
-        /// Told to stop (SIGTERM): finishing its requests.
-        case draining(since: Int64)
-    }
-
-    public var pid: Int32
-    public var generation: UInt64
-    public var phase: Phase
-    public var spawnedAt: Int64
-    /// When the in-flight request started (monotonic ns), or nil when not in a request.
-    public var busySince: Int64?
-    /// The worker's last heartbeat (monotonic ns); 0 until it first beats.
-    public var heartbeat: Int64
-    /// The worker reached max_requests and asks to be replaced.
-    public var retireRequested: Bool
-    /// When the master sent SIGABRT for a timeout, if it did.
-    public var abortSentAt: Int64?
-
-    public init(
-        pid: Int32, generation: UInt64, phase: Phase, spawnedAt: Int64, busySince: Int64? = nil, heartbeat: Int64 = 0,
-        retireRequested: Bool = false, abortSentAt: Int64? = nil
-    ) {
-        self.pid = pid
-        self.generation = generation
-        self.phase = phase
-        self.spawnedAt = spawnedAt
-        self.busySince = busySince
-        self.heartbeat = heartbeat
-        self.retireRequested = retireRequested
-        self.abortSentAt = abortSentAt
-    }
-
-    var isDraining: Bool {
-        if case .draining = phase { return true }
-        return false
-    }
-}
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The timeouts the policy enforces, in nanoseconds (0 disables the request timeout).
 public struct SupervisionTimeouts: Sendable, Equatable {
@@ -59,7 +19,7 @@ public struct SupervisionTimeouts: Sendable, Equatable {
 }
 
 /// The master's decisions, as pure functions: which workers to start or stop, which are stale,
-/// and what a worker's exit means. The arbiter performs the actions and logs the reasons.
+/// and what a worker's exit means. `ArbiterState` applies them to its records and turns them into actions.
 public enum SupervisionPolicy {
     /// Changes that keep `target` workers of the current generation serving.
     public struct Plan: Sendable, Equatable {
@@ -86,17 +46,17 @@ public enum SupervisionPolicy {
     /// Plans worker changes. New workers are always started before old ones are told to drain,
     /// so there is no gap in service: an old-generation or retiring worker is drained only once
     /// `target` current, non-retiring workers are ready.
-    public static func plan(workers: [WorkerView], target: Int, generation: UInt64) -> Plan {
+    public static func plan(workers: [WorkerRecord], target: Int, generation: UInt64) -> Plan {
         let live = workers.filter { !$0.isDraining }
         let current = live.filter { $0.generation == generation }
-        let staying = current.filter { !$0.retireRequested }
+        let staying = current.filter { !$0.reading.retireRequested }
         var plan = Plan(spawn: max(0, target - staying.count), drain: [])
         let readyStaying = staying.filter { $0.phase == .ready }
         guard readyStaying.count >= target else { return plan }
         for worker in live where worker.generation != generation {
             plan.drain.append((worker.pid, .replacedByNewGeneration))
         }
-        for worker in current where worker.retireRequested {
+        for worker in current where worker.reading.retireRequested {
             plan.drain.append((worker.pid, .retired))
         }
         // Surplus (TTOU): stop the oldest ready workers first.
@@ -124,7 +84,7 @@ public enum SupervisionPolicy {
         case killGracefulTimeout(seconds: Double)
     }
 
-    public static func staleAction(for worker: WorkerView, now: Int64, timeouts: SupervisionTimeouts) -> StaleAction {
+    public static func staleAction(for worker: WorkerRecord, now: Int64, timeouts: SupervisionTimeouts) -> StaleAction {
         if let abortedAt = worker.abortSentAt {
             return now - abortedAt >= timeouts.abortGrace ? .killAfterAbort : .none
         }
@@ -146,8 +106,10 @@ public enum SupervisionPolicy {
             if let busySince = worker.busySince, now - busySince > timeouts.request {
                 return .abortForRequestTimeout(seconds: seconds(now - busySince))
             }
-            if worker.busySince == nil && worker.heartbeat > 0 && now - worker.heartbeat > timeouts.request {
-                return .abortForMissedHeartbeat(seconds: seconds(now - worker.heartbeat))
+            if worker.busySince == nil && worker.reading.heartbeat > 0
+                && now - worker.reading.heartbeat > timeouts.request
+            {
+                return .abortForMissedHeartbeat(seconds: seconds(now - worker.reading.heartbeat))
             }
             return .none
         }
@@ -165,10 +127,9 @@ public enum SupervisionPolicy {
     }
 
     /// The verdict on a worker's death: how loud to log it, what to say, and whether to halt.
-    /// The arbiter adds "; replacing it" when it will start a replacement.
+    /// `ArbiterState` adds "; replacing it" when it will start a replacement.
     public struct ExitVerdict: Sendable, Equatable {
-        public enum Level: Sendable, Equatable { case info, warning, error, critical }
-        public var level: Level
+        public var level: LogLine.Level
         public var message: String
         /// The master stops (instead of respawning in a loop) with this exit code.
         public var haltCode: Int32?
@@ -176,8 +137,7 @@ public enum SupervisionPolicy {
 
     /// Judges a worker's exit. `bootFailureCode` is the worker's "could not boot" exit code.
     public static func judgeExit(
-        pid: Int32, termination: Termination, sent: SentSignal, wasReady: Bool, bootFailureCode: Int32,
-        signalName: (Int32) -> String
+        pid: Int32, termination: Termination, sent: SentSignal, wasReady: Bool, bootFailureCode: Int32
     ) -> ExitVerdict {
         switch termination {
         case .exited(let code) where code == 0:
@@ -194,22 +154,22 @@ public enum SupervisionPolicy {
         case .exited(let code):
             return ExitVerdict(level: .error, message: "worker \(pid) exited with code \(code)", haltCode: nil)
         case .signaled(let signal, let core):
-            let name = signalName(signal)
+            let name = SignalTable.name(of: signal)
             let dumped = core ? " (core dumped)" : ""
             switch (signal, sent) {
-            case (15, .term), (3, .quit), (2, .quit):
+            case (SIGTERM, .term), (SIGQUIT, .quit), (SIGINT, .quit):
                 return ExitVerdict(level: .info, message: "worker \(pid) stopped by \(name)", haltCode: nil)
-            case (6, .abort), (9, .kill):
+            case (SIGABRT, .abort), (SIGKILL, .kill):
                 return ExitVerdict(
                     level: .warning, message: "worker \(pid) was killed by \(name) after a timeout",
                     haltCode: nil)
-            case (9, _):
+            case (SIGKILL, _):
                 return ExitVerdict(
                     level: .error,
                     message: "worker \(pid) was killed by SIGKILL, which the master did not send "
                         + "(perhaps out of memory? see dmesg or journalctl -k)",
                     haltCode: nil)
-            case (4, _), (5, _):
+            case (SIGILL, _), (SIGTRAP, _):
                 return ExitVerdict(
                     level: .error,
                     message: "worker \(pid) crashed with \(name)\(dumped): a Swift runtime trap "

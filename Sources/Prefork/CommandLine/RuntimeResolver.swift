@@ -4,9 +4,10 @@ import PreforkCore
     import Glibc
 #endif
 
-/// How the master (re)builds its runtime: the registry, the original command-line options
-/// and the environment, re-read on HUP together with the config file.
-struct RuntimeLauncher {
+/// Resolves the settings into a `ServerRuntime`: the registry, the original command-line
+/// options, the environment and the config file. It launches nothing; the master asks it again
+/// on HUP (the options as given at start, the environment and config file as they are now).
+struct RuntimeResolver {
     let application: any PreforkApplication
     let registry: SettingsRegistry
     let arguments: [String]
@@ -16,7 +17,7 @@ struct RuntimeLauncher {
 
     func resolve(validate: Bool = true) throws -> (ServerRuntime, positional: [String]) {
         let (configuration, positional) = try registry.resolve(
-            arguments: arguments, environment: RuntimeLauncher.environment(), readFile: RuntimeLauncher.readFile)
+            arguments: arguments, environment: RuntimeResolver.environment(), readFile: RuntimeResolver.readFile)
         let runtime = try ServerRuntime.make(configuration)
         if validate { try application.validate(configuration) }
         return (runtime, positional)
