@@ -43,22 +43,14 @@ struct RuntimeResolver {
     /// Why a settings file could not be read: "cannot open: No such file or directory".
     struct ReadFailure: Error, CustomStringConvertible {
         var description: String
-        init(_ verb: String) { description = "cannot \(verb): \(String(cString: strerror(errno)))" }
     }
 
     /// Reads a whole file (the config or secrets file); the caller says which file it was.
     static func readFile(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReadFailure("open") }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = retryingEINTR { read(fd, &chunk, chunk.count) }
-            if n < 0 { throw ReadFailure("read") }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+        do {
+            return String(decoding: try FileIO.read(path), as: UTF8.self)
+        } catch {
+            throw ReadFailure(description: "cannot \(error.call): \(error.message)")
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
