@@ -75,6 +75,7 @@ public struct RequestTrackerUtils: PreforkApplication {
     }
 
     public func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler {
+        if configuration[.enableTestRoutes] { TestRoutes.hangAtBootIfAsked(logger: logger) }
         let workingDirectory = configuration[AppSettings.workingDir]
         try WorkingDirectory.prepare(workingDirectory)
         let debug = configuration[AppSettings.debug]

@@ -1,3 +1,4 @@
+import Logging
 import Prefork
 
 #if canImport(Glibc)
@@ -10,8 +11,16 @@ enum TestRoutes {
         router.post("/echo") { request in
             .bytes(request.body, contentType: request.header("content-type") ?? "application/octet-stream")
         }
+        // `?ms=N` sleeps N ms (default 1000); `&mask_abort=1` blocks SIGABRT meanwhile, as a
+        // handler stuck where SIGABRT does not end it, so the master must follow with SIGKILL.
         router.get("/sleep") { request in
             let milliseconds = Int(request.queryItems["ms"] ?? "") ?? 1000
+            let maskAbort = request.queryItems["mask_abort"] == "1"
+            var abort = sigset_t()
+            sigemptyset(&abort)
+            sigaddset(&abort, SIGABRT)
+            if maskAbort { sigprocmask(SIG_BLOCK, &abort, nil) }
+            defer { if maskAbort { sigprocmask(SIG_UNBLOCK, &abort, nil) } }
             var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
             var remaining = timespec()
             while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
@@ -24,5 +33,17 @@ enum TestRoutes {
             struct Failure: Error, CustomStringConvertible { var description: String { "GET /error: a test failure" } }
             throw Failure()
         }
+    }
+
+    /// `TEST_HANG_AT_BOOT=PATH` (honoured only with test routes on): the first worker to create
+    /// PATH hangs in its boot for good, as an application whose start-up waits on a lock that
+    /// never frees; later workers find PATH there and boot normally. For the `boot_timeout` test.
+    static func hangAtBootIfAsked(logger: Logger) {
+        guard let value = getenv("TEST_HANG_AT_BOOT"), value.pointee != 0 else { return }
+        let fd = open(value, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        close(fd)
+        logger.warning("TEST_HANG_AT_BOOT: this worker hangs in its boot (test routes are on)")
+        while true { pause() }
     }
 }

@@ -7,7 +7,7 @@ struct ChunkedDecoderTests {
     enum Expected {
         /// Decoded body and how many input bytes belong to the chunked body.
         case body(String, consumed: Int)
-        case error(Int)
+        case error(HTTPParseError.Kind)
     }
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -42,46 +42,52 @@ struct ChunkedDecoderTests {
             .body("helloworld", consumed: 25)),
         Case("16 hex digits", "0000000000000003\r\nabc\r\n0\r\n\r\n", .body("abc", consumed: 28)),
 
-        Case("empty size", "\r\nhello\r\n", .error(400)),
-        Case("non-hex size", "g\r\n", .error(400)),
-        Case("plus sign", "+5\r\nhello\r\n0\r\n\r\n", .error(400)),
-        Case("minus sign", "-5\r\n", .error(400)),
-        Case("0x prefix", "0x5\r\nhello\r\n0\r\n\r\n", .error(400)),
-        Case("17 hex digits", "00000000000000003\r\nabc\r\n", .error(400)),
-        Case("size overflow", "8000000000000000\r\n", .error(400)),
-        Case("whitespace after size", "5 \r\nhello\r\n0\r\n\r\n", .error(400)),
-        Case("whitespace before size", " 5\r\nhello\r\n0\r\n\r\n", .error(400)),
-        Case("bare LF after size", "5\nhello\r\n0\r\n\r\n", .error(400)),
-        Case("bare CR after size", "5\rhello\r\n0\r\n\r\n", .error(400)),
-        Case("data longer than size", "5\r\nhello!\r\n0\r\n\r\n", .error(400)),
-        Case("data shorter than size", "5\r\nhell\r\n0\r\n\r\n", .error(400)),
-        Case("bare LF after data", "5\r\nhello\n0\r\n\r\n", .error(400)),
-        Case("control byte in extension", "5;a\u{1}\r\nhello\r\n0\r\n\r\n", .error(400)),
-        Case("invalid extension byte", "5;a(b)\r\nhello\r\n0\r\n\r\n", .error(400)),
-        Case("control byte in quoted extension", "5;a=\"\u{7F}\"\r\nhello\r\n0\r\n\r\n", .error(400)),
-        Case("over the limit", "5\r\nhello\r\n6\r\nworld!\r\n0\r\n\r\n", limit: 10, .error(413)),
-        Case("over the limit in one chunk", "b\r\n", limit: 10, .error(413)),
-        Case("trailer folding", "0\r\nX: a\r\n b\r\n\r\n", .error(400)),
-        Case("trailer whitespace before colon", "0\r\nX : a\r\n\r\n", .error(400)),
-        Case("trailer without colon", "0\r\nX\r\n\r\n", .error(400)),
-        Case("trailer control byte", "0\r\nX: a\u{0}\r\n\r\n", .error(400)),
-        Case("trailer bare LF", "0\r\nX: a\n\r\n", .error(400)),
-        Case("final bare LF", "0\r\n\n", .error(400)),
-        Case("final bare CR", "0\r\n\rX", .error(400)),
+        Case("empty size", "\r\nhello\r\n", .error(.invalidChunkSize)),
+        Case("non-hex size", "g\r\n", .error(.invalidChunkSize)),
+        Case("plus sign", "+5\r\nhello\r\n0\r\n\r\n", .error(.invalidChunkSize)),
+        Case("minus sign", "-5\r\n", .error(.invalidChunkSize)),
+        Case("0x prefix", "0x5\r\nhello\r\n0\r\n\r\n", .error(.invalidChunkSize)),
+        Case("17 hex digits", "00000000000000003\r\nabc\r\n", .error(.chunkSizeOutOfRange)),
+        Case("size overflow", "8000000000000000\r\n", .error(.chunkSizeOutOfRange)),
+        Case("whitespace after size", "5 \r\nhello\r\n0\r\n\r\n", .error(.whitespaceAfterChunkSize)),
+        Case("whitespace before size", " 5\r\nhello\r\n0\r\n\r\n", .error(.invalidChunkSize)),
+        Case("bare LF after size", "5\nhello\r\n0\r\n\r\n", .error(.bareLF)),
+        Case("bare CR after size", "5\rhello\r\n0\r\n\r\n", .error(.bareCR)),
+        Case("data longer than size", "5\r\nhello!\r\n0\r\n\r\n", .error(.missingCRLFAfterChunkData)),
+        Case("data shorter than size", "5\r\nhell\r\n0\r\n\r\n", .error(.bareLF)),
+        Case("bare LF after data", "5\r\nhello\n0\r\n\r\n", .error(.bareLF)),
+        Case("control byte in extension", "5;a\u{1}\r\nhello\r\n0\r\n\r\n", .error(.invalidChunkExtension)),
+        Case("invalid extension byte", "5;a(b)\r\nhello\r\n0\r\n\r\n", .error(.invalidChunkExtension)),
         Case(
-            "long chunk line", "1;" + String(repeating: "a", count: ChunkedDecoder.maxChunkLine) + "\r\n", .error(400)),
+            "control byte in quoted extension", "5;a=\"\u{7F}\"\r\nhello\r\n0\r\n\r\n", .error(.invalidChunkExtension)),
+        Case("over the limit", "5\r\nhello\r\n6\r\nworld!\r\n0\r\n\r\n", limit: 10, .error(.bodyTooLarge)),
+        Case("over the limit in one chunk", "b\r\n", limit: 10, .error(.bodyTooLarge)),
+        Case("trailer folding", "0\r\nX: a\r\n b\r\n\r\n", .error(.obsoleteLineFoldingInTrailer)),
+        Case("trailer whitespace before colon", "0\r\nX : a\r\n\r\n", .error(.whitespaceBeforeColon)),
+        Case("trailer without colon", "0\r\nX\r\n\r\n", .error(.invalidCharacterInTrailerName)),
+        Case("trailer control byte", "0\r\nX: a\u{0}\r\n\r\n", .error(.invalidCharacterInTrailerValue)),
+        Case("trailer bare LF", "0\r\nX: a\n\r\n", .error(.bareLF)),
+        Case("final bare LF", "0\r\n\n", .error(.bareLF)),
+        Case("final bare CR", "0\r\n\rX", .error(.bareCR)),
+        Case(
+            "long chunk line", "1;" + String(repeating: "a", count: ChunkedDecoder.maxChunkLine) + "\r\n",
+            .error(.chunkLineTooLong)),
         Case(
             "long trailer line", "0\r\nX: " + String(repeating: "a", count: ChunkedDecoder.maxTrailerLine) + "\r\n",
-            .error(431)),
+            .error(.trailerFieldTooLarge)),
         Case(
             "too many trailers", "0\r\n" + String(repeating: "X: 1\r\n", count: ChunkedDecoder.maxTrailerFields + 1),
-            .error(431)),
+            .error(.tooManyTrailerFields)),
     ]
 
     enum Result: Equatable {
         case body([UInt8], consumed: Int)
-        case error(Int)
+        case error(HTTPParseError.Kind)
         case incomplete([UInt8])
+        /// Returned before the end of its input without completing the body.
+        case stoppedEarly
+        /// Took bytes after the body was complete.
+        case consumedAfterComplete
     }
 
     /// Feeds `input` as `split` says, stopping at the end of the body.
@@ -95,17 +101,17 @@ struct ChunkedDecoderTests {
             if more == 0 { return .incomplete(body) }
             switch decode(&decoder, input, position..<(position + more), into: &body) {
             case .success(let consumed):
-                if consumed != more && !decoder.isComplete { return .error(0) }
+                if consumed != more && !decoder.isComplete { return .stoppedEarly }
                 position += consumed
             case .failure(let error):
-                return .error(error.status)
+                return .error(error.kind)
             }
         }
         // Once complete it takes nothing more.
         if position < input.count,
             case .success(let consumed) = decode(&decoder, input, position..<input.count, into: &body)
         {
-            if consumed != 0 { return .error(-1) }
+            if consumed != 0 { return .consumedAfterComplete }
         }
         return .body(body, consumed: position)
     }
@@ -115,7 +121,7 @@ struct ChunkedDecoderTests {
         let expected: Result
         switch testCase.expected {
         case .body(let text, let consumed): expected = .body(Array(text.utf8), consumed: consumed)
-        case .error(let status): expected = .error(status)
+        case .error(let kind): expected = .error(kind)
         }
         for split in Split.all {
             let result = Self.run(testCase.input, limit: testCase.limit, split: split)
@@ -159,6 +165,6 @@ struct ChunkedDecoderTests {
         for split in [Split.whole, .random(seed: 1), .random(seed: 2)] {
             #expect(Self.run(input, limit: 0, split: split) == .body(expected, consumed: input.count), "\(split)")
         }
-        #expect(Self.run(input, limit: expected.count - 1, split: .whole) == .error(413))
+        #expect(Self.run(input, limit: expected.count - 1, split: .whole) == .error(.bodyTooLarge))
     }
 }

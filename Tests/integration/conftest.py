@@ -34,6 +34,52 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def assert_stays(predicate, duration, interval=0.05, what="condition"):
+    """For properties that are about nothing happening (a worker not killed, a connection not
+    accepted): checks `predicate` until `duration` has passed and fails as soon as it is false.
+    The duration is the test's stimulus (longer than the timeout in question), not a guess at
+    how long something takes."""
+    deadline = time.monotonic() + duration
+    while True:
+        assert predicate(), f"no longer true: {what}"
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(interval)
+
+
+def _tcp_sockets(port: int):
+    """(state, inode) of each TCP socket on this machine whose local port is `port`, from
+    /proc/net/tcp{,6}. States: 01 ESTABLISHED, 0A LISTEN."""
+    out = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        out.append((fields[3], int(fields[9])))
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def accepted_connections(port: int) -> int:
+    """Server-side connections on `port` that a process has accepted. A connection the kernel
+    has completed but nobody accepted yet sits in the listener's queue without an inode."""
+    return sum(1 for state, inode in _tcp_sockets(port) if state == "01" and inode != 0)
+
+
+def queued_connections(port: int) -> int:
+    """Connections on `port` completed by the kernel but not accepted by any process yet."""
+    return sum(1 for state, inode in _tcp_sockets(port) if state == "01" and inode == 0)
+
+
+def listening_sockets(port: int) -> int:
+    """Listening sockets bound to `port` (one shared, plus one per worker with reuse_port)."""
+    return sum(1 for state, _ in _tcp_sockets(port) if state == "0A")
+
+
 def children(pid: int) -> list[int]:
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:

@@ -8,7 +8,6 @@ import os
 import re
 import sqlite3
 import subprocess
-import time
 import urllib.parse
 
 import pytest
@@ -369,17 +368,20 @@ def test_backup_while_the_server_writes(tmp_path, server_factory):
     prepared(tmp_path)
     srv = server_factory(workers=2)
     stop = False
+    answered = []     # one entry per write the server has answered, from either writer
 
     def writer():
         issued = 0
         while not stop:
             assert post_json(srv.port, "/api/tags", {"count": 5})[0] == 201
             issued += 5
+            answered.append(5)
         return issued
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         writers = [pool.submit(writer) for _ in range(2)]
-        time.sleep(0.3)
+        # the backup starts while both writers are at it: each has had writes answered
+        wait_for(lambda: len(answered) >= 4 or any(w.done() for w in writers), 10, what="writes under way")
         target = tmp_path / "backups" / "copy.sqlite"
         done = cli(tmp_path, "backup", str(target))
         stop = True

@@ -21,7 +21,6 @@ import signal
 import socket
 import stat
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -428,9 +427,11 @@ def _nginx_statuses_since(dep, offset):
 def test_reload_under_load_through_nginx_fails_nothing(deployed):
     sd, name = deployed.sd, deployed.service
     main, before = deployed.main_pid(), deployed.workers()
+    offset = len(deployed.access_log())
     w = start_wrk(f"http://127.0.0.1:{deployed.nginx_port}/healthz", duration=4, connections=16,
                   headers=(f"Host: {HOST}",))
-    time.sleep(1.0)
+    wait_for(lambda: deployed.access_log()[offset:].count("/healthz") >= 50, 10,
+             what="wrk's requests reaching the server")
     try:
         sd.systemctl("reload", name, timeout=60)
     finally:
@@ -456,7 +457,7 @@ def test_worker_killed_mid_load_costs_at_most_its_in_flight_requests(deployed):
     offset = len(deployed.nginx_access_log())
     w = start_wrk(f"http://127.0.0.1:{deployed.nginx_port}/tags", duration=4,
                   connections=connections, headers=(f"Host: {HOST}",))
-    time.sleep(1.0)
+    wait_for(lambda: len(_nginx_statuses_since(deployed, offset)) >= 50, 10, what="wrk's requests being served")
     try:
         assert sd.run("kill", "-KILL", str(victim)).returncode == 0
     finally:
@@ -486,8 +487,12 @@ def test_usr1_reopens_the_logs_as_logrotate_does(deployed):
     def lands_in_new_file():
         marker = uuid.uuid4().hex
         via_nginx(deployed, f"/tags?m={marker}")
-        time.sleep(0.1)
-        return (logs / "access.log").exists() and marker in (logs / "access.log").read_text()
+
+        def logged_in():   # the file the worker wrote the line to, once it has
+            for name in ("access.log", "access.log.1"):
+                if (logs / name).exists() and marker in (logs / name).read_text():
+                    return name
+        return wait_for(logged_in, 5, what=f"the access line of {marker}") == "access.log"
     wait_for(lambda: lands_in_new_file(), 5, what="an access line in the new access.log")
     # and then every request does, whichever worker serves it
     markers = [uuid.uuid4().hex for _ in range(6)]

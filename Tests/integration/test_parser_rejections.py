@@ -203,7 +203,7 @@ def _trickle(port, pieces, pause=0.01):
                 s.sendall(piece)
             except (BrokenPipeError, ConnectionResetError):
                 break
-            time.sleep(pause)
+            time.sleep(pause)   # the stimulus: each piece arrives in a read of its own
         return parse_responses(s.recv(65536))
 
 

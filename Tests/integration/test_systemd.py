@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEST_SECRET_KEY, finish_wrk, free_port, http, start_wrk, wait_for
+from conftest import (TEST_SECRET_KEY, accepted_connections, assert_stays, finish_wrk, free_port, http, start_wrk,
+                      wait_for)
 
 # How the access log is sent to the journal (one place, should the flag change).
 ACCESS_LOG_JOURNAL = ("--access-logfile", "journal")
@@ -284,10 +285,11 @@ def test_status_line_shows_workers_and_requests(units):
 
 
 def _steady_load_during(units, name, port, action):
-    """wrk -t1 -c8 for 4 s on the port; `action` runs 1 s in. Returns the wrk result."""
+    """wrk -t1 -c8 for 4 s on the port; `action` runs once the workers have accepted wrk's 8
+    connections. Returns the wrk result."""
     assert get(port).status == 200
     w = start_wrk(f"http://127.0.0.1:{port}/hello", duration=4, connections=8, threads=1)
-    time.sleep(1.0)
+    wait_for(lambda: accepted_connections(port) >= 8, 10, what="wrk's 8 connections accepted")
     try:
         action()
     finally:
@@ -335,12 +337,12 @@ def test_watchdog_never_fires_on_a_healthy_server(units):
     name, port = units.server(service=("WatchdogSec=2", "Restart=on-failure"))
     units.systemctl("start", name, timeout=START_TIMEOUT + 20)
     main = units.show(name, "MainPID")
-    time.sleep(1.5)
-    ping1 = units.show(name, "WatchdogTimestampMonotonic")
-    time.sleep(4.5)
-    assert units.show(name, "ActiveState") == "active", units.diagnose(name)
-    assert units.show(name, "NRestarts") == "0", units.diagnose(name)
-    assert units.show(name, "MainPID") == main
+    ping1 = wait_for(lambda: units.show(name, "WatchdogTimestampMonotonic") not in ("", "0") and
+                     units.show(name, "WatchdogTimestampMonotonic"), 5, interval=0.2, what="a first WATCHDOG=1")
+    # over twice WatchdogSec (the stimulus: time for a missed ping to show), nothing restarts
+    assert_stays(lambda: units.show(name, "ActiveState") == "active" and units.show(name, "NRestarts") == "0"
+                 and units.show(name, "MainPID") == main, 4.5, interval=0.5,
+                 what=f"the service active, never restarted{units.diagnose(name)}")
     # WatchdogTimestamp is the last WATCHDOG=1 received: it moves while the server is healthy
     assert units.show(name, "WatchdogTimestampMonotonic") != ping1
     assert get(port).status == 200
@@ -422,7 +424,7 @@ def test_stop_drains_in_flight_requests(units):
     threads = [threading.Thread(target=slow) for _ in range(2)]
     for t in threads:
         t.start()
-    time.sleep(0.4)                                       # both requests in flight
+    wait_for(lambda: accepted_connections(port) >= 2, 10, what="both requests in flight")
     t0 = time.monotonic()
     units.systemctl("stop", name, timeout=40)
     stop_took = time.monotonic() - t0

@@ -354,7 +354,7 @@ final class Worker {
                 if since == nil { connection.phase = .head(since: now) }
                 noteIncompleteHead(connection)
                 if connection.end - connection.start >= headBufferLimit {
-                    reject(connection, HTTPParseError(431, "request head larger than the limits allow"))
+                    reject(connection, HTTPParseError(.headTooLarge))
                 }
                 return false
             }

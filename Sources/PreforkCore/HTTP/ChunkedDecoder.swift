@@ -82,19 +82,19 @@ public struct ChunkedDecoder: Sendable {
                 sizeDigits += 1
                 let (times16, o1) = chunkSize.multipliedReportingOverflow(by: 16)
                 let (sum, o2) = times16.addingReportingOverflow(digit)
-                guard sizeDigits <= 16, !o1, !o2 else { throw HTTPParseError(400, "chunk size out of range") }
+                guard sizeDigits <= 16, !o1, !o2 else { throw HTTPParseError(.chunkSizeOutOfRange) }
                 chunkSize = sum
-                if limit > 0 && chunkSize > limit - decoded { throw HTTPParseError(413, "body too large") }
+                if limit > 0 && chunkSize > limit - decoded { throw HTTPParseError(.bodyTooLarge) }
                 try countChunkLineByte()
                 return
             }
-            guard sizeDigits > 0 else { throw invalid(b, "invalid chunk size") }
+            guard sizeDigits > 0 else { throw invalid(b, .invalidChunkSize) }
             try countChunkLineByte()
             switch b {
             case HTTPByte.semicolon: state = .ext
             case HTTPByte.sp, HTTPByte.htab: state = .sizeBWS
             case HTTPByte.cr: state = .sizeLF
-            default: throw invalid(b, "invalid chunk size")
+            default: throw invalid(b, .invalidChunkSize)
             }
         case .sizeBWS:
             // BWS is only allowed before a chunk extension.
@@ -102,7 +102,7 @@ public struct ChunkedDecoder: Sendable {
             if b == HTTPByte.semicolon {
                 state = .ext
             } else if !HTTPByte.isOWS(b) {
-                throw invalid(b, "whitespace after chunk size")
+                throw invalid(b, .whitespaceAfterChunkSize)
             }
         case .ext:
             try countChunkLineByte()
@@ -110,7 +110,7 @@ public struct ChunkedDecoder: Sendable {
             case HTTPByte.cr: state = .sizeLF
             case HTTPByte.dquote: state = .extQuoted
             case HTTPByte.semicolon, 0x3D, HTTPByte.sp, HTTPByte.htab: break  // ; = BWS
-            default: guard HTTPByte.isTchar(b) else { throw invalid(b, "invalid chunk extension") }
+            default: guard HTTPByte.isTchar(b) else { throw invalid(b, .invalidChunkExtension) }
             }
         case .extQuoted:
             try countChunkLineByte()
@@ -119,35 +119,35 @@ public struct ChunkedDecoder: Sendable {
             } else if b == HTTPByte.backslash {
                 state = .extQuotedEscape
             } else if !HTTPByte.isFieldValueByte(b) {
-                throw invalid(b, "invalid chunk extension")
+                throw invalid(b, .invalidChunkExtension)
             }
         case .extQuotedEscape:
             try countChunkLineByte()
-            guard HTTPByte.isFieldValueByte(b) else { throw invalid(b, "invalid chunk extension") }
+            guard HTTPByte.isFieldValueByte(b) else { throw invalid(b, .invalidChunkExtension) }
             state = .extQuoted
         case .sizeLF:
-            guard b == HTTPByte.lf else { throw .bareCR }
+            guard b == HTTPByte.lf else { throw HTTPParseError(.bareCR) }
             lineLength = 0
             sizeDigits = 0
             state = chunkSize == 0 ? .trailerLineStart : .data
         case .data:
             preconditionFailure("chunk data is copied in bulk")
         case .dataCR:
-            guard b == HTTPByte.cr else { throw invalid(b, "missing CRLF after chunk data") }
+            guard b == HTTPByte.cr else { throw invalid(b, .missingCRLFAfterChunkData) }
             state = .dataLF
         case .dataLF:
-            guard b == HTTPByte.lf else { throw .bareCR }
+            guard b == HTTPByte.lf else { throw HTTPParseError(.bareCR) }
             state = .size
         case .trailerLineStart:
             switch b {
             case HTTPByte.cr:
                 state = .finalLF
             case HTTPByte.sp, HTTPByte.htab:
-                throw HTTPParseError(400, "obsolete line folding in trailer")
+                throw HTTPParseError(.obsoleteLineFoldingInTrailer)
             default:
-                guard HTTPByte.isTchar(b) else { throw invalid(b, "invalid character in trailer field name") }
+                guard HTTPByte.isTchar(b) else { throw invalid(b, .invalidCharacterInTrailerName) }
                 trailerFields += 1
-                if trailerFields > Self.maxTrailerFields { throw HTTPParseError(431, "too many trailer fields") }
+                if trailerFields > Self.maxTrailerFields { throw HTTPParseError(.tooManyTrailerFields) }
                 lineLength = 1
                 state = .trailerName
             }
@@ -156,22 +156,22 @@ public struct ChunkedDecoder: Sendable {
             if b == HTTPByte.colon {
                 state = .trailerValue
             } else if HTTPByte.isOWS(b) {
-                throw HTTPParseError(400, "whitespace between field name and colon")
+                throw HTTPParseError(.whitespaceBeforeColon)
             } else if !HTTPByte.isTchar(b) {
-                throw invalid(b, "invalid character in trailer field name")
+                throw invalid(b, .invalidCharacterInTrailerName)
             }
         case .trailerValue:
             if b == HTTPByte.cr {
                 state = .trailerLF
             } else {
                 try countTrailerLineByte()
-                guard HTTPByte.isFieldValueByte(b) else { throw invalid(b, "invalid character in trailer field value") }
+                guard HTTPByte.isFieldValueByte(b) else { throw invalid(b, .invalidCharacterInTrailerValue) }
             }
         case .trailerLF:
-            guard b == HTTPByte.lf else { throw .bareCR }
+            guard b == HTTPByte.lf else { throw HTTPParseError(.bareCR) }
             state = .trailerLineStart
         case .finalLF:
-            guard b == HTTPByte.lf else { throw .bareCR }
+            guard b == HTTPByte.lf else { throw HTTPParseError(.bareCR) }
             state = .done
         case .done:
             break
@@ -181,16 +181,16 @@ public struct ChunkedDecoder: Sendable {
     @inline(__always)
     mutating func countChunkLineByte() throws(HTTPParseError) {
         lineLength += 1
-        if lineLength > Self.maxChunkLine { throw HTTPParseError(400, "chunk size line too long") }
+        if lineLength > Self.maxChunkLine { throw HTTPParseError(.chunkLineTooLong) }
     }
 
     @inline(__always)
     mutating func countTrailerLineByte() throws(HTTPParseError) {
         lineLength += 1
-        if lineLength > Self.maxTrailerLine { throw HTTPParseError(431, "trailer field too large") }
+        if lineLength > Self.maxTrailerLine { throw HTTPParseError(.trailerFieldTooLarge) }
     }
 
-    func invalid(_ b: UInt8, _ reason: String) -> HTTPParseError {
-        b == HTTPByte.lf ? .bareLF : HTTPParseError(400, reason)
+    func invalid(_ b: UInt8, _ kind: HTTPParseError.Kind) -> HTTPParseError {
+        b == HTTPByte.lf ? HTTPParseError(.bareLF) : HTTPParseError(kind)
     }
 }

@@ -31,11 +31,11 @@ struct HTTPFieldSemantics {
         let np = p + name.lowerBound
         switch name.count {
         case 4 where HTTPByte.equalsLowercased(np, 4, "host"):
-            guard host == nil else { throw HTTPParseError(400, "duplicate Host") }
+            guard host == nil else { throw HTTPParseError(.duplicateHost) }
             // uri-host [":" port] is visible ASCII: whitespace or obs-text inside means a bad or
             // smuggled value (RFC 9110 7.2: 400 for an invalid Host).
             for i in value where !HTTPByte.isTargetByte(p[i]) {
-                throw HTTPParseError(400, "invalid Host")
+                throw HTTPParseError(.invalidHost)
             }
             host = value
         case 6 where HTTPByte.equalsLowercased(np, 6, "expect"):
@@ -56,19 +56,19 @@ struct HTTPFieldSemantics {
 
     @inline(__always)
     mutating func applyContentLength(_ p: UnsafePointer<UInt8>, _ value: Range<Int>) throws(HTTPParseError) {
-        guard contentLength < 0 else { throw HTTPParseError(400, "duplicate Content-Length") }
-        guard !chunked else { throw HTTPParseError(400, "both Content-Length and Transfer-Encoding") }
-        guard !value.isEmpty else { throw HTTPParseError(400, "empty Content-Length") }
+        guard contentLength < 0 else { throw HTTPParseError(.duplicateContentLength) }
+        guard !chunked else { throw HTTPParseError(.contentLengthAndTransferEncoding) }
+        guard !value.isEmpty else { throw HTTPParseError(.emptyContentLength) }
         var length = 0
         for i in value {
             let digit = p[i] &- 0x30
-            guard digit < 10 else { throw HTTPParseError(400, "invalid Content-Length") }
+            guard digit < 10 else { throw HTTPParseError(.invalidContentLength) }
             let (times10, o1) = length.multipliedReportingOverflow(by: 10)
             let (sum, o2) = times10.addingReportingOverflow(Int(digit))
-            guard !o1 && !o2 else { throw HTTPParseError(400, "Content-Length out of range") }
+            guard !o1 && !o2 else { throw HTTPParseError(.contentLengthOutOfRange) }
             length = sum
         }
-        if bodyLimit > 0 && length > bodyLimit { throw HTTPParseError(413, "body too large") }
+        if bodyLimit > 0 && length > bodyLimit { throw HTTPParseError(.bodyTooLarge) }
         contentLength = length
     }
 
@@ -76,12 +76,12 @@ struct HTTPFieldSemantics {
     mutating func applyTransferEncoding(_ p: UnsafePointer<UInt8>, _ value: Range<Int>) throws(HTTPParseError) {
         // RFC 9112 6.1: a server MAY reject TE in HTTP/1.0; an old proxy may have passed it through
         // without understanding it, so the framing cannot be trusted.
-        guard versionMinor == 1 else { throw HTTPParseError(400, "Transfer-Encoding in an HTTP/1.0 request") }
-        guard contentLength < 0 else { throw HTTPParseError(400, "both Content-Length and Transfer-Encoding") }
-        guard !chunked else { throw HTTPParseError(501, "duplicate Transfer-Encoding") }
-        guard !value.isEmpty else { throw HTTPParseError(400, "empty Transfer-Encoding") }
+        guard versionMinor == 1 else { throw HTTPParseError(.transferEncodingInHTTP10) }
+        guard contentLength < 0 else { throw HTTPParseError(.contentLengthAndTransferEncoding) }
+        guard !chunked else { throw HTTPParseError(.duplicateTransferEncoding) }
+        guard !value.isEmpty else { throw HTTPParseError(.emptyTransferEncoding) }
         guard HTTPByte.equalsLowercased(p + value.lowerBound, value.count, "chunked") else {
-            throw HTTPParseError(501, "unsupported transfer coding")
+            throw HTTPParseError(.unsupportedTransferCoding)
         }
         chunked = true
     }

@@ -41,13 +41,13 @@ public enum HTTPRequestHeadParser {
         while true {
             guard k < n else { return nil }
             let b = p[k]
-            if b == HTTPByte.lf { throw .bareLF }
+            if b == HTTPByte.lf { throw HTTPParseError(.bareLF) }
             if b != HTTPByte.cr { break }
             guard k + 1 < n else { return nil }
-            guard p[k + 1] == HTTPByte.lf else { throw .bareCR }
+            guard p[k + 1] == HTTPByte.lf else { throw HTTPParseError(.bareCR) }
             emptyLines += 1
             if emptyLines > maxLeadingEmptyLines {
-                throw HTTPParseError(400, "too many empty lines before the request line")
+                throw HTTPParseError(.tooManyEmptyLines)
             }
             k += 2
         }
@@ -61,7 +61,7 @@ public enum HTTPRequestHeadParser {
         while k < lineEnd && HTTPByte.isTchar(p[k]) { k &+= 1 }
         if k == lineEnd, try stopped(p, k, n, requestLine: true) { return nil }
         guard p[k] == HTTPByte.sp, k > lineStart else {
-            throw requestLineError(p[k], k == lineStart ? "invalid or empty method" : "invalid character in method")
+            throw requestLineError(p[k], k == lineStart ? .invalidMethod : .invalidCharacterInMethod)
         }
         let method = lineStart..<k
         let methodCode = code(p + lineStart, k - lineStart)
@@ -77,9 +77,9 @@ public enum HTTPRequestHeadParser {
         }
         if k == lineEnd, try stopped(p, k, n, requestLine: true) { return nil }
         guard p[k] == HTTPByte.sp, k > targetStart else {
-            if p[k] == HTTPByte.cr { throw HTTPParseError(400, "missing HTTP version") }
+            if p[k] == HTTPByte.cr { throw HTTPParseError(.missingHTTPVersion) }
             throw requestLineError(
-                p[k], k == targetStart ? "empty request target" : "invalid character in request target")
+                p[k], k == targetStart ? .emptyRequestTarget : .invalidCharacterInTarget)
         }
         let target = targetStart..<k
         let path = try checkTargetForm(p, target, queryMark: queryMark, methodCode: methodCode)
@@ -101,20 +101,20 @@ public enum HTTPRequestHeadParser {
             default: ok = b &- 0x30 < 10
             }
             guard ok else {
-                throw b == HTTPByte.lf ? .bareLF : HTTPParseError(400, "invalid HTTP version")
+                throw b == HTTPByte.lf ? HTTPParseError(.bareLF) : HTTPParseError(.invalidHTTPVersion)
             }
             k &+= 1
         }
         guard p[versionStart + 5] == 0x31, p[versionStart + 7] <= 0x31 else {
-            throw HTTPParseError(505, "HTTP version not supported")
+            throw HTTPParseError(.versionNotSupported)
         }
         let versionMinor = p[versionStart + 7] &- 0x30
         guard k < n else { return nil }
         guard p[k] == HTTPByte.cr else {
-            throw p[k] == HTTPByte.lf ? .bareLF : HTTPParseError(400, "invalid HTTP version")
+            throw p[k] == HTTPByte.lf ? HTTPParseError(.bareLF) : HTTPParseError(.invalidHTTPVersion)
         }
         guard k + 1 < n else { return nil }
-        guard p[k + 1] == HTTPByte.lf else { throw .bareCR }
+        guard p[k + 1] == HTTPByte.lf else { throw HTTPParseError(.bareCR) }
         k &+= 2
 
         // Field lines, up to the empty line.
@@ -126,17 +126,16 @@ public enum HTTPRequestHeadParser {
             let first = p[k]
             if first == HTTPByte.cr {
                 guard k + 1 < n else { return nil }
-                guard p[k + 1] == HTTPByte.lf else { throw .bareCR }
+                guard p[k + 1] == HTTPByte.lf else { throw HTTPParseError(.bareCR) }
                 k &+= 2
                 break
             }
             if HTTPByte.isOWS(first) {
-                throw HTTPParseError(
-                    400, k == fieldsStart ? "whitespace before the first field line" : "obsolete line folding")
+                throw HTTPParseError(k == fieldsStart ? .whitespaceBeforeFirstField : .obsoleteLineFolding)
             }
             fieldCount &+= 1
             if limits.fieldCount > 0 && fieldCount > limits.fieldCount {
-                throw HTTPParseError(431, "too many header fields")
+                throw HTTPParseError(.tooManyFields)
             }
             let fieldStart = k
             let fieldEnd = endOfLine(fieldStart, n, limits.fieldSize)
@@ -155,10 +154,10 @@ public enum HTTPRequestHeadParser {
             k = scanFieldValue(p, k, fieldEnd)
             if k == fieldEnd, try stopped(p, k, n, requestLine: false) { return nil }
             guard p[k] == HTTPByte.cr else {
-                throw p[k] == HTTPByte.lf ? .bareLF : HTTPParseError(400, "invalid character in field value")
+                throw p[k] == HTTPByte.lf ? HTTPParseError(.bareLF) : HTTPParseError(.invalidCharacterInFieldValue)
             }
             guard k + 1 < n else { return nil }
-            guard p[k + 1] == HTTPByte.lf else { throw .bareCR }
+            guard p[k + 1] == HTTPByte.lf else { throw HTTPParseError(.bareCR) }
             var valueStart = valueScanStart
             while valueStart < k && HTTPByte.isOWS(p[valueStart]) { valueStart &+= 1 }
             var valueEnd = k
@@ -168,7 +167,7 @@ public enum HTTPRequestHeadParser {
         }
 
         if versionMinor == 1 && fields.host == nil {
-            throw HTTPParseError(400, "missing Host")
+            throw HTTPParseError(.missingHost)
         }
         return HTTPRequestHead(
             method: method, target: target, path: path, query: query, versionMinor: versionMinor,
@@ -193,7 +192,7 @@ public enum HTTPRequestHeadParser {
     {
         if k == n { return true }
         if p[k] == HTTPByte.cr { return false }
-        throw requestLine ? HTTPParseError(414, "request line too long") : HTTPParseError(431, "header field too large")
+        throw requestLine ? HTTPParseError(.requestLineTooLong) : HTTPParseError(.fieldTooLarge)
     }
 
     // MARK: - Scanners
@@ -236,19 +235,19 @@ public enum HTTPRequestHeadParser {
 
     // MARK: - Errors
 
-    static func requestLineError(_ b: UInt8, _ reason: String) -> HTTPParseError {
-        if b == HTTPByte.lf { return .bareLF }
-        if b == HTTPByte.cr { return HTTPParseError(400, "incomplete request line") }
-        return HTTPParseError(400, reason)
+    static func requestLineError(_ b: UInt8, _ kind: HTTPParseError.Kind) -> HTTPParseError {
+        if b == HTTPByte.lf { return HTTPParseError(.bareLF) }
+        if b == HTTPByte.cr { return HTTPParseError(.incompleteRequestLine) }
+        return HTTPParseError(kind)
     }
 
     static func fieldNameError(_ b: UInt8, empty: Bool) -> HTTPParseError {
         switch b {
-        case HTTPByte.colon: return HTTPParseError(400, "empty field name")
-        case HTTPByte.sp, HTTPByte.htab: return HTTPParseError(400, "whitespace between field name and colon")
-        case HTTPByte.lf: return .bareLF
-        case HTTPByte.cr: return HTTPParseError(400, "field line without colon")
-        default: return HTTPParseError(400, "invalid character in field name")
+        case HTTPByte.colon: return HTTPParseError(.emptyFieldName)
+        case HTTPByte.sp, HTTPByte.htab: return HTTPParseError(.whitespaceBeforeColon)
+        case HTTPByte.lf: return HTTPParseError(.bareLF)
+        case HTTPByte.cr: return HTTPParseError(.fieldLineWithoutColon)
+        default: return HTTPParseError(.invalidCharacterInFieldName)
         }
     }
 

@@ -22,7 +22,7 @@ extension HTTPRequestHeadParser {
             return start..<pathEnd
         case 0x2A:  // *
             guard end - start == 1, methodCode == .options else {
-                throw HTTPParseError(400, "asterisk-form target is only allowed for OPTIONS")
+                throw HTTPParseError(.asteriskFormNotOptions)
             }
             return target
         default:
@@ -32,11 +32,11 @@ extension HTTPRequestHeadParser {
             } else if end - start > 8 && HTTPByte.equalsLowercased(p + start, 8, "https://") {
                 k = start + 8
             } else {
-                throw HTTPParseError(400, "invalid request target")
+                throw HTTPParseError(.invalidRequestTarget)
             }
             let authorityStart = k
             while k < pathEnd && p[k] != HTTPByte.slash { k &+= 1 }
-            guard k > authorityStart else { throw HTTPParseError(400, "absolute-form target without authority") }
+            guard k > authorityStart else { throw HTTPParseError(.absoluteFormWithoutAuthority) }
             return k..<pathEnd
         }
     }
@@ -48,7 +48,7 @@ extension HTTPRequestHeadParser {
         for i in target {
             switch p[i] {
             case HTTPByte.slash, HTTPByte.question, 0x40, 0x23:  // / ? @ #
-                throw HTTPParseError(400, "CONNECT target must be host:port")
+                throw HTTPParseError(.invalidConnectTarget)
             case HTTPByte.colon:
                 colon = i
             default:
@@ -56,10 +56,10 @@ extension HTTPRequestHeadParser {
             }
         }
         guard colon > target.lowerBound, colon + 1 < target.upperBound else {
-            throw HTTPParseError(400, "CONNECT target must be host:port")
+            throw HTTPParseError(.invalidConnectTarget)
         }
         for i in (colon + 1)..<target.upperBound where p[i] &- 0x30 >= 10 {
-            throw HTTPParseError(400, "CONNECT target must be host:port")
+            throw HTTPParseError(.invalidConnectTarget)
         }
     }
 }
