@@ -14,12 +14,9 @@ enum WorkerProcess {
         runtime: ServerRuntime, resolver: RuntimeResolver, listeners: [Int32], slot: UnsafeMutablePointer<prefork_slot>,
         masterPID: Int32, masterSignalPipe: (read: Int32, write: Int32), logger: Logger, logFiles: LogFiles
     ) -> Int32 {
+        // The master's handlers, and SIGABRT (a request over `timeout` must end the worker at once;
+        // see `WorkerSignalRole.defaultAction`). Other crash signals keep the Swift backtracer.
         SignalTable.resetAfterFork.withUnsafeBufferPointer { prefork_reset_signals($0.baseAddress, Int32($0.count)) }
-        // The master's SIGABRT (a request over `timeout`) must end the worker at once. The Swift
-        // runtime's backtracer catches SIGABRT and lets the process run on while it prints a
-        // backtrace (about a second), long enough to finish and answer the request that timed out.
-        // Other crash signals (SIGILL, SIGSEGV, ...) keep the backtracer.
-        _ = signal(SIGABRT, SIG_DFL)
         close(masterSignalPipe.read)
         close(masterSignalPipe.write)
         slot.pointee.pid = getpid()

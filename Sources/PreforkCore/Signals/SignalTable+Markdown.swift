@@ -53,6 +53,7 @@ extension SignalTable {
         case .reopenLogs: return "Reopens the access and error logs."
         case .ignored: return "Ignored."
         case .notHandled: return "Default action."
+        case .defaultAction: return "Default action (reset after fork)."
         }
     }
 

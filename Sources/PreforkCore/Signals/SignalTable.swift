@@ -36,6 +36,10 @@ public enum WorkerSignalRole: Sendable, Equatable {
     case ignored
     /// Left at its default action.
     case notHandled
+    /// Set back to its default action right after fork, so it ends the worker at once: the Swift
+    /// runtime's backtracer would otherwise catch it and let the worker run on for about a second
+    /// (long enough to finish and answer a request that timed out).
+    case defaultAction
 }
 
 /// Who a signal is for, which decides where the docs list it.
@@ -143,11 +147,12 @@ public enum SignalTable {
                 + "process. Use systemd socket activation to restart without refusing connections.",
             workerNote: nil, logLine: "none"),
         SignalEntry(
-            number: SIGABRT, name: "ABRT", master: .notHandled, worker: .notHandled, audience: .sentByMaster,
+            number: SIGABRT, name: "ABRT", master: .notHandled, worker: .defaultAction, audience: .sentByMaster,
             summary: "",
             meaning: "Sent by the master to a worker stuck on a request (or outside one) longer than `timeout`; "
                 + "`SIGKILL` follows 2 s later if it is still alive.",
-            workerNote: "Ends with a backtrace on stderr.", logLine: "`WORKER TIMEOUT: worker P …; sending SIGABRT`"),
+            workerNote: "Ends at once, without answering the request (no backtrace).",
+            logLine: "`WORKER TIMEOUT: worker P …; sending SIGABRT`"),
         SignalEntry(
             number: SIGKILL, name: "KILL", master: .notHandled, worker: .notHandled, audience: .sentByMaster,
             summary: "",
@@ -187,7 +192,7 @@ public enum SignalTable {
 
     /// The signals a worker catches (its handler only queues them for its loop).
     public static var workerHandled: [Int32] {
-        all.filter { $0.worker != .ignored && $0.worker != .notHandled }.map(\.number)
+        all.filter { $0.worker != .ignored && $0.worker != .notHandled && $0.worker != .defaultAction }.map(\.number)
     }
 
     /// The signals a worker sets to SIG_IGN.
@@ -195,5 +200,7 @@ public enum SignalTable {
 
     /// What a new worker resets to the default action right after fork: the master's handlers,
     /// which would otherwise write into the master's signal pipe.
-    public static var resetAfterFork: [Int32] { masterHandled }
+    public static var resetAfterFork: [Int32] {
+        masterHandled + all.filter { $0.worker == .defaultAction }.map(\.number)
+    }
 }
