@@ -91,11 +91,11 @@ final class Worker {
                 switch EventToken(rawValue: tokens[index]) {
                 case .signalPipe:
                     if let code = handleSignals() { return code }
-                case .listener(let listener):
+                case .listener(let listener) where listener < listeners.count:
                     acceptConnections(listeners[listener])
                 case .connection(let fd, _):
                     handleEvent(fd: fd, token: tokens[index], events: events[index])
-                case nil:
+                case .listener, nil:
                     break
                 }
             }
