@@ -31,10 +31,11 @@ final class Connection {
         self.machine = machine
     }
 
-    /// Reads what the socket has into the state machine's buffer. With no room left (a head at
-    /// the size limit) it reads nothing and reports zero bytes; the machine rejects the head.
-    func read() -> IOResult {
-        guard let space = machine.readSpace() else { return .bytes(0) }
+    /// Reads what the socket has into `space` (the state machine's `readSpace()`). With no room
+    /// left (a head at the size limit) it reads nothing and reports zero bytes; the machine then
+    /// rejects the head.
+    func read(into space: UnsafeMutableRawBufferPointer?) -> IOResult {
+        guard let space else { return .bytes(0) }
         return IOResult("read", returned: retryingEINTR { Glibc.read(fd, space.baseAddress!, space.count) })
     }
 

@@ -13,31 +13,37 @@ extension Worker {
         guard index >= 0, index < connections.count, let connection = connections[index],
             connection.token.rawValue == token
         else { return }
+        // One exclusive access to the state machine for the whole event: Swift checks each
+        // access to a class's stored property at run time, and that costs more than the rest.
+        handleEvent(on: connection, machine: &connection.machine)
+    }
+
+    private func handleEvent(on connection: Connection, machine: inout ConnectionStateMachine) {
         if connection.watchingWritable {
             // Waiting for the client to take pending output: nothing is read meanwhile.
             switch connection.flushPending() {
             case .failed: return closeConnection(connection)
             case .pending: return
-            case .complete: connection.machine.outputDrained(now: now)
+            case .complete: machine.outputDrained(now: now)
             }
         } else {
-            switch connection.read() {
-            case .bytes(let count): connection.machine.bytesRead(count, now: now)
+            switch connection.read(into: machine.readSpace()) {
+            case .bytes(let count): machine.bytesRead(count, now: now)
             case .wouldBlock: return
-            case .eof, .error: connection.machine.inputEnded()
+            case .eof, .error: machine.inputEnded()
             }
         }
-        serve(connection)
+        serve(connection, machine: &machine)
     }
 
     /// Performs the state machine's actions until it waits for the socket or closes. Pipelined
     /// responses gather in `output` and go out with one write per batch.
-    func serve(_ connection: Connection) {
+    private func serve(_ connection: Connection, machine: inout ConnectionStateMachine) {
         output.removeAll(keepingCapacity: true)
         while true {
-            switch connection.machine.next() {
+            switch machine.next() {
             case .dispatch(let request, let persistence):
-                if respond(to: request, on: connection, persistence: persistence) { connection.machine.endBatch() }
+                if respond(to: request, on: connection, persistence: persistence) { machine.endBatch() }
             case .reject(let error):
                 reject(error, on: connection)
             case .sendContinue:
@@ -47,7 +53,7 @@ extension Worker {
                 output.removeAll(keepingCapacity: true)
                 switch result {
                 case .complete: break
-                case .pending: connection.machine.outputBlocked()
+                case .pending: machine.outputBlocked()
                 case .failed: return closeConnection(connection)
                 }
             case .waitForWritable:

@@ -1,34 +1,31 @@
 extension ConnectionStateMachine {
     /// Makes progress on the buffered input: returns a request to dispatch, a rejection or a
     /// `100 Continue` to send, or nil when more input is needed.
+    @inline(__always)
     mutating func advance() -> ConnectionAction? {
         while true {
             switch state {
             case .head(let since):
-                guard let outcome = parseHead(since: since) else { return nil }
-                switch outcome {
-                case .action(let action): return action
-                case .continueReading: continue
-                }
-            case .body(var request, let remaining):
-                if input.isEmpty { return nil }
-                state = .head(since: nil)  // drop the enum's reference, so appending does not copy
-                let take = min(input.count, remaining)
-                request.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.unread[0..<take]))
-                input.consume(take)
-                if take == remaining { return dispatch(request) }
-                state = .body(request, remaining: remaining - take)
+                if let action = parseHead(since: since) { return action }
+                guard case .head = state else { continue }  // a body follows the head
                 return nil
-            case .chunked(var request, var decoder):
+            case .body(let remaining):
                 if input.isEmpty { return nil }
-                state = .head(since: nil)  // as above
+                let take = min(input.count, remaining)
+                bodyRequest!.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input.unread[0..<take]))
+                input.consume(take)
+                if take == remaining { return dispatch(bodyRequest.take()!) }
+                state = .body(remaining: remaining - take)
+                return nil
+            case .chunked:
+                if input.isEmpty { return nil }
                 do {
-                    input.consume(try decoder.decode(input.unread, into: &request.body))
+                    input.consume(try decoder.decode(input.unread, into: &bodyRequest!.body))
                 } catch {
+                    bodyRequest = nil
                     return reject(error)
                 }
-                if decoder.isComplete { return dispatch(request) }
-                state = .chunked(request, decoder)
+                if decoder.isComplete { return dispatch(bodyRequest.take()!) }
                 return nil
             case .lingering, .closed:
                 return nil
@@ -36,14 +33,10 @@ extension ConnectionStateMachine {
         }
     }
 
-    enum HeadOutcome {
-        case action(ConnectionAction)
-        /// The head is complete and a body follows: go on reading it from the buffer.
-        case continueReading
-    }
-
     /// Parses the head at the front of the buffer, if it can have changed since the last try.
-    private mutating func parseHead(since: Int64?) -> HeadOutcome? {
+    /// Returns nil when the head is incomplete, or complete with a body to read (the state says).
+    @inline(__always)
+    private mutating func parseHead(since: Int64?) -> ConnectionAction? {
         if input.isEmpty { return nil }
         let parsed: HTTPRequestHead?
         if headParsedCount > 0 && !headNeedsParsing() {
@@ -52,34 +45,38 @@ extension ConnectionStateMachine {
             do {
                 parsed = try HTTPRequestHeadParser.parse(input.unread, limits: configuration.limits)
             } catch {
-                return .action(reject(error))
+                return reject(error)
             }
         }
         guard let head = parsed else {
             if since == nil { state = .head(since: now) }
             noteIncompleteHead()
             if input.count >= configuration.headBufferLimit {
-                return .action(reject(HTTPParseError(431, "request head larger than the limits allow")))
+                return reject(HTTPParseError(431, "request head larger than the limits allow"))
             }
             return nil
         }
         resetHeadProgress()
-        var request = ConnectionRequest(head: input.copyPrefix(head.length), parsed: head, body: [])
+        let bytes = input.copyPrefix(head.length)
         input.consume(head.length)
         switch head.framing {
         case .none, .contentLength(0):
-            return .action(dispatch(request))
+            return dispatch(ConnectionRequest(head: bytes, parsed: head, body: []))
         case .contentLength(let length):
-            request.body.reserveCapacity(length)
-            state = .body(request, remaining: length)
+            var body: [UInt8] = []
+            body.reserveCapacity(length)
+            bodyRequest = ConnectionRequest(head: bytes, parsed: head, body: body)
+            state = .body(remaining: length)
         case .chunked:
-            state = .chunked(request, ChunkedDecoder(limit: configuration.limits.body))
+            bodyRequest = ConnectionRequest(head: bytes, parsed: head, body: [])
+            decoder = ChunkedDecoder(limit: configuration.limits.body)
+            state = .chunked
         }
         if head.expectContinue && input.isEmpty {
             unflushed = true
-            return .action(.sendContinue)
+            return .sendContinue
         }
-        return .continueReading
+        return nil
     }
 
     /// Whether bytes that arrived since an incomplete head was last parsed can change the
@@ -115,6 +112,7 @@ extension ConnectionStateMachine {
         headPastRequestLine = false
     }
 
+    @inline(__always)
     private mutating func dispatch(_ request: ConnectionRequest) -> ConnectionAction {
         state = .head(since: nil)
         let persistence = persistence(for: request.parsed)

@@ -15,10 +15,10 @@ public struct ConnectionStateMachine {
     enum State {
         /// Waiting for a request head; `since` is when its first byte came (nil: none yet).
         case head(since: Int64?)
-        /// Reading a body by Content-Length.
-        case body(ConnectionRequest, remaining: Int)
-        /// Reading a chunked body.
-        case chunked(ConnectionRequest, ChunkedDecoder)
+        /// Reading `bodyRequest`'s body by Content-Length.
+        case body(remaining: Int)
+        /// Reading `bodyRequest`'s body with `decoder`.
+        case chunked
         /// The final response is out; input is discarded until EOF or `until`.
         case lingering(until: Int64)
         case closed
@@ -27,7 +27,11 @@ public struct ConnectionStateMachine {
     public let configuration: ConnectionConfiguration
     /// Bytes read and not consumed yet; the driver reads into `readSpace()`.
     public let input: ReadBuffer
+    /// A small enum, cheap to switch on; the request whose body is being read and the chunked
+    /// decoder are kept beside it, so they are mutated in place and never copied per event.
     var state: State = .head(since: nil)
+    var bodyRequest: ConnectionRequest?
+    var decoder = ChunkedDecoder(limit: 0)
     /// The clock as of the last event (monotonic nanoseconds).
     private(set) var now: Int64
     /// When something last happened on the connection: the idle and body-stall timers run from it.
