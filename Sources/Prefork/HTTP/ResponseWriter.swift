@@ -1,5 +1,6 @@
 import CPreforkShims
 import HTTPTypes
+import PreforkCore
 
 /// Serializes responses into a byte buffer: status line, the server's own fields, the
 /// application's fields, then the body. Status lines and the `Date:` field are cached.
@@ -20,20 +21,17 @@ struct ResponseWriter {
         date.update(realtimeNanos: realtimeNanos)
     }
 
-    /// What the connection does after this response.
-    enum Persistence {
-        case keepAlive  // HTTP/1.1 default: no Connection field
-        case keepAliveHTTP10  // HTTP/1.0 client asked for keep-alive
-        case close
-    }
+    /// What the connection does after this response (decided by `ConnectionStateMachine`).
+    typealias Persistence = ResponsePersistence
 
-    /// Appends the whole response to `out`; returns the number of body bytes written. A file
+    /// Appends the whole response to `out` (`head` is the request's head, where a forwarded
+    /// request id lives); returns the number of body bytes written. A file
     /// body is not appended: its bytes are counted, and the caller queues the region on the
     /// connection to follow the head.
     @discardableResult
     mutating func write(
-        _ response: Response, requestID: RequestIDBytes, persistence: Persistence, headOnly: Bool,
-        into out: inout [UInt8]
+        _ response: Response, requestID: RequestID, head: [UInt8] = [], persistence: Persistence,
+        headOnly: Bool, into out: inout [UInt8]
     ) -> Int {
         let code = response.status.code
         if let line = statusLines[code], response.status.reasonPhrase == HTTPResponse.Status(code: code).reasonPhrase {
@@ -54,7 +52,7 @@ struct ResponseWriter {
             out.append(10)
         }
         appendASCII("X-Request-ID: ", into: &out)
-        requestID.append(into: &out)
+        requestID.withBytes(head: head) { out.append(contentsOf: $0) }
         out.append(13)
         out.append(10)
         switch persistence {
@@ -76,23 +74,6 @@ struct ResponseWriter {
 
     static func statusLine(_ status: HTTPResponse.Status) -> [UInt8] {
         Array("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n".utf8)
-    }
-}
-
-/// A request id as it goes on the wire: 16 hex digits, or a trusted proxy's value.
-enum RequestIDBytes {
-    case generated(UInt64)
-    case text(ArraySlice<UInt8>)
-
-    func append(into out: inout [UInt8]) {
-        switch self {
-        case .generated(let value):
-            let start = out.count
-            out.append(contentsOf: repeatElement(0, count: 16))
-            RequestIdentifier.write(value, into: &out, at: start)
-        case .text(let bytes):
-            out.append(contentsOf: bytes)
-        }
     }
 }
 

@@ -75,6 +75,7 @@ public struct ChunkedDecoder: Sendable {
 
     /// Advances the state machine by one byte outside chunk data.
     @inline(__always)
+    // shape: long function (a byte-level scanner: one switch over the states, kept whole so each byte costs one branch)
     mutating func step(_ b: UInt8) throws(HTTPParseError) {
         switch state {
         case .size:

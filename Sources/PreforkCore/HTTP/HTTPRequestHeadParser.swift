@@ -31,6 +31,7 @@ public enum HTTPRequestHeadParser {
 
     // MARK: - The head
 
+    // shape: long function (a byte-level scanner over the whole head in one pass; its position and counters are locals that splitting would pass between functions)
     static func parse(_ p: UnsafePointer<UInt8>, _ n: Int, _ limits: HTTPLimits) throws(HTTPParseError)
         -> HTTPRequestHead?
     {
