@@ -3,8 +3,6 @@ reuse_port giving each worker a listening socket of its own, also across a reloa
 import signal
 import threading
 
-import pytest
-
 from conftest import (Conn, accepted_connections, assert_stays, build_request, http, listening_sockets,
                       pid_alive, queued_connections, wait_for)
 
@@ -70,18 +68,8 @@ def test_reuse_port_gives_each_worker_its_socket_also_after_a_reload(server_fact
     assert "reuse_port: cannot open" not in srv.log()
 
 
-def _tcp_migrate_req() -> bool:
-    try:
-        with open("/proc/sys/net/ipv4/tcp_migrate_req") as f:
-            return f.read().strip() == "1"
-    except OSError:
-        return False
-
-
-@pytest.mark.xfail(not _tcp_migrate_req(), strict=False,
-                   reason="known gap: a draining worker stops accepting but keeps its own SO_REUSEPORT "
-                          "socket until it exits, so connections the kernel queued on it meanwhile are "
-                          "reset; the kernel hands them over only with net.ipv4.tcp_migrate_req=1")
+# A draining worker accepts what is queued on its own SO_REUSEPORT socket and closes it at once
+# (Worker.closeOwnListeners), so a reload loses nothing even with net.ipv4.tcp_migrate_req=0.
 def test_reuse_port_reload_under_steady_requests_fails_nothing(server_factory):
     srv = server_factory(workers=2, args=REUSE_PORT_ARGS)
     before = srv.worker_pids()

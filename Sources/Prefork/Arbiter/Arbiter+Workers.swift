@@ -28,6 +28,7 @@ extension Arbiter {
         if pid == 0 {
             let code = WorkerProcess.run(
                 runtime: runtime, resolver: resolver, listeners: (listeners + own).map(\.fd),
+                ownListenerCount: own.count,
                 slot: scoreboard[slotIndex], masterPID: masterPID, masterSignalPipe: signalPipe, logger: logger,
                 logFiles: logFiles)
             _exit(code)
@@ -39,7 +40,8 @@ extension Arbiter {
     /// With `reuse_port`, each worker also gets TCP sockets of its own in the SO_REUSEPORT group,
     /// so the kernel spreads new connections over the workers; the shared socket stays as well,
     /// so no connection waits on a socket nobody accepts from. Connections queued on a worker's
-    /// own socket are lost if that worker dies (the known trade-off of SO_REUSEPORT).
+    /// own socket are lost if that worker dies (the known trade-off of SO_REUSEPORT); a worker
+    /// that drains accepts what is queued on its own sockets and closes them at once.
     private func workerOwnSockets() -> [Listener] {
         guard runtime.listenerOptions.reusePort else { return [] }
         var own: [Listener] = []

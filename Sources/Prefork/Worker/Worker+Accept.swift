@@ -8,7 +8,7 @@ import PreforkCore
 extension Worker {
     /// Adds or removes the listening sockets. EPOLLEXCLUSIVE wakes one worker per connection.
     func watchListeners(_ on: Bool) throws(SystemError) {
-        for (index, fd) in listeners.enumerated() {
+        for (index, fd) in listeners.enumerated() where fd >= 0 {
             let token = EventToken.listener(index).rawValue
             if on {
                 let events = PREFORK_EPOLLIN | PREFORK_EPOLLEXCLUSIVE
@@ -36,9 +36,9 @@ extension Worker {
             guard gate.allowed else { return }
             var address = sockaddr_storage()
             var length = UInt32(MemoryLayout<sockaddr_storage>.size)
-            let fd = prefork_accept(listener, &address, &length)
+            let fd = retryingEINTR { prefork_accept(listener, &address, &length) }
             if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno == ECONNABORTED { continue }
                 if errno == EMFILE || errno == ENFILE {
                     logger.error("cannot accept: too many open files (raise LimitNOFILE or lower max_connections)")
                     apply(acceptGate.outOfDescriptors())
@@ -46,6 +46,29 @@ extension Worker {
                 return
             }
             register(fd: fd, address: address)
+        }
+    }
+
+    /// With `reuse_port`, the kernel keeps queueing connections on this worker's own sockets
+    /// until they are closed, and resets whatever is still queued when the worker exits (unless
+    /// `net.ipv4.tcp_migrate_req` is 1). A draining worker takes what is queued, serves it with
+    /// `Connection: close`, and closes its own sockets at once, so new connections go to the
+    /// other sockets of the group.
+    func closeOwnListeners() {
+        for index in (listeners.count - ownListenerCount)..<listeners.count where listeners[index] >= 0 {
+            let listener = listeners[index]
+            while true {
+                var address = sockaddr_storage()
+                var length = UInt32(MemoryLayout<sockaddr_storage>.size)
+                let fd = retryingEINTR { prefork_accept(listener, &address, &length) }
+                if fd < 0 {
+                    if errno == ECONNABORTED { continue }
+                    break
+                }
+                register(fd: fd, address: address)
+            }
+            _ = close(listener)
+            listeners[index] = -1
         }
     }
 

@@ -19,7 +19,10 @@ final class Worker {
     static let eventBatch = 256
 
     let options: WorkerOptions
-    let listeners: [Int32]
+    /// The listening sockets: the shared ones, then (with `reuse_port`) this worker's own, the
+    /// last `ownListenerCount`. A closed one is -1.
+    var listeners: [Int32]
+    let ownListenerCount: Int
     let slot: UnsafeMutablePointer<prefork_slot>
     let handler: Handler
     let logger: Logger
@@ -46,12 +49,13 @@ final class Worker {
     var now: Int64 = 0
 
     init(
-        options: WorkerOptions, listeners: [Int32], slot: UnsafeMutablePointer<prefork_slot>,
+        options: WorkerOptions, listeners: [Int32], ownListenerCount: Int = 0, slot: UnsafeMutablePointer<prefork_slot>,
         handler: @escaping Handler,
         logger: Logger, accessLog: AccessLog?, logFiles: LogFiles
     ) {
         self.options = options
         self.listeners = listeners
+        self.ownListenerCount = ownListenerCount
         self.slot = slot
         self.handler = handler
         self.logger = logger
@@ -94,7 +98,7 @@ final class Worker {
                 switch EventToken(rawValue: tokens[index]) {
                 case .signalPipe:
                     if let code = handleSignals() { return code }
-                case .listener(let listener) where listener < listeners.count:
+                case .listener(let listener) where listener < listeners.count && listeners[listener] >= 0:
                     acceptConnections(listeners[listener])
                 case .connection(let fd, _):
                     handleEvent(fd: fd, token: tokens[index], events: events[index])
@@ -164,6 +168,7 @@ final class Worker {
         prefork_slot_store_state(slot, UInt32(PREFORK_SLOT_DRAINING))
         apply(acceptGate.beginDrain())
         for case let connection? in connections { connection.machine.beginDrain() }
+        closeOwnListeners()
         logger.debug("worker draining (\(reason)): \(connectionCount) connection(s) open")
     }
 }

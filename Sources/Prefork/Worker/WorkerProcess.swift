@@ -11,7 +11,8 @@ import PreforkCore
 /// failure (exit code 3), which makes the master stop instead of respawning in a loop.
 enum WorkerProcess {
     static func run(
-        runtime: ServerRuntime, resolver: RuntimeResolver, listeners: [Int32], slot: UnsafeMutablePointer<prefork_slot>,
+        runtime: ServerRuntime, resolver: RuntimeResolver, listeners: [Int32], ownListenerCount: Int,
+        slot: UnsafeMutablePointer<prefork_slot>,
         masterPID: Int32, masterSignalPipe: (read: Int32, write: Int32), logger: Logger, logFiles: LogFiles
     ) -> Int32 {
         // The master's handlers, and SIGABRT (a request over `timeout` must end the worker at once;
@@ -47,6 +48,7 @@ enum WorkerProcess {
         }
         let worker = Worker(
             options: runtime.workerOptions(masterPID: masterPID, serverName: resolver.name), listeners: listeners,
+            ownListenerCount: ownListenerCount,
             slot: slot, handler: handler, logger: logger, accessLog: accessLog, logFiles: logFiles)
         let code = worker.run()
         accessLog?.flush()
