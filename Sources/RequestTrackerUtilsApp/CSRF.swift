@@ -38,7 +38,7 @@ struct CSRF: Sendable {
     }
 
     /// The hidden field for a form.
-    func field(cookie: String) -> String {
+    func field(cookie: String) -> HTML {
         "<input type=\"hidden\" name=\"\(Self.fieldName)\" value=\"\(token(forCookie: cookie))\">"
     }
 

@@ -122,8 +122,9 @@ public struct RequestTrackerUtils: PreforkApplication {
         CheckinRoutes(context: context, requestTracker: requestTracker).add(to: &router)
         LabelRoutes(context: context, directory: requestTracker).add(to: &router)
         AssetRoutes(context: context, bridge: requestTracker).add(to: &router)
-        if configuration[.enableTestRoutes] {
+        if configuration[AppSettings.enableTestRoutes] {
             TestRoutes.add(to: &router)
+            TestRoutes.addRouteList(to: &router)
             logger.warning("test routes are on (/echo, /sleep, /crash): never in production")
         }
         let routes = router
