@@ -10,19 +10,14 @@
 /// in quoted attribute values); integers are written as digits; another `HTML` goes in as it is.
 /// Any other type does not compile: say what it is (`\(String(describing: x))`) on purpose.
 ///
-/// The literal's text is a `StaticString`, never copied until the fragment is appended to an
-/// `HTMLWriter`; a fragment up to `inlineCapacity` bytes is built on the stack, so a page that
-/// appends one fragment per table row does not allocate per row.
+/// A plain literal is kept as its `StaticString`; an interpolated one is written as UTF-8 into
+/// one heap block (one allocation, no `String` per piece), copied once into the page.
 public struct HTML: Sendable, ExpressibleByStringInterpolation {
     public typealias StringLiteralType = StaticString
 
-    /// Bytes a fragment holds without allocating.
-    public static let inlineCapacity = 256
-
     enum Storage: Sendable {
         case literal(StaticString)
-        case small(InlineBytes)
-        case large(ByteBuffer)
+        case bytes(ByteBuffer)
     }
 
     let storage: Storage
@@ -32,11 +27,7 @@ public struct HTML: Sendable, ExpressibleByStringInterpolation {
     }
 
     public init(stringInterpolation: StringInterpolation) {
-        if let large = stringInterpolation.large {
-            storage = .large(large)
-        } else {
-            storage = .small(stringInterpolation.small)
-        }
+        storage = .bytes(stringInterpolation.buffer)
     }
 
     /// Markup taken as it is, unescaped: only for text that is HTML already and trusted (SVG
@@ -54,8 +45,7 @@ public struct HTML: Sendable, ExpressibleByStringInterpolation {
     public var count: Int {
         switch storage {
         case .literal(let literal): return literal.utf8CodeUnitCount
-        case .small(let bytes): return bytes.count
-        case .large(let bytes): return bytes.count
+        case .bytes(let bytes): return bytes.count
         }
     }
 
@@ -67,8 +57,7 @@ public struct HTML: Sendable, ExpressibleByStringInterpolation {
                 return body(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
             }
             return literal.withUTF8Buffer { body(UnsafeRawBufferPointer($0)) }
-        case .small(let bytes): return bytes.withBytes(body)
-        case .large(let bytes): return bytes.withBytes(body)
+        case .bytes(let bytes): return bytes.withBytes(body)
         }
     }
 
@@ -79,25 +68,15 @@ public struct HTML: Sendable, ExpressibleByStringInterpolation {
     public struct StringInterpolation: StringInterpolationProtocol, HTMLByteSink {
         public typealias StringLiteralType = StaticString
 
-        var small = InlineBytes()
-        var large: ByteBuffer?
+        var buffer: ByteBuffer
 
         public init(literalCapacity: Int, interpolationCount: Int) {
-            let estimate = literalCapacity + 16 * interpolationCount
-            if estimate > HTML.inlineCapacity { large = ByteBuffer(capacity: estimate) }
+            buffer = ByteBuffer(capacity: literalCapacity + 24 * interpolationCount)
         }
 
+        @inline(__always)
         mutating func write(maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-            if large == nil {
-                if small.count + maximum <= HTML.inlineCapacity {
-                    small.write(body)
-                    return
-                }
-                var spilled = ByteBuffer(capacity: 2 * (small.count + maximum))
-                small.withBytes { spilled.appendRaw($0) }
-                large = spilled
-            }
-            large!.write(maximum: maximum, body)
+            buffer.write(maximum: maximum, body)
         }
 
         public mutating func appendLiteral(_ literal: StaticString) { appendStatic(literal) }
@@ -143,60 +122,61 @@ public struct HTML: Sendable, ExpressibleByStringInterpolation {
     }
 }
 
-/// Up to `HTML.inlineCapacity` bytes stored in place.
-struct InlineBytes: Sendable {
-    private var storage = InlineArray<256, UInt8>(repeating: 0)
-    private(set) var count = 0
-
-    /// Calls `body` with room for `HTML.inlineCapacity - count` bytes.
-    @inline(__always)
-    mutating func write(_ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-        let start = count
-        let written = withUnsafeMutableBytes(of: &storage) { raw in
-            body(raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start)
-        }
-        count += written
+/// Bytes in one heap block: a small header (count, capacity) with the bytes allocated after
+/// it, written through a pointer and never zero-filled. One allocation per buffer.
+final class ByteBlock: ManagedBuffer<ByteBlock.Header, UInt8> {
+    struct Header {
+        var count: Int
+        var capacity: Int
     }
 
-    func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
-        withUnsafeBytes(of: storage) { raw in body(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+    static func make(capacity: Int) -> ByteBlock {
+        let block = create(minimumCapacity: capacity) { _ in Header(count: 0, capacity: capacity) }
+        return unsafeDowncast(block, to: ByteBlock.self)
     }
 }
 
-/// A growable byte buffer written through pointers: `storage` is kept longer than the bytes
-/// written (`count`) and zero-filled ahead, so writing needs no per-byte bounds check and the
-/// finished bytes are handed over as an array without a copy.
-struct ByteBuffer: Sendable, HTMLByteSink {
-    private var storage: [UInt8]
-    private(set) var count = 0
+/// A growable byte buffer in a `ByteBlock`, written through pointers with no per-byte bounds
+/// check. A copy shares the block until one of them writes (then the writer copies it), so
+/// the bytes a copy sees never change: that is why it is Sendable.
+public struct ByteBuffer: @unchecked Sendable, HTMLByteSink {
+    private var block: ByteBlock
 
     init(capacity: Int) {
-        storage = [UInt8](repeating: 0, count: max(capacity, 64))
+        block = ByteBlock.make(capacity: max(capacity, 64))
     }
 
+    /// The number of bytes written.
+    public var count: Int { block.withUnsafeMutablePointerToHeader { $0.pointee.count } }
+
+    // The header is reached through its pointer, not `block.header`: a class's stored property
+    // would be checked for exclusive access at run time on every write.
     @inline(__always)
     mutating func write(maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-        if count + maximum > storage.count { grow(to: count + maximum) }
-        let start = count
-        let written = storage.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }
-        count += written
+        let room = block.withUnsafeMutablePointerToHeader { $0.pointee.capacity - $0.pointee.count }
+        if room < maximum || !isKnownUniquelyReferenced(&block) { grow(by: maximum) }
+        block.withUnsafeMutablePointers { header, bytes in
+            header.pointee.count += body(bytes + header.pointee.count)
+        }
     }
 
     @inline(never)
-    private mutating func grow(to needed: Int) {
-        storage.append(contentsOf: repeatElement(0, count: max(needed, 2 * storage.count) - storage.count))
+    private mutating func grow(by needed: Int) {
+        let (count, capacity) = block.withUnsafeMutablePointerToHeader { ($0.pointee.count, $0.pointee.capacity) }
+        let larger = ByteBlock.make(capacity: max(count + needed, 2 * capacity))
+        block.withUnsafeMutablePointers { _, old in
+            larger.withUnsafeMutablePointers { header, new in
+                new.update(from: old, count: count)
+                header.pointee.count = count
+            }
+        }
+        block = larger
     }
 
-    /// Hands the bytes written over as an array, without copying them (the spare room is
-    /// dropped); the buffer is empty afterwards.
-    mutating func take() -> [UInt8] {
-        storage.removeLast(storage.count - count)
-        count = 0
-        defer { storage = [] }
-        return storage
-    }
-
-    func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
-        storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    /// Calls `body` with the bytes written.
+    public func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
+        block.withUnsafeMutablePointers { header, bytes in
+            body(UnsafeRawBufferPointer(start: bytes, count: header.pointee.count))
+        }
     }
 }

@@ -31,8 +31,7 @@ public struct HTMLWriter: Sendable, HTMLByteSink {
     public mutating func append(_ html: HTML) {
         switch html.storage {
         case .literal(let literal): appendStatic(literal)
-        case .small(let bytes): bytes.withBytes { appendRaw($0) }
-        case .large(let bytes): bytes.withBytes { appendRaw($0) }
+        case .bytes(let bytes): bytes.withBytes { appendRaw($0) }
         }
     }
 
@@ -57,15 +56,15 @@ public struct HTMLWriter: Sendable, HTMLByteSink {
     /// The page as it stands (for tests and logs).
     public var text: String { buffer.withBytes { String(decoding: $0, as: UTF8.self) } }
 
-    /// Hands the bytes over, without a copy; the writer is empty afterwards.
-    public mutating func take() -> [UInt8] { buffer.take() }
+    /// The bytes written, for a response body (shared, not copied).
+    public var bytes: ByteBuffer { buffer }
 }
 
 extension Response {
     /// An HTML page from a writer: its bytes become the body without a copy.
     public static func html(_ page: consuming HTMLWriter, status: HTTPResponse.Status = .ok) -> Response {
         Response(
-            status: status, headers: ResponseHeaders(contentType: "text/html; charset=utf-8"), body: .bytes(page.take())
+            status: status, headers: ResponseHeaders(contentType: "text/html; charset=utf-8"), body: .buffer(page.bytes)
         )
     }
 }

@@ -51,6 +51,8 @@ public enum ResponseBody: Sendable {
     case string(String)
     case bytes([UInt8])
     case staticString(StaticString)
+    /// An `HTMLWriter`'s bytes, as written.
+    case buffer(ByteBuffer)
     /// Sent by the connection after the head, with `sendfile(2)`; see `FileRegion`.
     case file(FileRegion)
 
@@ -60,6 +62,7 @@ public enum ResponseBody: Sendable {
         case .string(let text): return text.utf8.count
         case .bytes(let bytes): return bytes.count
         case .staticString(let text): return text.utf8CodeUnitCount
+        case .buffer(let buffer): return buffer.count
         case .file(let region): return region.count
         }
     }
@@ -72,6 +75,7 @@ public enum ResponseBody: Sendable {
         case .file(let region): return region.readAll().withUnsafeBytes(body)
         case .bytes(let bytes): return bytes.withUnsafeBytes(body)
         case .staticString(let text): return text.withUTF8Buffer { body(UnsafeRawBufferPointer($0)) }
+        case .buffer(let buffer): return buffer.withBytes(body)
         case .string(var text):
             if let result = text.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
                 return result
