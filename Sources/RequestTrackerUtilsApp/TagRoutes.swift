@@ -42,14 +42,15 @@ struct TagRoutes: Sendable {
                     <table><thead><tr><th>Tag</th><th>Issued (UTC)</th><th>Note</th><th></th></tr></thead>
                     <tbody>
                     """)
-                var separator: HTML = ""
+                var first = true
                 try reader.forEachRecent(limit: 100) { tag in
+                    if !first { page.append("\n") }
+                    first = false
                     page.append(
                         """
-                        \(separator)<tr><td class="tag">\(escaping: tag.tag)</td><td>\(escaping: tag.issuedAt)</td>\
+                        <tr><td class="tag">\(escaping: tag.tag)</td><td>\(escaping: tag.issuedAt)</td>\
                         <td>\(escaping: tag.note)</td><td><a href="/labels/\(percentEncoded: tag.tag)">label</a></td></tr>
                         """)
-                    separator = "\n"
                 }
             }
             page.append("</tbody></table>")
