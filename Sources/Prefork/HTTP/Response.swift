@@ -27,10 +27,6 @@ public struct Response: Sendable {
             status: status, headers: ResponseHeaders(contentType: "text/plain; charset=utf-8"), body: .string(text))
     }
 
-    public static func html(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: ResponseHeaders(contentType: "text/html; charset=utf-8"), body: .string(html))
-    }
-
     public static func json(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: ResponseHeaders(contentType: "application/json"), body: .string(json))
     }
