@@ -4,10 +4,11 @@
 #   bench/run.sh [--duration S] [--warmup S] [--rounds N] [--server-bin PATH]
 #                [--only ours,nginx,gunicorn] [--no-install] [--keep-tmp]
 #
-# Measures, per server and per mode (keep-alive, Connection: close, and "page": a page that
-# reads SQLite — our GET /tags with 100 issued tags — against nginx serving the same bytes
-# from a file, keep-alive): requests/s, p50 and
-# p99 latency, socket errors and non-2xx responses (wrk), server CPU per request (utime+stime
+# Measures, per server and per mode (keep-alive, Connection: close; "page": a page that reads
+# SQLite — our GET /tags with 100 issued tags — against nginx serving the same bytes from a
+# file; "label": our label page GET /labels/W12-0001, a QR code and a bar code drawn per
+# request, against the same bytes from a file; "write": our JSON write POST /api/tags, one tag
+# per request, ours only): requests/s, p50 and p99 latency, socket errors and non-2xx responses (wrk), server CPU per request (utime+stime
 # of the whole server process tree from /proc), and idle PSS/RSS per worker process.
 # Runs are interleaved (ours, nginx, gunicorn, ours, ...) and the best round is reported.
 # Every server started here is stopped on exit, including on Ctrl-C or failure.
@@ -222,6 +223,7 @@ $temp_paths
         listen 127.0.0.1:$port;
         location /hello { return 200 "Hello, World!"; }
         location = /tags { root $dir/html; default_type "text/html; charset=utf-8"; try_files /tags.html =404; }
+        location = /labels/W12-0001 { root $dir/html; default_type "text/html; charset=utf-8"; try_files /label.html =404; }
     }
 }
 EOF
@@ -273,16 +275,24 @@ for s in "${SERVERS[@]}"; do
 done
 ((${#ACTIVE[@]})) || { log "no server to benchmark"; exit 1; }
 
-# The "page" mode: 100 tags issued through the API, and the page that lists them copied for nginx.
+# The "page" and "label" modes: 100 tags issued through the API, and the pages copied for nginx.
+# The "write" mode issues one more tag per request (ours only: nginx has no database).
 PAGE_SERVERS=" "
 if [[ " ${ACTIVE[*]} " == *" ours "* ]]; then
     curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"count": 100, "note": "bench"}' \
         "http://127.0.0.1:${PORT[ours]}/api/tags" && PAGE_SERVERS+="ours "
     if [[ " ${ACTIVE[*]} " == *" nginx "* ]]; then
         mkdir -p "$TMP/nginx/html"
-        curl -sf -o "$TMP/nginx/html/tags.html" "http://127.0.0.1:${PORT[ours]}/tags" && PAGE_SERVERS+="nginx "
+        curl -sf -o "$TMP/nginx/html/tags.html" "http://127.0.0.1:${PORT[ours]}/tags" &&
+            curl -sf -o "$TMP/nginx/html/label.html" "http://127.0.0.1:${PORT[ours]}/labels/W12-0001" &&
+            PAGE_SERVERS+="nginx "
     fi
 fi
+cat >"$TMP/post-tag.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = '{"count": 1, "note": "bench"}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
 
 # ---------------------------------------------------------------- measurements
 CLK_TCK=$(getconf CLK_TCK)
@@ -290,7 +300,12 @@ RESULTS=$TMP/results.tsv # server mode round rps p50_us p99_us requests cpu_us_p
 : >"$RESULTS"
 
 url() { # server mode
-    if [[ $2 == page ]]; then echo "http://127.0.0.1:${PORT[$1]}/tags"; else echo "http://127.0.0.1:${PORT[$1]}/hello"; fi
+    case $2 in
+    page) echo "http://127.0.0.1:${PORT[$1]}/tags" ;;
+    label) echo "http://127.0.0.1:${PORT[$1]}/labels/W12-0001" ;;
+    write) echo "http://127.0.0.1:${PORT[$1]}/api/tags" ;;
+    *) echo "http://127.0.0.1:${PORT[$1]}/hello" ;;
+    esac
 }
 wrk_args() { # mode seconds
     if [[ $1 != close ]]; then echo "-t1 -c$KA_CONNECTIONS -d${2}s --latency"; else echo "-t1 -c$CLOSE_CONNECTIONS -d${2}s --latency"; fi
@@ -299,6 +314,8 @@ run_wrk() { # server mode seconds outfile
     # shellcheck disable=SC2046
     if [[ $2 == close ]]; then
         wrk $(wrk_args "$2" "$3") -H 'Connection: close' "$(url "$1" "$2")" >"$4" 2>&1 || true
+    elif [[ $2 == write ]]; then
+        wrk $(wrk_args "$2" "$3") -s "$TMP/post-tag.lua" "$(url "$1" "$2")" >"$4" 2>&1 || true
     else
         wrk $(wrk_args "$2" "$3") "$(url "$1" "$2")" >"$4" 2>&1 || true
     fi
@@ -347,11 +364,13 @@ done
 sleep "$IDLE_SECONDS"
 for s in "${ACTIVE[@]}"; do MEM[$s]=$(idle_memory "$s"); done
 
-MODES=(keepalive close page)
+# "write" last in a round: the tags it adds make later rounds' /tags list newer (5-digit) tags.
+MODES=(keepalive close page label write)
 for ((round = 1; round <= ROUNDS; round++)); do
     for s in "${ACTIVE[@]}"; do
         for mode in "${MODES[@]}"; do
-            [[ $mode == page && $PAGE_SERVERS != *" $s "* ]] && continue
+            [[ $mode =~ ^(page|label)$ && $PAGE_SERVERS != *" $s "* ]] && continue
+            [[ $mode == write && $s != ours ]] && continue
             ((WARMUP > 0)) && run_wrk "$s" "$mode" "$WARMUP" "$TMP/warm-$s-$mode-$round.txt"
             out=$TMP/wrk-$s-$mode-$round.txt
             before=$(tree_ticks "${PID[$s]}")
@@ -386,6 +405,8 @@ echo "- load: wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }'), ${ROUNDS} inter
 echo "- keep-alive: \`wrk $(wrk_args keepalive "$DURATION") URL\`"
 echo "- close:      \`wrk $(wrk_args close "$DURATION") -H 'Connection: close' URL\`"
 echo "- page:       \`wrk $(wrk_args page "$DURATION") URL/tags\` — ours renders 100 tags read from SQLite (production mode, after migrate and collectstatic); nginx serves a saved copy of that page from a file"
+echo "- label:      \`wrk $(wrk_args label "$DURATION") URL/labels/W12-0001\` — ours draws the label (QR code, Code 128) per request; nginx serves a saved copy"
+echo "- write:      \`wrk $(wrk_args write "$DURATION") -s post-tag.lua URL/api/tags\` — POST {\"count\": 1, \"note\": \"bench\"}, one tag issued (an SQLite write transaction) per request; ours only"
 for s in "${ACTIVE[@]}"; do
     v=$(version_of "$s")
     echo "- $s: ${v:-unknown version}, 2 workers, 127.0.0.1:${PORT[$s]}/hello"

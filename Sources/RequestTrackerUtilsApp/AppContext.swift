@@ -19,26 +19,34 @@ struct AppContext: Sendable {
     /// The manifest pages link static files with (re-read when collectstatic replaces it).
     var manifest: StaticManifest { staticFiles.current }
 
-    /// The form a page gets: its body and the `Set-Cookie` for a new CSRF cookie, if needed.
+    /// A page in the site's layout; `body` writes the part inside `<main>` after the title.
+    func page(
+        _ title: String, status: HTTPStatus = .ok, extraCSS: [String] = [], _ body: (inout HTMLWriter) throws -> Void
+    ) rethrows -> Response {
+        var page = HTMLWriter()
+        Layout.begin(&page, title: title, manifest: manifest, extraCSS: extraCSS)
+        try body(&page)
+        Layout.end(&page)
+        return .html(page, status: status)
+    }
+
+    /// A page with a form: `body` gets the hidden CSRF field to put in it; the response sets a
+    /// new CSRF cookie when the request had none, and is not cached.
     func formPage(
         _ request: Request, status: HTTPStatus = .ok, title: String, extraCSS: [String] = [],
-        _ body: (_ csrfField: String) -> String
-    ) -> Response {
+        _ body: (inout HTMLWriter, _ csrfField: HTML) throws -> Void
+    ) rethrows -> Response {
         let (cookie, setCookie) = csrf.issue(request)
-        var response = Response.html(
-            HTML.page(title, body(csrf.field(cookie: cookie)), manifest: manifest, extraCSS: extraCSS), status: status)
+        let field = csrf.field(cookie: cookie)
+        var response = try page(title, status: status, extraCSS: extraCSS) { page in try body(&page, field) }
         if let setCookie { response.headers.add("Set-Cookie", setCookie) }
         response.headers.add("Cache-Control", "no-store")
         return response
     }
 
-    func page(_ title: String, status: HTTPStatus = .ok, extraCSS: [String] = [], _ body: String) -> Response {
-        Response.html(HTML.page(title, body, manifest: manifest, extraCSS: extraCSS), status: status)
-    }
-
     /// A page for a failure the user can do something about.
     func errorPage(_ status: HTTPStatus, _ title: String, _ message: String) -> Response {
-        page(title, status: status, HTML.message(message, ok: false))
+        page(title, status: status) { page in page.append(Layout.message(message, ok: false)) }
     }
 
     /// A JSON error: `{"error": "..."}`.

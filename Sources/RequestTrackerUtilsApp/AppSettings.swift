@@ -49,11 +49,16 @@ enum AppSettings {
         doc: "Label height in millimetres: 62 for the large labels, 29 for the small ones.",
         validate: millimetres)
 
+    static let enableTestRoutes = SettingKey<Bool>(
+        "enable_test_routes", section: "Debugging", default: false,
+        doc: "Turns on POST /echo, GET /sleep, GET /crash, GET /error and GET /test/routes for the server's own "
+            + "tests; never in production.")
+
     static let all: [AnySetting] =
         [
             workingDir.any, secretKey.any, debug.any, allowedHosts.any,
             prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any,
-        ] + RTSettings.all
+        ] + RTSettings.all + [enableTestRoutes.any]
 
     private static let millimetres: @Sendable (Double) -> String? = { value in
         (10...500).contains(value) ? nil : "must be between 10 and 500 millimetres, not \(value)"

@@ -49,10 +49,10 @@ struct AssetRoutes: Sendable {
         let items = request.queryItems
         let tag = (items["tag"] ?? "").trimmingSpaces().uppercased()
         let serial = (items["serial"] ?? "").trimmingSpaces()
-        let form = """
+        let form: HTML = """
             <form class="card" method="get" action="/assets">
-            <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" value="\(HTML.escape(tag))">
-            <label for="serial">or serial number</label><input id="serial" name="serial" type="text" value="\(HTML.escape(serial))">
+            <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" value="\(tag)">
+            <label for="serial">or serial number</label><input id="serial" name="serial" type="text" value="\(serial)">
             <p><button type="submit">Look up</button></p>
             </form>
             """
@@ -62,7 +62,7 @@ struct AssetRoutes: Sendable {
         } else if !serial.isEmpty {
             query = .serial(serial)
         } else {
-            return context.page("Asset look-up", form)
+            return context.page("Asset look-up") { page in page.append(form) }
         }
         switch find(query) {
         case .failure(let error):
@@ -71,24 +71,35 @@ struct AssetRoutes: Sendable {
                 status == .notFound
                 ? "Request Tracker has no asset with \(query.text)."
                 : "Request Tracker could not answer: \(error). Try again in a moment; if it goes on, tell whoever runs RT."
-            return context.page("Asset look-up", status: status, HTML.message(message, ok: false) + form)
+            return context.page("Asset look-up", status: status) { page in
+                page.append("\(Layout.message(message, ok: false))\(form)")
+            }
         case .success(let asset):
-            let details = RequestTrackerBridge.details(asset)
-            let web = bridge!.client.assetWebURL(id: asset.id)
-            let rows = [
+            return found(asset, form: form)
+        }
+    }
+
+    private func found(_ asset: RTAsset, form: HTML) -> Response {
+        let details = RequestTrackerBridge.details(asset)
+        let web = bridge!.client.assetWebURL(id: asset.id)
+        return context.page("Asset \(asset.name)") { page in
+            page.append("\(form)\n<table>")
+            for (name, value) in [
                 ("Tag", asset.name), ("Name", details.name), ("Serial number", details.serial),
                 ("Owner", asset.owner), ("Status", asset.status),
-            ].map { "<tr><th>\($0.0)</th><td>\(HTML.escape($0.1))</td></tr>" }
+            ] {
+                page.append("<tr><th>\(name)</th><td>\(value)</td></tr>")
+            }
+            page.append("</table>\n<p><a href=\"\(web)\">Open in Request Tracker</a> ·\n")
+            page.append("<a href=\"/labels/\(percentEncoded: asset.name)?")
             let labelQuery = [("name", details.name), ("serial", details.serial), ("owner", details.owner)]
-                .filter { !$0.1.isEmpty }.map { "\($0.0)=\(HTTPURL.percentEncode($0.1))" }.joined(separator: "&amp;")
-            return context.page(
-                "Asset \(asset.name)",
+            for (index, (key, value)) in labelQuery.filter({ !$0.1.isEmpty }).enumerated() {
+                page.append(index == 0 ? "\(key)=\(percentEncoded: value)" : "&amp;\(key)=\(percentEncoded: value)")
+            }
+            page.append(
                 """
-                \(form)
-                <table>\(rows.joined())</table>
-                <p><a href="\(HTML.escape(web))">Open in Request Tracker</a> ·
-                <a href="/labels/\(HTTPURL.percentEncode(asset.name))?\(labelQuery)">Label</a> ·
-                <a href="/checkin?tag=\(HTTPURL.percentEncode(asset.name))">Check in</a></p>
+                ">Label</a> ·
+                <a href="/checkin?tag=\(percentEncoded: asset.name)">Check in</a></p>
                 """)
         }
     }

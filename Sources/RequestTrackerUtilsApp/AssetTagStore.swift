@@ -45,25 +45,56 @@ struct AssetTagStore: Sendable {
 
     /// The next tag that would be issued (for display only; issuing is what reserves it).
     func peekNext() throws -> String {
-        try database.read { db in
-            format(try Int.fetchOne(db, sql: "SELECT next_number FROM tag_counter WHERE id = 1") ?? 1)
-        }
+        try read { try $0.peekNext() }
     }
 
     /// The most recently issued tags, newest first.
     func recent(limit: Int) throws -> [IssuedTag] {
-        try database.read { db in
-            // A cursor reads each row straight from the statement, and columns by position:
-            // GRDB's lookup by name folds case on every call.
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT number, tag, issued_at, note FROM asset_tags ORDER BY number DESC LIMIT ?",
-                arguments: [limit])
+        try read { reader in
             var tags: [IssuedTag] = []
             tags.reserveCapacity(limit)
-            while let row = try rows.next() {
-                tags.append(IssuedTag(number: row[0], tag: row[1], issuedAt: row[2], note: row[3]))
-            }
+            try reader.forEachRecent(limit: limit) { row in tags.append(row.issuedTag) }
             return tags
+        }
+    }
+
+    /// Runs `body` with a reader for several reads in one database access. Each statement
+    /// reads its own snapshot, with no transaction around them (see `readStatements`).
+    func read<T>(_ body: (Reader) throws -> T) throws -> T {
+        try database.readStatements { db in try body(Reader(store: self, db: db)) }
+    }
+
+    /// Reads through prepared statements cached per connection, rows read in place.
+    struct Reader {
+        let store: AssetTagStore
+        let db: Database
+
+        /// The next tag that would be issued.
+        func peekNext() throws -> String {
+            let statement = try db.cachedStatement(sql: "SELECT next_number FROM tag_counter WHERE id = 1")
+            return store.format(try Int.fetchOne(statement) ?? 1)
+        }
+
+        /// Calls `row` with each of the `limit` most recently issued tags, newest first.
+        func forEachRecent(limit: Int, _ row: (TagRow) throws -> Void) throws {
+            try db.forEachRow(
+                cached: "SELECT number, tag, issued_at, note FROM asset_tags ORDER BY number DESC LIMIT ?",
+                arguments: [limit]
+            ) { columns in try row(TagRow(columns: columns)) }
+        }
+    }
+
+    /// One issued tag read in place (see `StatementColumns`): valid only during the call it
+    /// is passed to.
+    struct TagRow {
+        let columns: StatementColumns
+        var number: Int { columns.int(0) }
+        var tag: UnsafeRawBufferPointer { columns.text(1) }
+        var issuedAt: UnsafeRawBufferPointer { columns.text(2) }
+        var note: UnsafeRawBufferPointer { columns.text(3) }
+
+        var issuedTag: IssuedTag {
+            IssuedTag(number: number, tag: columns.string(1), issuedAt: columns.string(2), note: columns.string(3))
         }
     }
 

@@ -9,7 +9,14 @@ struct CSRF: Sendable {
     static let cookieName = "csrftoken"
     static let fieldName = "csrf_token"
 
-    let key: [UInt8]
+    /// HMAC-SHA-256 under SECRET_KEY, set up once per worker.
+    let signer: HMACKey
+    /// Random bytes for new cookies, fetched from OpenSSL 4 KiB at a time.
+    let random = RandomPool()
+
+    init(key: [UInt8]) {
+        signer = HMACKey(key)
+    }
 
     /// The cookie value the request carries, if it is well formed.
     static func cookie(_ request: Request) -> String? {
@@ -26,19 +33,34 @@ struct CSRF: Sendable {
     }
 
     func token(forCookie cookie: String) -> String {
-        Digest.hex(Digest.hmacSHA256(key: key, message: Array(cookie.utf8)))
+        var cookie = cookie
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { mac in
+            cookie.withUTF8 { signer.sign(UnsafeRawBufferPointer($0), into: mac.baseAddress!) }
+            return Self.hex(UnsafeRawBufferPointer(mac))
+        }
+    }
+
+    /// Lowercase hexadecimal.
+    static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: 2 * bytes.count) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = HTMLHex.digit(byte >> 4)
+                out[2 * index + 1] = HTMLHex.digit(byte & 0xF)
+            }
+            return 2 * bytes.count
+        }
     }
 
     /// The cookie to use for a form page: the request's, or a new one with its `Set-Cookie`.
     func issue(_ request: Request) -> (cookie: String, setCookie: String?) {
         if let existing = Self.cookie(request) { return (existing, nil) }
-        let fresh = Digest.hex(SecureRandom.bytes(16))
+        let fresh = random.take(16) { Self.hex($0) }
         let secure = request.scheme == "https" ? "; Secure" : ""
         return (fresh, "\(Self.cookieName)=\(fresh); Path=/; HttpOnly; SameSite=Lax\(secure)")
     }
 
     /// The hidden field for a form.
-    func field(cookie: String) -> String {
+    func field(cookie: String) -> HTML {
         "<input type=\"hidden\" name=\"\(Self.fieldName)\" value=\"\(token(forCookie: cookie))\">"
     }
 
@@ -46,6 +68,30 @@ struct CSRF: Sendable {
     func verify(_ request: Request, form: [String: String]) -> Bool {
         guard let cookie = Self.cookie(request), let field = form[Self.fieldName] else { return false }
         return Digest.constantTimeEqual(Array(token(forCookie: cookie).utf8), Array(field.utf8))
+    }
+}
+
+/// Lowercase hex digits.
+enum HTMLHex {
+    @inline(__always)
+    static func digit(_ value: UInt8) -> UInt8 { value < 10 ? 48 + value : 87 + value }
+}
+
+/// Random bytes from OpenSSL's generator, fetched 4 KiB at a time and handed out once each.
+/// One per worker (made after the fork, filled on first use); a worker serves one request at
+/// a time, so there is no lock.
+final class RandomPool: @unchecked Sendable {
+    private var bytes: [UInt8] = []
+    private var used = 0
+
+    /// Calls `body` with `count` fresh random bytes (at most 4096).
+    func take<T>(_ count: Int, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        if used + count > bytes.count {
+            bytes = SecureRandom.bytes(4096)
+            used = 0
+        }
+        defer { used += count }
+        return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[used..<used + count])) }
     }
 }
 

@@ -59,22 +59,29 @@ struct CheckinRoutes: Sendable {
         status: HTTPStatus = .ok
     ) -> Response {
         let condition = fields["condition"] ?? "good"
-        let options = CheckinStore.Condition.allCases.map { option in
-            "<option\(option.rawValue == condition ? " selected" : "")>\(option.rawValue)</option>"
-        }
-        return context.formPage(request, status: status, title: "Check in a device") { csrfField in
-            """
-            \(message.map { HTML.message($0, ok: ok) } ?? "")
-            <form class="card" method="post" action="/checkins">
-            \(csrfField)
-            <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" required autofocus value="\(HTML.escape(fields["tag"] ?? ""))">
-            <label for="student">Student</label><input id="student" name="student" type="text" required value="\(HTML.escape(fields["student"] ?? ""))">
-            <label for="condition">Condition</label><select id="condition" name="condition">\(options.joined())</select>
-            <label for="notes">Notes (required if damaged)</label><textarea id="notes" name="notes" rows="3">\(HTML.escape(fields["notes"] ?? ""))</textarea>
-            <p><button type="submit">Check in</button></p>
-            </form>
-            <p><a href="/checkins">Today's check-ins</a></p>
-            """
+        return context.formPage(request, status: status, title: "Check in a device") { page, csrfField in
+            page.append(
+                """
+                \(message.map { Layout.message($0, ok: ok) } ?? .empty)
+                <form class="card" method="post" action="/checkins">
+                \(csrfField)
+                <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" required autofocus value="\(fields["tag"] ?? "")">
+                <label for="student">Student</label><input id="student" name="student" type="text" required value="\(fields["student"] ?? "")">
+                <label for="condition">Condition</label><select id="condition" name="condition">
+                """)
+            for option in CheckinStore.Condition.allCases {
+                page.append(
+                    option.rawValue == condition
+                        ? "<option selected>\(option.rawValue)</option>" : "<option>\(option.rawValue)</option>")
+            }
+            page.append(
+                """
+                </select>
+                <label for="notes">Notes (required if damaged)</label><textarea id="notes" name="notes" rows="3">\(fields["notes"] ?? "")</textarea>
+                <p><button type="submit">Check in</button></p>
+                </form>
+                <p><a href="/checkins">Today's check-ins</a></p>
+                """)
         }
     }
 
@@ -183,32 +190,45 @@ struct CheckinRoutes: Sendable {
         let checkins = try context.checkins.list(from: date, to: date)
         var counts: [String: Int] = [:]
         for checkin in checkins { counts[checkin.condition, default: 0] += 1 }
-        let stats = (["total"] + CheckinStore.Condition.allCases.map(\.rawValue)).map { name in
-            "<div><b>\(name == "total" ? checkins.count : counts[name, default: 0])</b>\(name)</div>"
-        }
         let (cookie, setCookie) = context.csrf.issue(request)
-        let rows = checkins.map { checkin in
-            var rt = HTML.escape(checkin.rtStatus)
-            if let ticket = checkin.rtTicketID { rt += " (ticket #\(ticket))" }
-            if checkin.rtStatus.hasPrefix("failed") {
-                rt +=
-                    "<form method=\"post\" action=\"/checkins/\(checkin.id)/sync\">\(context.csrf.field(cookie: cookie))"
-                    + "<button type=\"submit\">Retry</button></form>"
+        var response = context.page("Check-ins on \(date)") { page in
+            page.append(
+                """
+                <form class="no-print" method="get" action="/checkins"><label for="date">Day</label>
+                <input id="date" name="date" type="date" value="\(date)"> <button type="submit">Show</button>
+                <a href="/checkins.csv?from=\(date)&amp;to=\(date)">Download CSV</a> · <a href="/checkin">Check in a device</a></form>
+                <div class="stats">
+                """)
+            for name in ["total"] + CheckinStore.Condition.allCases.map(\.rawValue) {
+                page.append("<div><b>\(name == "total" ? checkins.count : counts[name, default: 0])</b>\(name)</div>")
             }
-            return "<tr><td>\(HTML.escape(Timestamp.localTime(ofISO: checkin.checkedInAt)))</td>"
-                + "<td class=\"tag\">\(HTML.escape(checkin.tag))</td><td>\(HTML.escape(checkin.student))</td>"
-                + "<td>\(HTML.escape(checkin.condition))</td><td>\(HTML.escape(checkin.notes))</td><td>\(rt)</td></tr>"
+            page.append(
+                """
+                </div>
+                <table><thead><tr><th>Time</th><th>Tag</th><th>Student</th><th>Condition</th><th>Notes</th><th>Request Tracker</th></tr></thead>
+                <tbody>
+                """)
+            for (index, checkin) in checkins.enumerated() {
+                if index > 0 { page.append("\n") }
+                page.append(
+                    """
+                    <tr><td>\(Timestamp.localTime(ofISO: checkin.checkedInAt))</td><td class="tag">\(checkin.tag)</td>\
+                    <td>\(checkin.student)</td><td>\(checkin.condition)</td><td>\(checkin.notes)</td><td>\(checkin.rtStatus)
+                    """)
+                if let ticket = checkin.rtTicketID { page.append(" (ticket #\(ticket))") }
+                if checkin.rtStatus.hasPrefix("failed") {
+                    page.append(
+                        """
+                        <form method="post" action="/checkins/\(checkin.id)/sync">\(context.csrf.field(cookie: cookie))\
+                        <button type="submit">Retry</button></form>
+                        """)
+                }
+                page.append("</td></tr>")
+            }
+            page.append(
+                checkins.isEmpty
+                    ? "</tbody></table>\n<p class=\"muted\">No check-ins on \(date).</p>" : "</tbody></table>\n")
         }
-        let body = """
-            <form class="no-print" method="get" action="/checkins"><label for="date">Day</label>
-            <input id="date" name="date" type="date" value="\(date)"> <button type="submit">Show</button>
-            <a href="/checkins.csv?from=\(date)&amp;to=\(date)">Download CSV</a> · <a href="/checkin">Check in a device</a></form>
-            <div class="stats">\(stats.joined())</div>
-            <table><thead><tr><th>Time</th><th>Tag</th><th>Student</th><th>Condition</th><th>Notes</th><th>Request Tracker</th></tr></thead>
-            <tbody>\(rows.joined(separator: "\n"))</tbody></table>
-            \(checkins.isEmpty ? "<p class=\"muted\">No check-ins on \(date).</p>" : "")
-            """
-        var response = context.page("Check-ins on \(date)", body)
         if let setCookie { response.headers.add("Set-Cookie", setCookie) }
         return response
     }

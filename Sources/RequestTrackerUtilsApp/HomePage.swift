@@ -8,29 +8,30 @@ struct HomePage {
     /// opens explains itself.
     func render() -> Response {
         let today = Timestamp.now().localDate
-        var figures: String
+        let figures: HTML
         do {
             let next = try context.tags.peekNext()
             let checkins = try context.checkins.list(from: today, to: today).count
             figures = """
-                <div class="stats"><div><b class="tag">\(HTML.escape(next))</b>next asset tag</div>
+                <div class="stats"><div><b class="tag">\(next)</b>next asset tag</div>
                 <div><b>\(checkins)</b>check-ins today</div></div>
                 """
         } catch {
-            figures = HTML.message(
+            figures = Layout.message(
                 "The database is not ready: run `request-tracker-utils migrate` (see /readyz).", ok: false)
         }
-        return context.page(
-            "Request Tracker Utils",
-            """
-            <p>Asset tags, printable labels and device check-in for the IT team.</p>
-            \(figures)
-            <ul>
-            <li><a href="/tags">Issue asset tags</a> and see the ones issued</li>
-            <li><a href="/labels">Print labels</a> with a QR code to the asset in Request Tracker and a barcode of its tag</li>
-            <li><a href="/checkin">Check in a returned device</a>, and see <a href="/checkins">today's check-ins</a></li>
-            <li><a href="/assets">Look up an asset</a> in Request Tracker by tag or serial number</li>
-            </ul>
-            """)
+        return context.page("Request Tracker Utils") { page in
+            page.append(
+                """
+                <p>Asset tags, printable labels and device check-in for the IT team.</p>
+                \(figures)
+                <ul>
+                <li><a href="/tags">Issue asset tags</a> and see the ones issued</li>
+                <li><a href="/labels">Print labels</a> with a QR code to the asset in Request Tracker and a barcode of its tag</li>
+                <li><a href="/checkin">Check in a returned device</a>, and see <a href="/checkins">today's check-ins</a></li>
+                <li><a href="/assets">Look up an asset</a> in Request Tracker by tag or serial number</li>
+                </ul>
+                """)
+        }
     }
 }

@@ -58,15 +58,16 @@ struct LabelRoutes: Sendable {
         let (svg, note) = try label(tag: tag, query: request.queryItems, lookUp: true)
         if svgOnly { return Response.bytes(Array(svg.utf8), contentType: "image/svg+xml") }
         let size = "\(Self.millimetres(context.labelWidthMm)) × \(Self.millimetres(context.labelHeightMm)) mm"
-        return context.page(
-            "Label \(tag)", extraCSS: ["labels.css"],
-            """
-            \(note.map { HTML.message($0, ok: false) } ?? "")
-            <p class="no-print">\(size). <button type="button" data-print>Print</button>
-            <a href="/labels/\(HTTPURL.percentEncode(tag)).svg">SVG</a></p>
-            \(Self.pageStyle(context))
-            <div class="labels"><div class="print-label">\(svg)</div></div>
-            """)
+        return context.page("Label \(tag)", extraCSS: ["labels.css"]) { page in
+            page.append(
+                """
+                \(note.map { Layout.message($0, ok: false) } ?? .empty)
+                <p class="no-print">\(size). <button type="button" data-print>Print</button>
+                <a href="/labels/\(percentEncoded: tag).svg">SVG</a></p>
+                \(pageStyle)
+                <div class="labels"><div class="print-label">\(raw: svg)</div></div>
+                """)
+        }
     }
 
     func index(_ request: Request) throws -> Response {
@@ -102,48 +103,56 @@ struct LabelRoutes: Sendable {
         }
         // A batch prints what the query gives: one RT request per label would make a big
         // batch as slow as RT; single labels look their details up.
-        let labels = try tags.map { tag in
-            "<div class=\"print-label\">\(try label(tag: tag, query: [:], lookUp: false).svg)</div>"
+        return try context.page("\(tags.count) label\(tags.count == 1 ? "" : "s")", extraCSS: ["labels.css"]) { page in
+            page.append(
+                """
+                <p class="no-print">\(tags.first!) to \(tags.last!), one label per page when printed.
+                <button type="button" data-print>Print</button></p>
+                \(pageStyle)
+                <div class="labels">
+                """)
+            for (index, tag) in tags.enumerated() {
+                if index > 0 { page.append("\n") }
+                let svg = try label(tag: tag, query: [:], lookUp: false).svg
+                page.append("<div class=\"print-label\">\(raw: svg)</div>")
+            }
+            page.append("</div>")
         }
-        return context.page(
-            "\(tags.count) label\(tags.count == 1 ? "" : "s")", extraCSS: ["labels.css"],
-            """
-            <p class="no-print">\(tags.first!) to \(tags.last!), one label per page when printed.
-            <button type="button" data-print>Print</button></p>
-            \(Self.pageStyle(context))
-            <div class="labels">\(labels.joined(separator: "\n"))</div>
-            """)
     }
 
     private func form() throws -> Response {
         let recent = try context.tags.recent(limit: 20)
-        let links = recent.map { tag in
-            "<li><a href=\"/labels/\(HTTPURL.percentEncode(tag.tag))\" class=\"tag\">\(HTML.escape(tag.tag))</a></li>"
+        return context.page("Labels") { page in
+            page.append(
+                """
+                <form class="card" method="get" action="/labels">
+                <p>One label; leave the details empty to take them from Request Tracker.</p>
+                <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" required>
+                <label for="name">Name</label><input id="name" name="name" type="text">
+                <label for="serial">Serial number</label><input id="serial" name="serial" type="text">
+                <label for="owner">Owner</label><input id="owner" name="owner" type="text">
+                <p><button type="submit">Show label</button></p>
+                </form>
+                <form class="card" method="get" action="/labels">
+                <p>A batch, one label per printed page.</p>
+                <label for="from">First tag</label><input id="from" name="from" type="text" placeholder="W12-0001">
+                <label for="count">How many</label><input id="count" name="count" type="number" min="1" max="\(Self.maximumBatch)" value="10">
+                <p><button type="submit">Show labels</button></p>
+                </form>
+                <h2>Recently issued tags</h2><ul>
+                """)
+            for tag in recent {
+                page.append("<li><a href=\"/labels/\(percentEncoded: tag.tag)\" class=\"tag\">\(tag.tag)</a></li>")
+            }
+            page.append("</ul>")
         }
-        return context.page(
-            "Labels",
-            """
-            <form class="card" method="get" action="/labels">
-            <p>One label; leave the details empty to take them from Request Tracker.</p>
-            <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" required>
-            <label for="name">Name</label><input id="name" name="name" type="text">
-            <label for="serial">Serial number</label><input id="serial" name="serial" type="text">
-            <label for="owner">Owner</label><input id="owner" name="owner" type="text">
-            <p><button type="submit">Show label</button></p>
-            </form>
-            <form class="card" method="get" action="/labels">
-            <p>A batch, one label per printed page.</p>
-            <label for="from">First tag</label><input id="from" name="from" type="text" placeholder="W12-0001">
-            <label for="count">How many</label><input id="count" name="count" type="number" min="1" max="\(Self.maximumBatch)" value="10">
-            <p><button type="submit">Show labels</button></p>
-            </form>
-            <h2>Recently issued tags</h2><ul>\(links.joined())</ul>
-            """)
     }
 
     /// `@page` sized to the label, so each label prints on its own page of the label printer.
-    static func pageStyle(_ context: AppContext) -> String {
-        "<style>@page { size: \(millimetres(context.labelWidthMm))mm \(millimetres(context.labelHeightMm))mm; margin: 0; }</style>"
+    var pageStyle: HTML {
+        let width = Self.millimetres(context.labelWidthMm)
+        let height = Self.millimetres(context.labelHeightMm)
+        return "<style>@page { size: \(width)mm \(height)mm; margin: 0; }</style>"
     }
 
     static func millimetres(_ value: Double) -> String {

@@ -75,7 +75,7 @@ public struct RequestTrackerUtils: PreforkApplication {
     }
 
     public func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler {
-        if configuration[.enableTestRoutes] { TestRoutes.hangAtBootIfAsked(logger: logger) }
+        if configuration[AppSettings.enableTestRoutes] { TestRoutes.hangAtBootIfAsked(logger: logger) }
         let workingDirectory = configuration[AppSettings.workingDir]
         try WorkingDirectory.prepare(workingDirectory)
         let debug = configuration[AppSettings.debug]
@@ -123,8 +123,9 @@ public struct RequestTrackerUtils: PreforkApplication {
         CheckinRoutes(context: context, requestTracker: requestTracker).add(to: &router)
         LabelRoutes(context: context, directory: requestTracker).add(to: &router)
         AssetRoutes(context: context, bridge: requestTracker).add(to: &router)
-        if configuration[.enableTestRoutes] {
+        if configuration[AppSettings.enableTestRoutes] {
             TestRoutes.add(to: &router)
+            TestRoutes.addRouteList(to: &router)
             logger.warning("test routes are on (/echo, /sleep, /crash): never in production")
         }
         let routes = router

@@ -15,33 +15,45 @@ struct TagRoutes: Sendable {
     }
 
     func page(_ request: Request, message: String? = nil, status: HTTPStatus = .ok) throws -> Response {
-        let recent = try context.tags.recent(limit: 100)
-        let next = try context.tags.peekNext()
-        var issuedNote = ""
-        if let first = request.queryItems["issued"], let count = Int(request.queryItems["count"] ?? "1") {
-            let last = request.queryItems["last"] ?? first
-            issuedNote =
-                HTML.message(count == 1 ? "Issued \(first)." : "Issued \(count) tags: \(first) to \(last).", ok: true)
-                + "<p><a href=\"/labels?from=\(HTTPURL.percentEncode(first))&amp;count=\(count)\">Print labels for them</a></p>"
-        }
-        let rows = recent.map { tag in
-            "<tr><td class=\"tag\">\(HTML.escape(tag.tag))</td><td>\(HTML.escape(tag.issuedAt))</td>"
-                + "<td>\(HTML.escape(tag.note))</td><td><a href=\"/labels/\(HTTPURL.percentEncode(tag.tag))\">label</a></td></tr>"
-        }
-        return context.formPage(request, status: status, title: "Asset tags") { csrfField in
-            """
-            \(message.map { HTML.message($0, ok: false) } ?? "")\(issuedNote)
-            <form class="card" method="post" action="/tags">
-            \(csrfField)
-            <p>The next tag is <span class="tag">\(HTML.escape(next))</span>.</p>
-            <label for="count">How many</label><input id="count" name="count" type="number" min="1" max="\(AssetTagStore.maximumBatch)" value="1">
-            <label for="note">Note (optional)</label><input id="note" name="note" type="text" maxlength="200">
-            <p><button type="submit">Issue tags</button></p>
-            </form>
-            <h2>Recently issued</h2>
-            <table><thead><tr><th>Tag</th><th>Issued (UTC)</th><th>Note</th><th></th></tr></thead>
-            <tbody>\(rows.joined(separator: "\n"))</tbody></table>
-            """
+        let query = request.queryItems
+        return try context.formPage(request, status: status, title: "Asset tags") { page, csrfField in
+            if let message { page.append(Layout.message(message, ok: false)) }
+            if let first = query["issued"], let count = Int(query["count"] ?? "1") {
+                let last = query["last"] ?? first
+                page.append(
+                    Layout.message(
+                        count == 1 ? "Issued \(first)." : "Issued \(count) tags: \(first) to \(last).", ok: true))
+                page.append(
+                    "<p><a href=\"/labels?from=\(percentEncoded: first)&amp;count=\(count)\">Print labels for them</a></p>"
+                )
+            }
+            try context.tags.read { reader in
+                page.append(
+                    """
+
+                    <form class="card" method="post" action="/tags">
+                    \(csrfField)
+                    <p>The next tag is <span class="tag">\(try reader.peekNext())</span>.</p>
+                    <label for="count">How many</label><input id="count" name="count" type="number" min="1" max="\(AssetTagStore.maximumBatch)" value="1">
+                    <label for="note">Note (optional)</label><input id="note" name="note" type="text" maxlength="200">
+                    <p><button type="submit">Issue tags</button></p>
+                    </form>
+                    <h2>Recently issued</h2>
+                    <table><thead><tr><th>Tag</th><th>Issued (UTC)</th><th>Note</th><th></th></tr></thead>
+                    <tbody>
+                    """)
+                var first = true
+                try reader.forEachRecent(limit: 100) { tag in
+                    if !first { page.append("\n") }
+                    first = false
+                    page.append(
+                        """
+                        <tr><td class="tag">\(escaping: tag.tag)</td><td>\(escaping: tag.issuedAt)</td>\
+                        <td>\(escaping: tag.note)</td><td><a href="/labels/\(percentEncoded: tag.tag)">label</a></td></tr>
+                        """)
+                }
+            }
+            page.append("</tbody></table>")
         }
     }
 
@@ -79,9 +91,13 @@ struct TagRoutes: Sendable {
 
     func list(_ request: Request) throws -> Response {
         let limit = min(max(Int(request.queryItems["limit"] ?? "") ?? 50, 1), 1000)
-        let recent = try context.tags.recent(limit: limit)
+        var recent: [AssetTagStore.IssuedTag] = []
+        let next = try context.tags.read { reader in
+            try reader.forEachRecent(limit: limit) { row in recent.append(row.issuedTag) }
+            return try reader.peekNext()
+        }
         let body = JSONText.object([
-            ("next", JSONText.quote(try context.tags.peekNext())),
+            ("next", JSONText.quote(next)),
             ("tags", JSONText.array(recent.map(json))),
         ])
         return .json(body + "\n")

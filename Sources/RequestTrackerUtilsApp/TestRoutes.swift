@@ -7,6 +7,16 @@ import Prefork
 
 /// Routes that exist only when `enable_test_routes` is on: for the server's own tests.
 enum TestRoutes {
+    /// `GET /test/routes`: every route of `router` and this one, a line each (`GET /labels/:tag`,
+    /// `* /static/*` for any method), so a test can walk them all and none is forgotten. Add
+    /// it last.
+    static func addRouteList(to router: inout Router) {
+        var lines = router.patterns.map { "\($0.method?.rawValue ?? "*") \($0.pattern)\n" }
+        lines.append("GET /test/routes\n")
+        let text = lines.joined()
+        router.get("/test/routes") { _ in .text(text) }
+    }
+
     static func add(to router: inout Router) {
         router.post("/echo") { request in
             .bytes(request.body, contentType: request.header("content-type") ?? "application/octet-stream")

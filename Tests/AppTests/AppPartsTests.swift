@@ -1,3 +1,4 @@
+import Prefork
 import Testing
 
 @testable import RequestTrackerUtilsApp
@@ -69,7 +70,8 @@ import Testing
     }
 
     @Test func htmlAndJSONEscaping() {
-        #expect(HTML.escape("<a href=\"x\">'&'</a>") == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
+        let text = "<a href=\"x\">'&'</a>"
+        #expect(("\(text)" as HTML).text == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
         #expect(JSONText.quote("a\"b\\c\n</script>\u{1}") == #""a\"b\\c\n\u003c/script>\u0001""#)
     }
 

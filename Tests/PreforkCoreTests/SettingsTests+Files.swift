@@ -156,7 +156,7 @@ extension SettingsTests {
             #expect(
                 sections == [
                     "Config file", "Server socket", "Worker processes", "Timeouts", "Security limits", "Proxy",
-                    "Server mechanics", "Logging", "Debugging",
+                    "Server mechanics", "Logging",
                 ])
         }
 

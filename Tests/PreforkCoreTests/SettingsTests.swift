@@ -102,8 +102,8 @@ extension SettingsTests {
                     "command line: --no-reuse-port takes no value (use --reuse-port=VALUE to set one)"
                 ])
             // A switch takes no separate argument: the next word is positional.
-            let (config, positional) = try resolve(["--enable-test-routes", "app"])
-            #expect(config[.enableTestRoutes])
+            let (config, positional) = try resolve(["--reuse-port", "app"])
+            #expect(config[.reusePort])
             #expect(positional == ["app"])
         }
 

@@ -27,10 +27,6 @@ public struct Response: Sendable {
             status: status, headers: ResponseHeaders(contentType: "text/plain; charset=utf-8"), body: .string(text))
     }
 
-    public static func html(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: ResponseHeaders(contentType: "text/html; charset=utf-8"), body: .string(html))
-    }
-
     public static func json(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: ResponseHeaders(contentType: "application/json"), body: .string(json))
     }
@@ -51,6 +47,8 @@ public enum ResponseBody: Sendable {
     case string(String)
     case bytes([UInt8])
     case staticString(StaticString)
+    /// An `HTMLWriter`'s bytes, as written.
+    case buffer(ByteBuffer)
     /// Sent by the connection after the head, with `sendfile(2)`; see `FileRegion`.
     case file(FileRegion)
 
@@ -60,6 +58,7 @@ public enum ResponseBody: Sendable {
         case .string(let text): return text.utf8.count
         case .bytes(let bytes): return bytes.count
         case .staticString(let text): return text.utf8CodeUnitCount
+        case .buffer(let buffer): return buffer.count
         case .file(let region): return region.count
         }
     }
@@ -72,6 +71,7 @@ public enum ResponseBody: Sendable {
         case .file(let region): return region.readAll().withUnsafeBytes(body)
         case .bytes(let bytes): return bytes.withUnsafeBytes(body)
         case .staticString(let text): return text.withUTF8Buffer { body(UnsafeRawBufferPointer($0)) }
+        case .buffer(let buffer): return buffer.withBytes(body)
         case .string(var text):
             if let result = text.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
                 return result

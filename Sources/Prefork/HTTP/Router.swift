@@ -15,6 +15,7 @@ public protocol Middleware: Sendable {
 public struct Router: Sendable {
     struct Route: Sendable {
         var method: HTTPRequest.Method?
+        var pattern: String
         var segments: [Segment]
         var handler: Handler
     }
@@ -36,8 +37,11 @@ public struct Router: Sendable {
             if part.hasPrefix(":") { return .capture(String(part.dropFirst())) }
             return .literal(Array(part.utf8))
         }
-        routes.append(Route(method: method, segments: segments, handler: handler))
+        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
     }
+
+    /// Every route as added: method (nil: any) and pattern, in matching order.
+    public var patterns: [(method: HTTPRequest.Method?, pattern: String)] { routes.map { ($0.method, $0.pattern) } }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add(.get, pattern, handler) }
     public mutating func post(_ pattern: String, _ handler: @escaping Handler) { add(.post, pattern, handler) }

@@ -9,7 +9,6 @@ public enum ServerSettings {
         forwardedAllowIPs.any,
         pid.any, user.any, group.any, umask.any, chdir.any, procName.any,
         accessLogfile.any, accessLogFormat.any, errorLogfile.any, logLevel.any, journal.any,
-        enableTestRoutes.any,
     ]
 
     /// The registry of the server's settings alone.
@@ -172,12 +171,6 @@ public enum ServerSettings {
     static let logLevel = SettingKey<LogLevelName>(
         "log_level", section: "Logging", default: .info,
         doc: "Least severe message written to the error log: debug, info, warning, error or critical.")
-
-    // MARK: Debugging
-
-    static let enableTestRoutes = SettingKey<Bool>(
-        "enable_test_routes", section: "Debugging", default: false,
-        doc: "Turns on POST /echo, GET /sleep and GET /crash for tests; never in production.")
 }
 
 extension SettingKey where Value == [String] {
@@ -199,7 +192,6 @@ extension SettingKey where Value == Int {
 
 extension SettingKey where Value == Bool {
     public static var reusePort: SettingKey<Bool> { ServerSettings.reusePort }
-    public static var enableTestRoutes: SettingKey<Bool> { ServerSettings.enableTestRoutes }
 }
 
 extension SettingKey where Value == OctalMode {
