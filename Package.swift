@@ -64,7 +64,6 @@ let package = Package(
                 "SystemCalls",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, to read a page's rows in place from GRDB's statements.
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -53,7 +53,7 @@ struct AssetTagStore: Sendable {
         try read { reader in
             var tags: [IssuedTag] = []
             tags.reserveCapacity(limit)
-            try reader.forEachRecent(limit: limit) { row in tags.append(row.issuedTag) }
+            try reader.forEachRecent(limit: limit) { tag in tags.append(tag) }
             return tags
         }
     }
@@ -64,7 +64,7 @@ struct AssetTagStore: Sendable {
         try database.readStatements { db in try body(Reader(store: self, db: db)) }
     }
 
-    /// Reads through prepared statements cached per connection, rows read in place.
+    /// Reads through prepared statements cached per connection (so prepared once per worker).
     struct Reader {
         let store: AssetTagStore
         let db: Database
@@ -76,25 +76,21 @@ struct AssetTagStore: Sendable {
         }
 
         /// Calls `row` with each of the `limit` most recently issued tags, newest first.
-        func forEachRecent(limit: Int, _ row: (TagRow) throws -> Void) throws {
-            try db.forEachRow(
-                cached: "SELECT number, tag, issued_at, note FROM asset_tags ORDER BY number DESC LIMIT ?",
-                arguments: [limit]
-            ) { columns in try row(TagRow(columns: columns)) }
+        func forEachRecent(limit: Int, _ row: (IssuedTag) throws -> Void) throws {
+            let statement = try db.cachedStatement(
+                sql: "SELECT number, tag, issued_at, note FROM asset_tags ORDER BY number DESC LIMIT ?")
+            let rows = try Row.fetchCursor(statement, arguments: [limit])
+            while let next = try rows.next() {
+                try row(IssuedTag(number: next[0], tag: next[1], issuedAt: next[2], note: next[3]))
+            }
         }
-    }
 
-    /// One issued tag read in place (see `StatementColumns`): valid only during the call it
-    /// is passed to.
-    struct TagRow {
-        let columns: StatementColumns
-        var number: Int { columns.int(0) }
-        var tag: UnsafeRawBufferPointer { columns.text(1) }
-        var issuedAt: UnsafeRawBufferPointer { columns.text(2) }
-        var note: UnsafeRawBufferPointer { columns.text(3) }
-
-        var issuedTag: IssuedTag {
-            IssuedTag(number: number, tag: columns.string(1), issuedAt: columns.string(2), note: columns.string(3))
+        /// Which state of the database this reader sees: it differs after any commit, by another
+        /// connection (SQLite's `data_version`) or by this one (its count of changed rows).
+        func version() throws -> DatabaseVersion {
+            let statement = try db.cachedStatement(sql: "PRAGMA data_version")
+            return DatabaseVersion(
+                committedElsewhere: try Int.fetchOne(statement) ?? 0, changedHere: db.totalChangesCount)
         }
     }
 

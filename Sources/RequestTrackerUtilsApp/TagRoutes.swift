@@ -6,6 +6,8 @@ import PreforkCore
 /// `GET /api/tags` and `POST /api/tags` (JSON).
 struct TagRoutes: Sendable {
     let context: AppContext
+    /// The page's history table, kept per worker while the database is unchanged.
+    let history = TagHistory()
 
     func add(to router: inout Router) {
         router.get("/tags") { request in try page(request) }
@@ -27,32 +29,22 @@ struct TagRoutes: Sendable {
                     "<p><a href=\"/labels?from=\(percentEncoded: first)&amp;count=\(count)\">Print labels for them</a></p>"
                 )
             }
-            try context.tags.read { reader in
-                page.append(
-                    """
+            let history = try context.tags.read { reader in try self.history.current(reader) }
+            page.append(
+                """
 
-                    <form class="card" method="post" action="/tags">
-                    \(csrfField)
-                    <p>The next tag is <span class="tag">\(try reader.peekNext())</span>.</p>
-                    <label for="count">How many</label><input id="count" name="count" type="number" min="1" max="\(AssetTagStore.maximumBatch)" value="1">
-                    <label for="note">Note (optional)</label><input id="note" name="note" type="text" maxlength="200">
-                    <p><button type="submit">Issue tags</button></p>
-                    </form>
-                    <h2>Recently issued</h2>
-                    <table><thead><tr><th>Tag</th><th>Issued (UTC)</th><th>Note</th><th></th></tr></thead>
-                    <tbody>
-                    """)
-                var first = true
-                try reader.forEachRecent(limit: 100) { tag in
-                    if !first { page.append("\n") }
-                    first = false
-                    page.append(
-                        """
-                        <tr><td class="tag">\(escaping: tag.tag)</td><td>\(escaping: tag.issuedAt)</td>\
-                        <td>\(escaping: tag.note)</td><td><a href="/labels/\(percentEncoded: tag.tag)">label</a></td></tr>
-                        """)
-                }
-            }
+                <form class="card" method="post" action="/tags">
+                \(csrfField)
+                <p>The next tag is <span class="tag">\(history.next)</span>.</p>
+                <label for="count">How many</label><input id="count" name="count" type="number" min="1" max="\(AssetTagStore.maximumBatch)" value="1">
+                <label for="note">Note (optional)</label><input id="note" name="note" type="text" maxlength="200">
+                <p><button type="submit">Issue tags</button></p>
+                </form>
+                <h2>Recently issued</h2>
+                <table><thead><tr><th>Tag</th><th>Issued (UTC)</th><th>Note</th><th></th></tr></thead>
+                <tbody>
+                """)
+            page.append(history.rows)
             page.append("</tbody></table>")
         }
     }
@@ -93,7 +85,7 @@ struct TagRoutes: Sendable {
         let limit = min(max(Int(request.queryItems["limit"] ?? "") ?? 50, 1), 1000)
         var recent: [AssetTagStore.IssuedTag] = []
         let next = try context.tags.read { reader in
-            try reader.forEachRecent(limit: limit) { row in recent.append(row.issuedTag) }
+            try reader.forEachRecent(limit: limit) { tag in recent.append(tag) }
             return try reader.peekNext()
         }
         let body = JSONText.object([

@@ -301,6 +301,22 @@ def test_tag_form_issues_and_redirects(tmp_path, server_factory):
     assert status == 200 and b"Issued 3 tags: W12-0001 to W12-0003." in page and b"cart 4" in page
 
 
+def test_tags_page_shows_a_tag_issued_through_any_worker(tmp_path, server_factory):
+    """Each worker keeps the page's history table while the database is unchanged: a tag issued
+    through one worker must appear on every page served afterwards, by any worker."""
+    prepared(tmp_path)
+    srv = server_factory(workers=2)
+    for _ in range(20):  # both workers render and keep the (empty) table
+        assert request(srv.port, "GET", "/tags")[0] == 200
+    status, _, body = request(srv.port, "POST", "/api/tags", b'{"count": 1, "note": "<i>new</i>"}',
+                              {"Content-Type": "application/json"})
+    assert status == 201 and b"W12-0001" in body
+    for _ in range(20):  # new connections, spread over both workers
+        status, _, page = request(srv.port, "GET", "/tags")
+        assert status == 200 and b'<td class="tag">W12-0001</td>' in page and b"&lt;i&gt;new&lt;/i&gt;" in page
+        assert b'The next tag is <span class="tag">W12-0002</span>' in page
+
+
 # --- production settings -------------------------------------------------------------------
 
 def test_allowed_hosts_rejects_other_hosts(tmp_path, server_factory):

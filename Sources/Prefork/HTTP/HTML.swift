@@ -22,6 +22,10 @@ public struct HTML: Sendable, ExpressibleByStringInterpolation {
 
     let storage: Storage
 
+    init(storage: Storage) {
+        self.storage = storage
+    }
+
     public init(stringLiteral literal: StaticString) {
         storage = .literal(literal)
     }

@@ -58,6 +58,10 @@ public struct HTMLWriter: Sendable, HTMLByteSink {
 
     /// The bytes written, for a response body (shared, not copied).
     public var bytes: ByteBuffer { buffer }
+
+    /// What was written, as a fragment to keep and append to other pages (shared, not copied):
+    /// take it when done writing.
+    public var html: HTML { HTML(storage: .bytes(buffer)) }
 }
 
 extension Response {
