@@ -1,4 +1,5 @@
 import OpenSSLSupport
+import SystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -14,17 +15,17 @@ enum DebugSecret {
             return String(decoding: bytes, as: UTF8.self)
         }
         let temporary = "\(path).\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw CollectStatic.Failure(description: "cannot create \(temporary): \(String(cString: strerror(errno)))")
-        }
         let key = Array(Digest.hex(SecureRandom.bytes(32)).utf8)
-        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, key.count) }
-        close(fd)
-        defer { unlink(temporary) }
-        guard written == key.count else {
-            throw CollectStatic.Failure(description: "cannot write \(temporary): \(String(cString: strerror(errno)))")
+        do {
+            let fd = try syscall("open") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+            defer { close(fd) }
+            try FileIO.writeAll(fd, key)
+        } catch {
+            unlink(temporary)
+            let verb = error.call == "open" ? "create" : "write"
+            throw CollectStatic.Failure(description: "cannot \(verb) \(temporary): \(error.message)")
         }
+        defer { unlink(temporary) }
         _ = link(temporary, path)  // fails with EEXIST if another worker won: read theirs
         guard let bytes = try CollectStatic.readFile(path) else {
             throw CollectStatic.Failure(description: "cannot create \(path)")
