@@ -4,6 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,6 +28,12 @@ int prefork_wcoredump(int status) { return WCOREDUMP(status); }
 // MARK: - Process
 
 pid_t prefork_fork(void) { return fork(); }
+
+void prefork_release_free_heap(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
 
 int prefork_thread_count(void) {
     DIR *dir = opendir("/proc/self/task");

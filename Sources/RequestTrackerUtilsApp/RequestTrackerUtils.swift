@@ -74,6 +74,11 @@ public struct RequestTrackerUtils: PreforkApplication {
         return errors
     }
 
+    /// In the master before the first fork: warm OpenSSL (see `Preload`).
+    public func preload(_ configuration: Configuration, logger: Logger) {
+        Preload.warmOpenSSL()
+    }
+
     public func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler {
         if configuration[AppSettings.enableTestRoutes] { TestRoutes.hangAtBootIfAsked(logger: logger) }
         let workingDirectory = configuration[AppSettings.workingDir]

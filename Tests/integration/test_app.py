@@ -317,6 +317,23 @@ def test_tags_page_shows_a_tag_issued_through_any_worker(tmp_path, server_factor
         assert b'The next tag is <span class="tag">W12-0002</span>' in page
 
 
+def test_master_stays_single_threaded_after_preload_and_workers_sign_alike(tmp_path, server_factory):
+    """The master warms OpenSSL before it forks (the application's preload): it must still have
+    one thread, and every worker must sign CSRF tokens with the real key and draw its own
+    random cookies."""
+    prepared(tmp_path)
+    srv = server_factory(workers=2)
+    assert len(os.listdir(f"/proc/{srv.pid}/task")) == 1
+    sessions = [form_session(srv.port, "/tags") for _ in range(8)]
+    assert len({cookie for cookie, _ in sessions}) == len(sessions)
+    for cookie, token in sessions:
+        body = urllib.parse.urlencode({"csrf_token": token, "count": "1", "note": "preload"}).encode()
+        status, _, _ = request(srv.port, "POST", "/tags", body,
+                               {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        assert status == 303
+    assert len(os.listdir(f"/proc/{srv.pid}/task")) == 1
+
+
 # --- production settings -------------------------------------------------------------------
 
 def test_allowed_hosts_rejects_other_hosts(tmp_path, server_factory):

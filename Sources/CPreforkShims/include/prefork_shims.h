@@ -41,6 +41,8 @@ int prefork_wcoredump(int status);
 pid_t prefork_fork(void);
 /// The number of threads of this process, from /proc/self/task; -1 if it cannot be read.
 int prefork_thread_count(void);
+/// Gives the kernel back the free pages of the heap (glibc's malloc_trim(0)); a no-op elsewhere.
+void prefork_release_free_heap(void);
 /// Sets the process title seen in ps/top by overwriting argv (no-op if argv was not saved).
 void prefork_set_proctitle(const char *title);
 /// Remembers argv for prefork_set_proctitle; call once from main before anything else.

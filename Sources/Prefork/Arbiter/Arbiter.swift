@@ -67,6 +67,7 @@ final class Arbiter {
         logger.info("Starting \(resolver.name) \(resolver.version) (prefork)")
         for listener in listeners { logger.info("Listening at: \(listener.address) (\(masterPID))") }
         logger.info("Using \(state.targetWorkers) worker(s)")
+        resolver.application.preload(runtime.configuration, logger: logger)
         service.watchdogInterval = ServiceNotifier.watchdogInterval()
         // Workers may legitimately take up to boot_timeout to start: tell systemd before its
         // TimeoutStartSec= runs out.

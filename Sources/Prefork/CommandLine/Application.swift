@@ -19,12 +19,22 @@ public protocol PreforkApplication: Sendable {
     /// Called in each worker after fork: open databases, build the router. A thrown error is a
     /// boot failure: the worker exits with code 3 and the master stops.
     func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler
+    /// Called once in the master, after it binds and before it forks the first workers (not
+    /// again on reload): warm what every worker would otherwise set up itself (library
+    /// initialisation, tables), so the pages it touches and the heap it builds are shared
+    /// copy-on-write by all workers instead of copied into each (Gunicorn's `preload_app`).
+    /// Workers still build their own state in `makeHandler`; this only warms, so it must not
+    /// depend on settings a reload can change. The master must stay single-threaded: nothing
+    /// here may start a thread (no Dispatch, Foundation run loops, Swift concurrency) or open
+    /// a database or a connection. Debug builds assert one thread before every fork.
+    func preload(_ configuration: Configuration, logger: Logger)
 }
 
 extension PreforkApplication {
     public var settings: [AnySetting] { [] }
     public var commands: [ApplicationCommand] { [] }
     public func validate(_ configuration: Configuration) throws {}
+    public func preload(_ configuration: Configuration, logger: Logger) {}
 }
 
 /// An application subcommand: runs in the foreground with the resolved configuration and

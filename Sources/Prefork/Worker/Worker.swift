@@ -43,6 +43,8 @@ final class Worker {
     var output: [UInt8] = []
     var requestCounter: UInt64
     var requestsServed = 0
+    /// `requestsServed` when the worker last gave its free heap back (see `releaseIdleHeap`).
+    var requestsServedAtHeapRelease = -1
     var draining = false
     var drainDeadline: Int64 = 0
     var nextSweep: Int64 = 0
