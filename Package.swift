@@ -36,7 +36,8 @@ let package = Package(
         // The one Swift wrapper of OpenSSL: SHA-256, HMAC, random bytes, TLS client streams.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"], swiftSettings: strict),
         // A blocking HTTP/1.1 client with deadlines, for synchronous workers (RT's REST API).
-        .target(name: "HTTPClient", dependencies: ["OpenSSLSupport", "SystemCalls"], swiftSettings: strict),
+        .target(
+            name: "HTTPClient", dependencies: ["OpenSSLSupport", "SystemCalls", "PreforkCore"], swiftSettings: strict),
         // Request Tracker's REST 2.0 API: assets, tickets.
         .target(name: "RequestTracker", dependencies: ["HTTPClient"], swiftSettings: strict),
         // Pure parts: HTTP parsing, settings registry, supervision policy, log formats.

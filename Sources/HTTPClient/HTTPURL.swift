@@ -1,3 +1,5 @@
+import PreforkCore
+
 /// An absolute `http://` or `https://` URL, split into what a request needs.
 public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     /// True for `https`.
@@ -78,27 +80,6 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     /// Percent-encodes `text` for use as one query-string name or value (RFC 3986 unreserved
     /// characters stay as they are; everything else, space included, becomes `%XX`).
     public static func percentEncode(_ text: String) -> String {
-        let unreserved: (UInt8) -> Bool = { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                return true
-            default:
-                return false
-            }
-        }
-        // Most values (tags, ids) need nothing: no copy then; pages that list many call this.
-        guard !text.utf8.allSatisfy(unreserved) else { return text }
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for byte in text.utf8 {
-            if unreserved(byte) {
-                out.append(byte)
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        PercentEncoding.encode(text)
     }
 }

@@ -156,17 +156,22 @@ def test_worker_hanging_at_boot_is_killed_at_boot_timeout_and_replaced(server_fa
 
 # --- timeout: SIGABRT, then SIGKILL --------------------------------------------------------
 
+def _stuck_request(srv, target, wait):
+    """Sends GET `target` and waits for the connection to end: (what came back, seconds taken)."""
+    with Conn(srv.port, timeout=20) as c:
+        started = time.monotonic()
+        c.send(build_request("GET", target))
+        got = c.wait_eof(wait)
+        return got, time.monotonic() - started
+
+
 def test_stuck_worker_ends_at_sigabrt_without_answering(server_factory):
     """A request over `timeout` gets the worker SIGABRT, which ends it at once: the kill lands
     within timeout + 1 s and the stuck request never gets its response (the Swift runtime's
     backtracer used to keep an aborted worker running long enough to finish it)."""
     srv = server_factory(workers=1, args=["--timeout", "1"])
     (worker,) = srv.worker_pids()
-    with Conn(srv.port, timeout=20) as c:
-        started = time.monotonic()
-        c.send(build_request("GET", "/sleep?ms=2000"))
-        got = c.wait_eof(10)
-        took = time.monotonic() - started
+    got, took = _stuck_request(srv, "/sleep?ms=2000", wait=10)
     assert got == b"", f"the stuck request was answered: {got!r}"
     assert took < 1 + 1.0, f"the worker ended {took:.2f}s after the request started (timeout 1 s)"
     timeout_line = _log_line(srv, rf"\[ERROR\] WORKER TIMEOUT: worker {worker} spent [\d.]+s on GET /sleep "
@@ -183,11 +188,7 @@ def test_worker_surviving_sigabrt_gets_sigkill(server_factory):
     """A handler that SIGABRT cannot end (here: it blocks the signal) gets SIGKILL 2 s later."""
     srv = server_factory(workers=1, args=["--timeout", "1"])
     (worker,) = srv.worker_pids()
-    with Conn(srv.port, timeout=20) as c:
-        started = time.monotonic()
-        c.send(build_request("GET", "/sleep?ms=10000&mask_abort=1"))
-        got = c.wait_eof(15)
-        took = time.monotonic() - started
+    got, took = _stuck_request(srv, "/sleep?ms=10000&mask_abort=1", wait=15)
     assert got == b"", f"the stuck request was answered: {got!r}"
     assert 1 + 2 <= took < 1 + 2 + 1.0, f"SIGKILL landed {took:.2f}s after the request started"
     _log_line(srv, rf"\[ERROR\] WORKER TIMEOUT: worker {worker} spent .* sending SIGABRT")

@@ -1,3 +1,5 @@
+import PreforkCore
+
 /// The byte-level encoders behind `HTML` and `HTMLWriter`: HTML escaping, percent-encoding and
 /// decimal integers, each writing UTF-8 straight to an output pointer. Callers size the room
 /// with the matching `...Count` function first, so no encoder checks bounds per byte.
@@ -79,49 +81,6 @@ enum HTMLEncoding {
         return written
     }
 
-    // MARK: Percent-encoding
-
-    /// RFC 3986's unreserved characters: the only bytes a percent-encoded component keeps.
-    @inline(__always)
-    static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-            UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
-    }
-
-    /// How many bytes `percentEncode` writes for `input`.
-    static func percentEncodedCount(_ input: UnsafeRawBufferPointer) -> Int {
-        var count = input.count
-        for byte in input where !isUnreserved(byte) { count += 2 }
-        return count
-    }
-
-    /// Writes `input` with every byte but the unreserved ones as `%XX` (uppercase hex), as
-    /// `HTTPURL.percentEncode` does: the result is safe in a URL component and in HTML.
-    static func percentEncode(_ input: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) -> Int {
-        var written = 0
-        for byte in input {
-            if isUnreserved(byte) {
-                out[written] = byte
-                written += 1
-            } else {
-                out[written] = UInt8(ascii: "%")
-                out[written + 1] = hexDigit(byte >> 4)
-                out[written + 2] = hexDigit(byte & 0xF)
-                written += 3
-            }
-        }
-        return written
-    }
-
-    @inline(__always)
-    static func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 48 + value : 55 + value }
-
     // MARK: Integers
 
     /// The most bytes `decimal` writes: a sign and 19 digits.
@@ -195,11 +154,11 @@ extension HTMLByteSink {
     }
 
     mutating func appendPercentEncoded(_ text: UnsafeRawBufferPointer) {
-        if text.allSatisfy(HTMLEncoding.isUnreserved) {
+        if text.allSatisfy(PercentEncoding.isUnreserved) {
             appendRaw(text)
             return
         }
-        write(maximum: HTMLEncoding.percentEncodedCount(text)) { out in HTMLEncoding.percentEncode(text, into: out) }
+        write(maximum: PercentEncoding.encodedCount(text)) { out in PercentEncoding.encode(text, into: out) }
     }
 
     mutating func appendPercentEncoded(_ text: some StringProtocol) {

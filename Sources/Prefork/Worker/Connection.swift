@@ -52,41 +52,41 @@ final class Connection {
             pending.append(contentsOf: bytes)
             return flushPending()
         }
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.count - offset
-            switch IOResult("write", returned: retryingEINTR { write(fd, bytes.baseAddress! + offset, count) }) {
-            case .bytes(let n):
-                offset += n
-            case .wouldBlock:
-                pending.removeAll(keepingCapacity: true)
-                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                pendingOffset = 0
-                return .pending
-            case .eof, .error:
-                return .failed
-            }
+        guard let written = writeAvailable(bytes) else { return .failed }
+        if written < bytes.count {
+            pending.removeAll(keepingCapacity: true)
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[written...]))
+            pendingOffset = 0
+            return .pending
         }
         return sendFile()
     }
 
     /// Writes pending output, then the queued file.
     func flushPending() -> FlushResult {
-        while pendingOffset < pending.count {
-            let result = pending.withUnsafeBytes { raw in
-                IOResult(
-                    "write",
-                    returned: retryingEINTR { write(fd, raw.baseAddress! + pendingOffset, raw.count - pendingOffset) })
-            }
-            switch result {
-            case .bytes(let n): pendingOffset += n
-            case .wouldBlock: return .pending
-            case .eof, .error: return .failed
-            }
-        }
+        let offset = pendingOffset
+        let written = pending.withUnsafeBytes { writeAvailable(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+        guard let written else { return .failed }
+        pendingOffset += written
+        if pendingOffset < pending.count { return .pending }
         pending.removeAll(keepingCapacity: false)
         pendingOffset = 0
         return sendFile()
+    }
+
+    /// Writes as much of `bytes` as the socket takes now: the count written, or nil when the
+    /// socket failed.
+    private func writeAvailable(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.count - offset
+            switch IOResult("write", returned: retryingEINTR { write(fd, bytes.baseAddress! + offset, count) }) {
+            case .bytes(let n): offset += n
+            case .wouldBlock: return offset
+            case .eof, .error: return nil
+            }
+        }
+        return offset
     }
 
     /// Sends the queued file until it is done or the socket is full. Fails on a socket error, or

@@ -45,7 +45,8 @@ final class Worker {
     var requestsServed = 0
     /// `requestsServed` when the worker last gave its free heap back (see `releaseIdleHeap`).
     var requestsServedAtHeapRelease = -1
-    var draining = false
+    /// Told to drain (the accept gate, which never opens again, keeps the fact).
+    var draining: Bool { acceptGate.isDraining }
     var drainDeadline: Int64 = 0
     var nextSweep: Int64 = 0
     var now: Int64 = 0
@@ -165,10 +166,9 @@ final class Worker {
     /// `Connection: close`; idle keep-alive connections are closed after a short grace.
     func beginDrain(reason: String) {
         guard !draining else { return }
-        draining = true
+        apply(acceptGate.beginDrain())
         drainDeadline = Clock.coarse() + options.gracefulTimeoutNanos
         prefork_slot_store_state(slot, UInt32(PREFORK_SLOT_DRAINING))
-        apply(acceptGate.beginDrain())
         for case let connection? in connections { connection.machine.beginDrain() }
         closeOwnListeners()
         logger.debug("worker draining (\(reason)): \(connectionCount) connection(s) open")
