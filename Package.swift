@@ -15,7 +15,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Small C helpers: macros Swift cannot import (WIFEXITED...), the async-signal-safe
@@ -35,6 +34,13 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // The one Swift wrapper of OpenSSL: SHA-256, HMAC, random bytes, TLS client streams.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"], swiftSettings: strict),
+        // sqlite3, imported only by the SQLite module.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The one Swift wrapper of sqlite3: connections, cached prepared statements, backups.
+        .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
+        // The one interface the application's stores are written against (`?` parameters,
+        // rows by position, write transactions), over SQLite. No Foundation.
+        .target(name: "Database", dependencies: ["SQLite"], swiftSettings: strict),
         // A blocking HTTP/1.1 client with deadlines, for synchronous workers (RT's REST API).
         .target(
             name: "HTTPClient", dependencies: ["OpenSSLSupport", "SystemCalls", "PreforkCore"], swiftSettings: strict),
@@ -62,9 +68,7 @@ let package = Package(
             name: "RequestTrackerUtilsApp",
             dependencies: [
                 "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics", "HTTPClient", "RequestTracker",
-                "SystemCalls",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                // SQLite's C API, to read a page's rows in place from GRDB's statements.
+                "SystemCalls", "Database",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -89,7 +93,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
         .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"], swiftSettings: strict),
-        .testTarget(name: "AppTests", dependencies: ["RequestTrackerUtilsApp"], swiftSettings: strict),
+        .testTarget(name: "AppTests", dependencies: ["RequestTrackerUtilsApp", "Database"], swiftSettings: strict),
+        .testTarget(name: "DatabaseTests", dependencies: ["Database", "SQLite"], swiftSettings: strict),
         // Unit tests plus decoding of the rendered SVGs with rsvg-convert and zbarimg.
         .testTarget(name: "LabelGraphicsTests", dependencies: ["LabelGraphics"], swiftSettings: strict),
         .testTarget(

@@ -1,8 +1,8 @@
-import GRDB
+import Database
 
 /// Asset tags: `PREFIX` + the zero-padded number from the one `tag_counter` row. The counter
-/// is read and advanced inside one `BEGIN IMMEDIATE` transaction together with the history
-/// insert, so any number of workers issuing at once never share or skip a number.
+/// is advanced inside one write transaction together with the history insert, so any number
+/// of workers issuing at once never share or skip a number.
 struct AssetTagStore: Sendable {
     struct IssuedTag: Sendable {
         var number: Int
@@ -27,16 +27,20 @@ struct AssetTagStore: Sendable {
         precondition((1...Self.maximumBatch).contains(count))
         let issuedAt = Timestamp.now().iso8601
         return try database.write { db in
-            guard let first = try Int.fetchOne(db, sql: "SELECT next_number FROM tag_counter WHERE id = 1") else {
-                throw DatabaseError(message: "tag_counter has no row; run `request-tracker-utils migrate`")
+            guard
+                let next = try db.int(
+                    "UPDATE tag_counter SET next_number = next_number + ? WHERE id = 1 RETURNING next_number",
+                    [SQLValue(count)])
+            else {
+                throw DatabaseError(.statement, "tag_counter has no row; run `request-tracker-utils migrate`")
             }
-            try db.execute(sql: "UPDATE tag_counter SET next_number = ? WHERE id = 1", arguments: [first + count])
+            let first = next - count
             var issued: [IssuedTag] = []
-            for number in first..<(first + count) {
+            for number in first..<next {
                 let tag = IssuedTag(number: number, tag: format(number), issuedAt: issuedAt, note: note)
                 try db.execute(
-                    sql: "INSERT INTO asset_tags (number, tag, issued_at, note) VALUES (?, ?, ?, ?)",
-                    arguments: [tag.number, tag.tag, tag.issuedAt, tag.note])
+                    "INSERT INTO asset_tags (number, tag, issued_at, note) VALUES (?, ?, ?, ?)",
+                    [SQLValue(tag.number), .text(tag.tag), .text(tag.issuedAt), .text(tag.note)])
                 issued.append(tag)
             }
             return issued
@@ -64,38 +68,31 @@ struct AssetTagStore: Sendable {
         try database.readStatements { db in try body(Reader(store: self, db: db)) }
     }
 
-    /// Reads through prepared statements cached per connection (so prepared once per worker).
+    /// Reads through statements prepared once per connection (so once per worker).
     struct Reader {
         let store: AssetTagStore
         let db: Database
 
         /// The next tag that would be issued.
         func peekNext() throws -> String {
-            let statement = try db.cachedStatement(sql: "SELECT next_number FROM tag_counter WHERE id = 1")
-            return store.format(try Int.fetchOne(statement) ?? 1)
+            store.format(try db.int("SELECT next_number FROM tag_counter WHERE id = 1") ?? 1)
         }
 
         /// Calls `row` with each of the `limit` most recently issued tags, newest first.
         func forEachRecent(limit: Int, _ row: (IssuedTag) throws -> Void) throws {
-            let statement = try db.cachedStatement(
-                sql: "SELECT number, tag, issued_at, note FROM asset_tags ORDER BY number DESC LIMIT ?")
-            let rows = try Row.fetchCursor(statement, arguments: [limit])
-            while let next = try rows.next() {
-                try row(IssuedTag(number: next[0], tag: next[1], issuedAt: next[2], note: next[3]))
+            try db.forEachRow(
+                "SELECT number, tag, issued_at, note FROM asset_tags ORDER BY number DESC LIMIT ?", [SQLValue(limit)]
+            ) { next in
+                try row(IssuedTag(number: next.int(0), tag: next.text(1), issuedAt: next.text(2), note: next.text(3)))
             }
         }
 
-        /// Which state of the database this reader sees: it differs after any commit, by another
-        /// connection (SQLite's `data_version`) or by this one (its count of changed rows).
-        func version() throws -> DatabaseVersion {
-            let statement = try db.cachedStatement(sql: "PRAGMA data_version")
-            return DatabaseVersion(
-                committedElsewhere: try Int.fetchOne(statement) ?? 0, changedHere: db.totalChangesCount)
-        }
+        /// Which state of the database this reader sees (see ``DatabaseVersion``).
+        func version() throws -> DatabaseVersion { try db.version() }
     }
 
     /// How many tags have been issued.
     func count() throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM asset_tags") ?? 0 }
+        try database.read { db in try db.int("SELECT count(*) FROM asset_tags") ?? 0 }
     }
 }

@@ -1,4 +1,4 @@
-import GRDB
+import Database
 
 /// Returned devices. One check-in per device per local day: the UNIQUE (tag, checked_in_on)
 /// constraint decides, so two workers racing on the same device cannot both record it.
@@ -35,21 +35,21 @@ struct CheckinStore: Sendable {
     func record(tag: String, student: String, condition: Condition, notes: String) throws -> RecordResult {
         let now = Timestamp.now()
         return try database.write { db in
-            if let existing = try Row.fetchOne(
-                db, sql: "SELECT \(Self.columns) FROM checkins WHERE tag = ? AND checked_in_on = ?",
-                arguments: [tag, now.localDate])
+            if let existing = try db.firstRow(
+                "SELECT \(Self.columns) FROM checkins WHERE tag = ? AND checked_in_on = ?",
+                [.text(tag), .text(now.localDate)], Self.checkin)
             {
-                return .duplicate(Self.checkin(existing))
+                return .duplicate(existing)
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [tag, student, condition.rawValue, notes, now.localDate, now.iso8601])
-            let row = try Row.fetchOne(
-                db, sql: "SELECT \(Self.columns) FROM checkins WHERE id = ?", arguments: [db.lastInsertedRowID])!
-            return .recorded(Self.checkin(row))
+            let recorded = try db.firstRow(
+                """
+                INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at)
+                VALUES (?, ?, ?, ?, ?, ?) RETURNING \(Self.columns)
+                """,
+                [.text(tag), .text(student), .text(condition.rawValue), .text(notes), .text(now.localDate),
+                 .text(now.iso8601)], Self.checkin)
+            guard let recorded else { throw DatabaseError(.statement, "the check-in insert returned no row") }
+            return .recorded(recorded)
         }
     }
 
@@ -57,38 +57,39 @@ struct CheckinStore: Sendable {
     func setRequestTracker(id: Int64, assetID: Int?, ticketID: Int?, status: String) throws {
         try database.write { db in
             try db.execute(
-                sql: """
-                    UPDATE checkins SET rt_asset_id = coalesce(?, rt_asset_id),
-                        rt_ticket_id = coalesce(?, rt_ticket_id), rt_status = ? WHERE id = ?
-                    """,
-                arguments: [assetID, ticketID, status, id])
+                """
+                UPDATE checkins SET rt_asset_id = coalesce(?, rt_asset_id),
+                    rt_ticket_id = coalesce(?, rt_ticket_id), rt_status = ? WHERE id = ?
+                """,
+                [SQLValue(assetID), SQLValue(ticketID), .text(status), .int(id)])
         }
     }
 
     func find(id: Int64) throws -> Checkin? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM checkins WHERE id = ?", arguments: [id]).map(
-                Self.checkin)
+            try db.firstRow("SELECT \(Self.columns) FROM checkins WHERE id = ?", [.int(id)], Self.checkin)
         }
     }
 
     /// Check-ins from `from` to `to` (local dates, inclusive), newest first.
     func list(from: String, to: String, limit: Int = 10_000) throws -> [Checkin] {
         try database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.columns) FROM checkins WHERE checked_in_on BETWEEN ? AND ?
-                    ORDER BY checked_in_at DESC, id DESC LIMIT ?
-                    """,
-                arguments: [from, to, limit]
-            ).map(Self.checkin)
+            var found: [Checkin] = []
+            try db.forEachRow(
+                """
+                SELECT \(Self.columns) FROM checkins WHERE checked_in_on BETWEEN ? AND ?
+                ORDER BY checked_in_at DESC, id DESC LIMIT ?
+                """,
+                [.text(from), .text(to), SQLValue(limit)]
+            ) { row in found.append(Self.checkin(row)) }
+            return found
         }
     }
 
     private static func checkin(_ row: Row) -> Checkin {
         Checkin(
-            id: row[0], tag: row[1], student: row[2], condition: row[3], notes: row[4], checkedInOn: row[5],
-            checkedInAt: row[6], rtAssetID: row[7], rtTicketID: row[8], rtStatus: row[9])
+            id: Int64(row.int(0)), tag: row.text(1), student: row.text(2), condition: row.text(3), notes: row.text(4),
+            checkedInOn: row.text(5), checkedInAt: row.text(6), rtAssetID: row.optionalInt(7),
+            rtTicketID: row.optionalInt(8), rtStatus: row.text(9))
     }
 }

@@ -1,4 +1,4 @@
-import GRDB
+import Database
 
 #if canImport(Glibc)
     import Glibc
@@ -31,13 +31,12 @@ enum DatabaseBackup {
         }
         let temporary = path + ".partial-\(getpid())"
         do {
-            let destination = try DatabaseQueue(path: temporary)
-            try database.queue.backup(to: destination)
-            let check = try destination.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+            try database.connection.backup(toNewFile: temporary)
+            let copy = try AppDatabase.open(path: temporary)
+            let check = try copy.connection.firstRow("PRAGMA integrity_check") { row in row.text(0) }
             guard check == "ok" else {
                 throw Failure(description: "the copy failed SQLite's integrity check: \(check ?? "no answer")")
             }
-            try destination.close()
         } catch {
             unlink(temporary)
             if let failure = error as? Failure { throw failure }

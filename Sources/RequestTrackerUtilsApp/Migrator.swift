@@ -1,6 +1,6 @@
-import GRDB
+import Database
 
-/// Applies ``Migrations`` in order, each in its own `BEGIN IMMEDIATE` transaction, recording
+/// Applies ``Migrations`` in order, each in its own write transaction, recording
 /// each in `schema_migrations`. Idempotent; safe when two run at once (the second waits for
 /// the write lock, then finds the migration recorded and skips it); refuses a database that a
 /// newer release has migrated past what this one knows.
@@ -33,13 +33,12 @@ struct Migrator {
     /// The versions recorded in the database (empty for a new database).
     func appliedVersions() throws -> [Int] {
         try database.read { db in
-            // Asked of SQLite each time, not GRDB's schema cache: another process (`migrate`
-            // while the server runs) may have created the table since this connection opened.
-            let exists = try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')")
-            guard exists == true else { return [] }
-            return try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations ORDER BY version")
+            guard try db.tableExists("schema_migrations") else { return [] }
+            var versions: [Int] = []
+            try db.forEachRow("SELECT version FROM schema_migrations ORDER BY version") { row in
+                versions.append(row.int(0))
+            }
+            return versions
         }
     }
 
@@ -60,18 +59,16 @@ struct Migrator {
         var outcome = Outcome()
         for migration in migrations where migration.version <= target {
             let applied = try database.write { db -> Bool in
-                try db.execute(sql: Self.createTable)
-                let newest = try Int.fetchOne(db, sql: "SELECT max(version) FROM schema_migrations") ?? 0
+                try db.executeScript(Self.createTable)
+                let newest = try db.int("SELECT max(version) FROM schema_migrations") ?? 0
                 if newest > latest { throw Self.newer(database.path, newest, latest) }
-                let done =
-                    try Bool.fetchOne(
-                        db, sql: "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)",
-                        arguments: [migration.version]) ?? false
-                if done { return false }
-                try db.execute(sql: migration.sql)
+                let done = try db.int(
+                    "SELECT count(*) FROM schema_migrations WHERE version = ?", [SQLValue(migration.version)])
+                if done != 0 { return false }
+                try db.executeScript(migration.sql)
                 try db.execute(
-                    sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    arguments: [migration.version, migration.name, Timestamp.now().iso8601])
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    [SQLValue(migration.version), .text(migration.name), .text(Timestamp.now().iso8601)])
                 return true
             }
             if applied { outcome.applied.append(migration) }

@@ -18,7 +18,7 @@ struct StaticManifest: Sendable, Equatable {
 
     /// Reads the manifest written by ``json``; nil if it is not one.
     static func parse(_ text: String) -> StaticManifest? {
-        guard let start = text.range(of: "\"paths\""), let open = text[start.upperBound...].firstIndex(of: "{"),
+        guard let start = text.firstRange(of: "\"paths\""), let open = text[start.upperBound...].firstIndex(of: "{"),
             let close = text[open...].firstIndex(of: "}")
         else { return nil }
         var paths: [String: String] = [:]

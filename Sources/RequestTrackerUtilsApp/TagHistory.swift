@@ -1,13 +1,5 @@
+import Database
 import Prefork
-
-/// A state of the application database as one connection sees it. Two equal versions read
-/// from the same connection mean no row changed in between: `committedElsewhere` is SQLite's
-/// `PRAGMA data_version` (it changes when another connection, another worker, host or
-/// `migrate`, commits), `changedHere` the connection's own count of changed rows.
-struct DatabaseVersion: Equatable, Sendable {
-    var committedElsewhere: Int
-    var changedHere: Int
-}
 
 /// The history table of `GET /tags` and the next tag, as the page shows them, kept by each
 /// worker for the database version they were read at. A page read checks the version (one
