@@ -41,6 +41,11 @@ let package = Package(
         // The one interface the application's stores are written against (`?` parameters,
         // rows by position, write transactions), over SQLite. No Foundation.
         .target(name: "Database", dependencies: ["SQLite"], swiftSettings: strict),
+        // libpq (PostgreSQL's client library), imported only by the PostgreSQL module.
+        .systemLibrary(name: "CPostgreSQL", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // The one Swift wrapper of libpq: blocking connections, parameterized and prepared
+        // statements, text results, errors with their SQLSTATE.
+        .target(name: "PostgreSQL", dependencies: ["CPostgreSQL"], swiftSettings: strict),
         // A blocking HTTP/1.1 client with deadlines, for synchronous workers (RT's REST API).
         .target(
             name: "HTTPClient", dependencies: ["OpenSSLSupport", "SystemCalls", "PreforkCore"], swiftSettings: strict),
@@ -100,5 +105,7 @@ let package = Package(
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["test-server.py"], swiftSettings: strict),
         .testTarget(name: "RequestTrackerTests", dependencies: ["RequestTracker"], swiftSettings: strict),
+        // The libpq wrapper against a throw-away cluster (Tests/pg/pg-server.sh).
+        .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "SystemCalls"], swiftSettings: strict),
     ]
 )
