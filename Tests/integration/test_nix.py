@@ -348,7 +348,7 @@ def test_swiftpm_vendor_hash_matches_package_resolved():
     # and the pins are those Package.swift resolves to
     pins = {p["identity"]: p["state"]["version"]
             for p in json.loads((ROOT / "nixos" / "Package.resolved").read_text())["pins"]}
-    assert pins == {"grdb.swift": "7.10.0", "swift-log": "1.16.2", "swift-http-types": "1.8.0"}
+    assert pins == {"swift-log": "1.16.2", "swift-http-types": "1.8.0"}
 
 
 # ---------------------------------------------------------------------------------------------
