@@ -86,7 +86,8 @@ def render_unit(service: dict) -> str:
     become repeated keys, environment becomes quoted Environment= lines."""
     lines = ["[Unit]", f"Description={service['description']}"]
     lines += [f"Documentation={d}" for d in service.get("documentation", [])]
-    lines += [f"After={a}" for a in service.get("after", [])]
+    for key in ("after", "requires", "wants"):
+        lines += [f"{key.capitalize()}={u}" for u in service.get(key, [])]
     lines += ["", "[Service]"]
     for key, value in sorted(service["environment"].items()):
         lines.append(f'Environment="{key}={value}"')
@@ -177,6 +178,7 @@ def test_options_have_types_defaults_and_descriptions(defaults):
         "rtUrl": "", "apiEndpoint": "/REST/2.0", "prefix": "W12-", "padding": 4,
         "settings": {}, "openFirewall": False, "nginx.enable": False,
         "accessLogFile": "/var/lib/request-tracker-utils/logs/access.log", "errorLogFile": "/var/lib/request-tracker-utils/logs/error.log",
+        "database.url": "", "database.createLocally": False, "backup.enable": True,
     }
     for name, default in expected.items():
         assert name in options, f"no option {name}"
@@ -236,6 +238,10 @@ def test_default_unit(defaults, package):
                  '"LABEL_WIDTH_MM=100"', '"LABEL_HEIGHT_MM=62"'):
         assert pair in env, (pair, env)
     assert "--config" not in keys(text, "ExecStart")[0]           # no settings, no file
+    # SQLite in the working directory: no DATABASE_URL, no PostgreSQL, no ordering on it
+    assert not any(e.startswith('"DATABASE_URL=') for e in env), env
+    assert keys(text, "After") == ["network.target"] and keys(text, "Requires") == []
+    assert defaults["postgresql"] == {}
     assert defaults["users"]["rtutils"]["isSystemUser"] is True
     assert defaults["groups"] == {"rtutils": {}}
     assert defaults["nginx"] is None and defaults["firewall"] == []
@@ -273,6 +279,103 @@ def test_working_directory_outside_var_lib_uses_tmpfiles(package):
     rules = r["tmpfiles"]["request-tracker-utils"]
     assert rules["/srv/rtutils"]["d"] == {"user": "rtutils", "group": "rtutils", "mode": "0751"}
     assert "/srv/rtutils/logs" in rules
+
+
+# ---------------------------------------------------------------------------------------------
+# The database: SQLite by default, a PostgreSQL URL, or PostgreSQL created on the machine.
+# ---------------------------------------------------------------------------------------------
+
+def failed_assertions(result) -> list:
+    return [a["message"] for a in result["assertions"] if not a["assertion"]]
+
+
+def test_database_url_reaches_the_unit_environment(package):
+    url = "postgresql://rtutils@db.example.org:5432/rtutils?sslmode=verify-full&connect_timeout=5"
+    r = nix_eval({"allowedHosts": ["x"], "database": {"url": url}}, package=package)
+    assert failed_assertions(r) == []
+    text = render_unit(r["service"])
+    assert f'"DATABASE_URL={url}"' in keys(text, "Environment")
+    # a server elsewhere: started once the network is up; no local PostgreSQL
+    assert keys(text, "After") == ["network.target", "network-online.target"]
+    assert keys(text, "Wants") == ["network-online.target"] and keys(text, "Requires") == []
+    assert r["postgresql"] == {}
+    # the SQLite backup timer is off by default: pg_dump is the backup of a PostgreSQL database
+    assert r["cfg"]["backup"]["enable"] is False
+    assert not r["backupService"] and not r["backupTimer"]
+
+
+def test_create_locally_enables_postgresql_with_peer_authentication(package, tmp_path):
+    r = nix_eval({"allowedHosts": ["x"], "database": {"createLocally": True}}, package=package)
+    assert failed_assertions(r) == []
+    pg = r["postgresql"]
+    assert pg["enable"] is True
+    assert pg["ensureDatabases"] == ["rtutils"]
+    assert pg["ensureUsers"] == [{"name": "rtutils", "ensureDBOwnership": True}]
+    text = render_unit(r["service"])
+    # the unix socket as the service user: peer authentication, no password
+    assert '"DATABASE_URL=postgresql:///rtutils?host=/run/postgresql"' in keys(text, "Environment")
+    # postgresql.target: reached once the server is up AND postgresql-setup.service has made the
+    # role and the database, so `migrate` in ExecStartPre finds them
+    assert "postgresql.target" in keys(text, "After") and keys(text, "Requires") == ["postgresql.target"]
+    assert "network-online.target" not in keys(text, "After")
+    assert r["cfg"]["backup"]["enable"] is False
+    if SYSTEMD_ANALYZE:
+        # the unit is valid with its dependency (NixOS's postgresql.target: a stand-in here;
+        # verify finds units next to the one it checks)
+        (tmp_path / "postgresql.target").write_text("[Unit]\nDescription=stand-in for NixOS's postgresql.target\n")
+        (tmp_path / UNIT).write_text(text)
+        v = subprocess.run([SYSTEMD_ANALYZE, "verify", str(tmp_path / UNIT)], capture_output=True, text=True)
+        ours = [line for line in v.stderr.splitlines() if not HOST_UNIT_NOISE.match(line)]
+        assert v.returncode == 0 and ours == [], f"rc={v.returncode}\n{v.stderr}"
+    # the role follows the service user
+    r = nix_eval({"allowedHosts": ["x"], "user": "tags", "database": {"createLocally": True}}, package=package)
+    assert r["postgresql"]["ensureDatabases"] == ["tags"]
+    assert r["postgresql"]["ensureUsers"] == [{"name": "tags", "ensureDBOwnership": True}]
+    assert r["service"]["environment"]["DATABASE_URL"] == "postgresql:///tags?host=/run/postgresql"
+    # the socket form spelled out (with more parameters) is accepted, and used as given
+    url = "postgres:///rtutils?host=/run/postgresql&connect_timeout=5"
+    r = nix_eval({"allowedHosts": ["x"], "database": {"createLocally": True, "url": url}}, package=package)
+    assert failed_assertions(r) == [] and r["service"]["environment"]["DATABASE_URL"] == url
+
+
+def test_create_locally_with_another_server_is_refused(package):
+    url = "postgresql://rtutils@db.example.org/rtutils"
+    r = nix_eval({"allowedHosts": ["x"], "database": {"createLocally": True, "url": url}}, package=package)
+    assert failed_assertions(r) == [
+        "services.requestTrackerUtils.database.createLocally runs PostgreSQL on this machine and connects "
+        f'to it over the unix socket, but database.url is "{url}": leave database.url empty (it becomes '
+        "postgresql:///rtutils?host=/run/postgresql), or turn createLocally off to use that server."]
+    # another database name on the local socket is another server's business too
+    r = nix_eval({"allowedHosts": ["x"], "database": {"createLocally": True,
+                                                      "url": "postgresql:///other?host=/run/postgresql"}},
+                 package=package)
+    assert len(failed_assertions(r)) == 1 and "createLocally" in failed_assertions(r)[0]
+
+
+def test_database_settings_and_passwords_stay_out_of_the_store(package):
+    r = nix_eval({"allowedHosts": ["x"], "database": {"url": "postgresql://rtutils:hunter2@db/rtutils"}},
+                 package=package)
+    assert failed_assertions(r) == [
+        "services.requestTrackerUtils.database.url has a password, which would be readable by every user "
+        "in the Nix store: remove it and put PGPASSWORD=... in secretsFile."]
+    # user@host:port is no password
+    r = nix_eval({"allowedHosts": ["x"], "database": {"url": "postgresql://rtutils@db:5433/rtutils"}},
+                 package=package)
+    assert failed_assertions(r) == []
+    r = nix_eval({"allowedHosts": ["x"], "settings": {"database_url": "postgresql://db/x",
+                                                      "database_password": "x", "database_timeout": 5}},
+                 package=package)
+    assert failed_assertions(r) == [
+        "services.requestTrackerUtils.settings: set these with their own options or the secrets file, "
+        "not in settings: database_password, database_url"]
+
+
+def test_sqlite_backup_on_postgresql_is_refused(package):
+    r = nix_eval({"allowedHosts": ["x"], "database": {"createLocally": True}, "backup": {"enable": True}},
+                 package=package)
+    assert failed_assertions(r) == [
+        "services.requestTrackerUtils.backup copies the SQLite file and refuses on PostgreSQL: set "
+        "backup.enable = false and back the database up with pg_dump (services.postgresqlBackup)."]
 
 
 def test_settings_file_is_read_by_the_real_server(custom):
