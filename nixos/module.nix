@@ -427,6 +427,11 @@ in
             # As config/nginx/request-tracker-utils.conf: X-Forwarded-For is nginx's view of the
             # client, not appended to what the client sent (nginx is the edge), X-Request-ID is
             # adopted by the server, and the read timeout is above the server's 30 s `timeout`.
+            # Retries as config/nginx/request-tracker-utils-hosts.conf, for servers added to
+            # services.nginx.upstreams.request-tracker-utils (other hosts on one PostgreSQL):
+            # a request that failed (error, timeout, 502/503/504) within 10 s goes to one other
+            # host, unless it is a POST that reached the first one (nginx never replays those
+            # without `non_idempotent`). With the one local server there is no other host.
             extraConfig = ''
               proxy_http_version 1.1;
               proxy_set_header Connection "";
@@ -438,7 +443,9 @@ in
               proxy_connect_timeout 5s;
               proxy_read_timeout 35s;
               proxy_send_timeout 35s;
-              proxy_next_upstream error;
+              proxy_next_upstream error timeout http_502 http_503 http_504;
+              proxy_next_upstream_tries 2;
+              proxy_next_upstream_timeout 10s;
               client_max_body_size 10m;
             '';
           };

@@ -400,6 +400,9 @@ def test_nginx_virtual_host(custom):
     root = vhost["locations"]["/"]
     assert root["proxyPass"] == "http://request-tracker-utils"
     assert "keepalive_timeout 4s;" in upstream["extraConfig"]
+    # other hosts join the upstream: retried on one of them, never a POST that reached a host
+    assert "proxy_next_upstream error timeout http_502 http_503 http_504;" in root["extraConfig"]
+    assert "proxy_next_upstream_tries 2;" in root["extraConfig"] and "non_idempotent" not in root["extraConfig"]
     for header in ("Host $host", "X-Real-IP $remote_addr", "X-Forwarded-For $remote_addr",
                    "X-Forwarded-Proto $scheme", "X-Request-ID $request_id"):
         assert f"proxy_set_header {header};" in root["extraConfig"], header
