@@ -573,3 +573,103 @@ def test_backup_unit_and_timer(defaults, package, tmp_path):
     assert "-mtime +30 -delete" in keys(render_unit(kept["backupService"]), "ExecStartPost")[0]
     off = nix_eval(package=package, overrides={"backup": {"enable": False}})
     assert not off["backupService"] and not off["backupTimer"]       # mkIf false: nothing defined
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL over the unix socket, from inside the unit's sandbox.
+# ---------------------------------------------------------------------------------------------
+
+PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
+
+
+@pytest.fixture
+def peer_cluster(rtutils_user):
+    """A throw-away PostgreSQL cluster (Debian's binaries, run as pgtest) whose socket is in
+    /var/lib/rtu-test-pgpeer-N, with `local all all peer` as NixOS and Debian have it, and a
+    role and database rtutils owned by it: what database.createLocally sets up."""
+    socket_dir = Path(f"/var/lib/rtu-test-pgpeer-{free_port()}")   # not /tmp: PrivateTmp hides it
+    if subprocess.run(["id", "pgtest"], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                        "--shell", "/usr/sbin/nologin", "pgtest"], check=True)
+    socket_dir.mkdir(mode=0o755)
+    shutil.chown(socket_dir, "pgtest")
+    data = socket_dir / "data"
+
+    def as_pgtest(*cmd):
+        r = subprocess.run(["runuser", "-u", "pgtest", "--", *map(str, cmd)], cwd="/",
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    try:
+        as_pgtest(PG_BIN / "initdb", f"--pgdata={data}", "--username=postgres", "--auth-local=trust",
+                  "--auth-host=reject", "--no-sync")
+        (data / "pg_hba.conf").write_text("local all postgres trust\nlocal all all peer\n")
+        with (data / "postgresql.conf").open("a") as conf:
+            conf.write(f"unix_socket_directories = '{socket_dir}'\nlisten_addresses = ''\nfsync = off\n")
+        as_pgtest(PG_BIN / "pg_ctl", "start", f"--pgdata={data}", f"--log={socket_dir}/server.log",
+                  "--wait", "--silent")
+        r = subprocess.run([PG_BIN / "psql", "-X", "-q", "-h", socket_dir, "-U", "postgres", "-d", "postgres",
+                            "-c", "CREATE ROLE rtutils LOGIN", "-c", "CREATE DATABASE rtutils OWNER rtutils"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        yield socket_dir
+    finally:
+        subprocess.run(["runuser", "-u", "pgtest", "--", PG_BIN / "pg_ctl", "stop", f"--pgdata={data}",
+                        "--mode=fast", "--wait", "--silent"], cwd="/", capture_output=True, timeout=60)
+        shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the systemd harness needs root")
+@pytest.mark.skipif(PG_BIN is None, reason="no PostgreSQL server (apt-get install postgresql)")
+def test_hardened_unit_reaches_postgresql_over_the_socket_as_its_user(peer_cluster, tmp_path_factory):
+    """The module's unit, with its DATABASE_URL and every hardening option, under a real
+    systemd: a libpq client in it (psql, given the unit's ${DATABASE_URL}) is let in by peer
+    authentication as rtutils, over a socket outside the state directory. With a binary that
+    knows database_url, the unit's own `migrate` runs there too."""
+    from test_systemd import BIN_DIR, PREFIX, Systemd, harness, remove_leftover_units
+
+    # a package outside /tmp and /home, which the sandbox hides
+    package = BIN_DIR.parent / "rtu-test-nix-pg"
+    (package / "bin").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(BIN, package / "bin" / "request-tracker-utils.new")
+    os.replace(package / "bin" / "request-tracker-utils.new", package / "bin" / "request-tracker-utils")
+    url = f"postgresql:///rtutils?host={peer_cluster}"
+    r = nix_eval({"allowedHosts": ["localhost"], "secretsFile": None, "database": {"url": url},
+                  "workingDirectory": f"/var/lib/{PREFIX}pgpeer"}, package=package)
+    assert r["service"]["environment"]["DATABASE_URL"] == url
+    service = dict(r["service"], after=[], wants=[])              # no network-online.target inside
+    config = dict(service["serviceConfig"], Type="oneshot", RemainAfterExit=True)
+    for key in ("NotifyAccess", "ExecStart", "ExecReload", "WatchdogSec", "Restart", "RestartSec",
+                "RestartPreventExitStatus"):
+        config.pop(key)
+    knows_database_url = "database_url" in subprocess.run(
+        [str(package / "bin" / "request-tracker-utils"), "settings-doc"], capture_output=True, text=True).stdout
+    config["ExecStartPre"] = [config["ExecStartPre"][0]] if knows_database_url else []   # migrate
+    config["ExecStart"] = (f"{PG_BIN}/psql -X -d ${{DATABASE_URL}} -Atc "
+                           "\"select 'connected as ' || current_user || ' to ' || current_database()\"")
+    unit = render_unit(dict(service, serviceConfig=config))
+    name = f"{PREFIX}pgpeer.service"
+
+    remove_leftover_units()
+    harness("start")
+    sd = Systemd(tmp_path_factory.mktemp("systemd"))
+    try:
+        sd.install(name, unit)
+        sd.systemctl("start", name, timeout=60)
+        wait_for(lambda: "connected as rtutils to rtutils" in sd.journal_text(name, 50), 5,
+                 what="psql's line in the unit's journal")
+        if knows_database_url:
+            tables = subprocess.run([PG_BIN / "psql", "-X", "-h", peer_cluster, "-U", "postgres", "-d", "rtutils",
+                                     "-Atc", "select count(*) from schema_migrations"],
+                                    capture_output=True, text=True, timeout=30)
+            assert tables.returncode == 0 and int(tables.stdout) > 0, tables.stdout + tables.stderr
+        else:
+            print("the binary does not know database_url yet: migrate not run")
+    finally:
+        try:
+            sd.cleanup()
+        finally:
+            remove_leftover_units()
+            harness("stop", check=False)
+            shutil.rmtree(f"/var/lib/{PREFIX}pgpeer", ignore_errors=True)
+            shutil.rmtree(package, ignore_errors=True)
