@@ -13,6 +13,9 @@ What runs here, with Debian's `nix-bin` (nix-instantiate) and the host's systemd
 - as root: the rendered unit, with all its hardening, is started under a real systemd 252
   (Tests/systemd/harness.sh): preStart migrates and collects static files, /readyz is 200,
   reload keeps the master and replaces the workers, the access log is written to logs/;
+- database.url / database.createLocally: DATABASE_URL, the ordering on postgresql.target, the
+  services.postgresql values and the assertions; as root, the unit with all its hardening
+  reaches a throw-away PostgreSQL over its unix socket by peer authentication;
 - the fetchSwiftPMDeps hash in nixos/package.nix matches nixos/Package.resolved (recomputed
   from SwiftPM's local git cache by Tests/nix/swiftpm_vendor_hash.py; skipped without it).
 
@@ -20,8 +23,12 @@ What could NOT be evaluated here (no nixpkgs, no network, no KVM):
 - the real module system: option merging, priorities, the real `types` and the NixOS modules
   this one sets (users, nginx, logrotate, tmpfiles, firewall) are only stubbed;
 - how NixOS itself renders the unit (it adds PATH, LOCALE_ARCHIVE, TZDIR... to Environment=);
-- the package build (`nix build .#default`: Swift 6 from nixpkgs, fetchSwiftPMDeps) and the
-  flake's lock; the VM test (`nix build .#checks.x86_64-linux.vm`) with nginx in front.
+- the package build (`nix build .#default`: Swift 6 from nixpkgs, fetchSwiftPMDeps, nixpkgs'
+  `libpq` found through libpq.pc) and the flake's lock; the VM test
+  (`nix build .#checks.x86_64-linux.vm`) with nginx in front;
+- NixOS's own services.postgresql (ensureDatabases/ensureUsers, postgresql.target): only the
+  values this module gives it are checked; the peer-authentication test uses Debian's server
+  with the same `local all all peer` line.
 """
 import json
 import os
@@ -154,7 +161,8 @@ def test_every_nix_file_parses():
     files = nix_files()
     names = {str(p.relative_to(ROOT)) for p in files}
     assert {"flake.nix", "nixos/module.nix", "nixos/service.nix", "nixos/package.nix",
-            "nixos/tests/vm.nix", "nixos/example.nix"} <= names, names
+            "nixos/tests/vm.nix", "nixos/example.nix", "nixos/example-postgresql.nix",
+            "nixos/example-hosts.nix"} <= names, names
     for path in files:
         r = subprocess.run([NIX_INSTANTIATE, "--parse", str(path)], capture_output=True, text=True)
         assert r.returncode == 0, f"{path}: {r.stderr}"
