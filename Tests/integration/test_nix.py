@@ -366,10 +366,11 @@ def test_database_settings_and_passwords_stay_out_of_the_store(package):
     assert failed_assertions(r) == [
         "services.requestTrackerUtils.database.url has a password, which would be readable by every user "
         "in the Nix store: remove it and put PGPASSWORD=... in secretsFile."]
-    # user@host:port is no password
-    r = nix_eval({"allowedHosts": ["x"], "database": {"url": "postgresql://rtutils@db:5433/rtutils"}},
-                 package=package)
-    assert failed_assertions(r) == []
+    # user@host:port is no password, nor is an IPv6 address
+    for url in ("postgresql://rtutils@db:5433/rtutils", "postgresql://rtutils@[::1]:5432/rtutils",
+                "postgres://[fd00::5]/rtutils?connect_timeout=5"):
+        r = nix_eval({"allowedHosts": ["x"], "database": {"url": url}}, package=package)
+        assert failed_assertions(r) == [], url
     r = nix_eval({"allowedHosts": ["x"], "settings": {"database_url": "postgresql://db/x",
                                                       "database_password": "x", "database_timeout": 5}},
                  package=package)
