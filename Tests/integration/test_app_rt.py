@@ -8,10 +8,14 @@ import time
 import urllib.parse
 import uuid
 
+import pytest
+
 from conftest import wait_for
 from rt_harness import rt  # noqa: F401  (the session fixture)
 from test_app import form_session, post_json, prepared, request
 from test_labels import decode
+
+pytestmark = pytest.mark.usefixtures("backend")   # each test on SQLite and on PostgreSQL
 
 
 def owner_of(asset):
