@@ -407,3 +407,35 @@ def test_backup_on_postgresql_points_at_pg_dump(cluster, database, tmp_path):
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "pg_dump" in lines[0], done.stderr
+
+
+# --- the setting -------------------------------------------------------------------------------
+
+def test_unix_socket_url_serves_tags(cluster, tmp_path, server_factory):
+    """The `host=/dir` form: libpq over the cluster's unix socket, password from PGPASSWORD."""
+    name = cluster.create_database()
+    try:
+        env = {"DATABASE_URL": f"postgresql://rtutils@/{name}?host={cluster.directory}&port={cluster.port}",
+               "PGPASSWORD": cluster.password}
+        done = cli(tmp_path, "migrate", env=env)
+        assert done.returncode == 0, done.stderr
+        prepared_dir(tmp_path)
+        srv = server_factory(workers=2, env=env)
+        assert readyz(srv)[0] == 200
+        clients = TagClients(srv.port, count=2, each=5).join()
+        assert clients.failures() == [] and clients.issued == 10
+        assert cluster.query("SELECT count(*) FROM asset_tags", name) == [(10,)]
+    finally:
+        cluster.drop_database(name)
+
+
+def test_malformed_url_refused_and_password_never_shown(tmp_path):
+    bad = cli(tmp_path, "check-config", env={"DATABASE_URL": "postgresql://rtutils@host:notaport/db"})
+    assert bad.returncode != 0
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1 and "database_url" in lines[0] and "DATABASE_URL" in lines[0], bad.stderr
+    secret = "s3cret-in-the-url"
+    url = f"postgresql://rtutils:{secret}@127.0.0.1:5432/rtutils"
+    for command in ("print-config", "check-config"):
+        done = cli(tmp_path, command, env={"DATABASE_URL": url})
+        assert secret not in done.stdout + done.stderr, (command, done.stdout, done.stderr)
