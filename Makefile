@@ -31,8 +31,10 @@ test-deps: deps
 build:
 	$(SWIFT) build
 
+## release: the Swift runtime linked statically (--static-swift-stdlib): no libswiftCore,
+## libFoundationEssentials... to load and relocate, so each worker maps less (docs/design.md, "Memory").
 release:
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 ## run: the server on 127.0.0.1:8000 with its embedded defaults (working directory ./var),
 ## in debug mode (no SECRET_KEY needed, localhost allowed) after the preStart steps.

@@ -39,8 +39,8 @@ let package = Package(
         // The one Swift wrapper of sqlite3: connections, cached prepared statements, backups.
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
         // The one interface the application's stores are written against (`?` parameters,
-        // rows by position, write transactions), over SQLite. No Foundation.
-        .target(name: "Database", dependencies: ["SQLite"], swiftSettings: strict),
+        // rows by position, write transactions), over SQLite and PostgreSQL. No Foundation.
+        .target(name: "Database", dependencies: ["SQLite", "PostgreSQL"], swiftSettings: strict),
         // libpq (PostgreSQL's client library), imported only by the PostgreSQL module.
         .systemLibrary(name: "CPostgreSQL", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The one Swift wrapper of libpq: blocking connections, parameterized and prepared
@@ -99,13 +99,14 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
         .testTarget(name: "OpenSSLSupportTests", dependencies: ["OpenSSLSupport"], swiftSettings: strict),
         .testTarget(name: "AppTests", dependencies: ["RequestTrackerUtilsApp", "Database"], swiftSettings: strict),
-        .testTarget(name: "DatabaseTests", dependencies: ["Database", "SQLite"], swiftSettings: strict),
+        .testTarget(name: "DatabaseTests", dependencies: ["Database", "SQLite", "PostgreSQL"], swiftSettings: strict),
         // Unit tests plus decoding of the rendered SVGs with rsvg-convert and zbarimg.
         .testTarget(name: "LabelGraphicsTests", dependencies: ["LabelGraphics"], swiftSettings: strict),
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["test-server.py"], swiftSettings: strict),
         .testTarget(name: "RequestTrackerTests", dependencies: ["RequestTracker"], swiftSettings: strict),
         // The libpq wrapper against a throw-away cluster (Tests/pg/pg-server.sh).
-        .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "SystemCalls"], swiftSettings: strict),
+        .testTarget(
+            name: "PostgreSQLTests", dependencies: ["PostgreSQL", "Database", "SystemCalls"], swiftSettings: strict),
     ]
 )

@@ -2,7 +2,7 @@
 # Side-by-side HTTP benchmark on loopback: our prefork server vs nginx vs Gunicorn.
 #
 #   bench/run.sh [--duration S] [--warmup S] [--rounds N] [--server-bin PATH]
-#                [--only ours,nginx,gunicorn] [--no-install] [--keep-tmp]
+#                [--only ours,ours_pg,nginx,gunicorn] [--no-install] [--keep-tmp]
 #
 # Measures, per server and per mode (keep-alive, Connection: close; "page": a page that reads
 # SQLite — our GET /tags with 100 issued tags — against nginx serving the same bytes from a
@@ -22,7 +22,7 @@ DURATION=5
 WARMUP=1
 ROUNDS=2
 SERVER_BIN="$ROOT/.build/release/request-tracker-utils"
-ONLY="ours,nginx,gunicorn"
+ONLY="ours,ours_pg,nginx,gunicorn"
 INSTALL=1
 KEEP_TMP=0
 KA_CONNECTIONS=64
@@ -55,7 +55,7 @@ done
 ((DURATION > 0 && ROUNDS > 0)) || { echo "run.sh: --duration and --rounds must be > 0" >&2; exit 2; }
 IFS=, read -r -a SERVERS <<<"$ONLY"
 for s in "${SERVERS[@]}"; do
-    case $s in ours | nginx | gunicorn) ;; *) echo "run.sh: unknown server '$s' in --only" >&2; exit 2 ;; esac
+    case $s in ours | ours_pg | nginx | gunicorn) ;; *) echo "run.sh: unknown server '$s' in --only" >&2; exit 2 ;; esac
 done
 
 log() { printf '%s\n' "$*" >&2; }
@@ -91,6 +91,16 @@ tree_ticks() {
     pids=$(tree_pids "$1" | tr '\n' ' ')
     proc_table | awk -v want=" $pids" '{ if (index(want, " " $1 " ")) t += $3 } END { print t + 0 }'
 }
+# CPU ticks a server spent: its process tree, plus PostgreSQL's (postmaster and backends) for
+# ours_pg, so its CPU per request counts the database's work as SQLite's is counted in-process.
+server_ticks() {
+    local ticks
+    ticks=$(tree_ticks "${PID[$1]}")
+    if [[ $1 == ours_pg && -s $TMP/pg/data/postmaster.pid ]]; then
+        ticks=$((ticks + $(tree_ticks "$(head -1 "$TMP/pg/data/postmaster.pid")")))
+    fi
+    echo "$ticks"
+}
 children() { proc_table | awk -v root="$1" '$2 == root { print $1 }'; }
 
 stop_server() {
@@ -112,6 +122,7 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     for name in "${!PID[@]}"; do stop_server "$name"; done
+    [[ -d $TMP/pg ]] && "$ROOT/Tests/pg/pg-server.sh" stop "$TMP/pg" >/dev/null 2>&1
     if ((KEEP_TMP)); then log "logs and configs kept in $TMP"; else rm -rf "$TMP"; fi
     exit "$rc"
 }
@@ -195,6 +206,29 @@ start_ours() {
         { skip ours "preStart failed: $(tail -1 "$TMP/ours-prestart.log")"; return; }
     "$SERVER_BIN" serve --bind "127.0.0.1:$port" --workers 2 >"$TMP/ours.log" 2>&1 </dev/null &
     PID[ours]=$! PORT[ours]=$port
+}
+
+# The same binary on PostgreSQL: a throw-away cluster (Tests/pg/pg-server.sh) on loopback TCP.
+# Only the modes that touch the database (page, write) are run against it.
+start_ours_pg() {
+    if [[ ! -x $SERVER_BIN ]]; then skip ours_pg "binary not found: $SERVER_BIN"; return; fi
+    local port url
+    if ! url=$("$ROOT/Tests/pg/pg-server.sh" start "$TMP/pg" 2>"$TMP/pg-start.log"); then
+        skip ours_pg "no PostgreSQL cluster: $(tail -1 "$TMP/pg-start.log")"
+        return
+    fi
+    port=$(free_port)
+    (
+        export WORKING_DIR=$TMP/ours_pg ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=$url PGPASSWORD
+        export SECRET_KEY=bench-3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d
+        PGPASSWORD=$(cat "$TMP/pg/password")
+        "$SERVER_BIN" migrate >"$TMP/ours_pg-prestart.log" 2>&1 &&
+            "$SERVER_BIN" collectstatic >>"$TMP/ours_pg-prestart.log" 2>&1
+    ) || { skip ours_pg "preStart failed: $(tail -1 "$TMP/ours_pg-prestart.log")"; return; }
+    WORKING_DIR=$TMP/ours_pg ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=$url PGPASSWORD=$(cat "$TMP/pg/password") \
+        SECRET_KEY=bench-3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d \
+        "$SERVER_BIN" serve --bind "127.0.0.1:$port" --workers 2 >"$TMP/ours_pg.log" 2>&1 </dev/null &
+    PID[ours_pg]=$! PORT[ours_pg]=$port
 }
 
 start_nginx() {
@@ -281,6 +315,10 @@ PAGE_SERVERS=" "
 if [[ " ${ACTIVE[*]} " == *" ours "* ]]; then
     curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"count": 100, "note": "bench"}' \
         "http://127.0.0.1:${PORT[ours]}/api/tags" && PAGE_SERVERS+="ours "
+    if [[ " ${ACTIVE[*]} " == *" ours_pg "* ]]; then
+        curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"count": 100, "note": "bench"}' \
+            "http://127.0.0.1:${PORT[ours_pg]}/api/tags" && PAGE_SERVERS+="ours_pg "
+    fi
     if [[ " ${ACTIVE[*]} " == *" nginx "* ]]; then
         mkdir -p "$TMP/nginx/html"
         curl -sf -o "$TMP/nginx/html/tags.html" "http://127.0.0.1:${PORT[ours]}/tags" &&
@@ -370,12 +408,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for s in "${ACTIVE[@]}"; do
         for mode in "${MODES[@]}"; do
             [[ $mode =~ ^(page|label)$ && $PAGE_SERVERS != *" $s "* ]] && continue
-            [[ $mode == write && $s != ours ]] && continue
+            [[ $mode == write && $s != ours* ]] && continue
+            [[ $s == ours_pg && ! $mode =~ ^(page|write)$ ]] && continue
             ((WARMUP > 0)) && run_wrk "$s" "$mode" "$WARMUP" "$TMP/warm-$s-$mode-$round.txt"
             out=$TMP/wrk-$s-$mode-$round.txt
-            before=$(tree_ticks "${PID[$s]}")
+            before=$(server_ticks "$s")
             run_wrk "$s" "$mode" "$DURATION" "$out"
-            after=$(tree_ticks "${PID[$s]}")
+            after=$(server_ticks "$s")
             read -r rps p50 p99 requests errors detail <<<"$(parse_wrk "$out")"
             cpu=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" \
                 'BEGIN { if (n > 0) printf "%.1f", d * 1000000 / hz / n; else print "nan" }')
@@ -391,6 +430,7 @@ done
 version_of() {
     case $1 in
     ours) timeout 2 "$SERVER_BIN" --version </dev/null 2>/dev/null | head -1 || true ;;
+    ours_pg) echo "$(timeout 2 "$SERVER_BIN" --version </dev/null 2>/dev/null | head -1) on PostgreSQL $("$ROOT/Tests/pg/pg-server.sh" psql "$TMP/pg" -Atc 'SHOW server_version' 2>/dev/null)" ;;
     nginx) "$NGINX" -v 2>&1 | sed 's/^nginx version: //' ;;
     gunicorn) timeout 5 "$PYTHON" -m gunicorn --version 2>/dev/null | head -1 || true ;;
     esac
@@ -406,6 +446,7 @@ echo "- keep-alive: \`wrk $(wrk_args keepalive "$DURATION") URL\`"
 echo "- close:      \`wrk $(wrk_args close "$DURATION") -H 'Connection: close' URL\`"
 echo "- page:       \`wrk $(wrk_args page "$DURATION") URL/tags\` — ours renders 100 tags read from SQLite (production mode, after migrate and collectstatic); nginx serves a saved copy of that page from a file"
 echo "- label:      \`wrk $(wrk_args label "$DURATION") URL/labels/W12-0001\` — ours draws the label (QR code, Code 128) per request; nginx serves a saved copy"
+echo "- ours_pg:    the same binary with DATABASE_URL on a throw-away PostgreSQL cluster (Tests/pg/pg-server.sh, TCP on loopback), page and write modes only; its CPU per request includes PostgreSQL's processes"
 echo "- write:      \`wrk $(wrk_args write "$DURATION") -s post-tag.lua URL/api/tags\` — POST {\"count\": 1, \"note\": \"bench\"}, one tag issued (an SQLite write transaction) per request; ours only"
 for s in "${ACTIVE[@]}"; do
     v=$(version_of "$s")
@@ -421,11 +462,11 @@ sort -t$'\t' -k1,1 -k2,2 -k4,4gr "$RESULTS" | awk -F'\t' -v OFS='\t' '
       if (!(key in best)) best[key] = $0 }
     END { for (k in best) print best[k], total[k] }' >"$BEST"
 
-echo "| server | mode | req/s | p50 ms | p99 ms | CPU µs/req | idle PSS MiB/worker | idle RSS MiB/worker | errors (all rounds) | req/s vs nginx | p99 vs nginx |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+echo "| server | mode | req/s | p50 ms | p99 ms | CPU µs/req | idle PSS MiB/worker | idle RSS MiB/worker | errors (all rounds) | req/s vs nginx | p99 vs nginx | CPU/req vs nginx |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
 FLAGGED=0
 for mode in "${MODES[@]}"; do
-    ref=$(awk -F'\t' -v m="$mode" '$1 == "nginx" && $2 == m { print $4, $6 }' "$BEST")
+    ref=$(awk -F'\t' -v m="$mode" '$1 == "nginx" && $2 == m { print $4, $6, $8 }' "$BEST")
     for s in "${ACTIVE[@]}"; do
         row=$(awk -F'\t' -v s="$s" -v m="$mode" '$1 == s && $2 == m' "$BEST")
         [[ -n $row ]] || continue
@@ -436,16 +477,18 @@ for mode in "${MODES[@]}"; do
             err="**$total** ⚠ (best round: ${detail})"
             FLAGGED=1
         fi
-        ratio_rps="—" ratio_p99="—"
+        ratio_rps="—" ratio_p99="—" ratio_cpu="—"
         if [[ -n $ref ]]; then
-            read -r ref_rps ref_p99 <<<"$ref"
+            read -r ref_rps ref_p99 ref_cpu <<<"$ref"
+            ratio_cpu=$(awk -v a="$cpu" -v b="$ref_cpu" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "—" }')
             ratio_rps=$(awk -v a="$rps" -v b="$ref_rps" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "—" }')
             ratio_p99=$(awk -v a="$p99" -v b="$ref_p99" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "—" }')
         fi
         awk -v s="$s" -v m="$mode" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v cpu="$cpu" \
             -v pss="$pss" -v rss="$rss" -v n="$nworkers" -v err="$err" -v rr="$ratio_rps" -v rp="$ratio_p99" \
-            'BEGIN { printf "| %s | %s | %.0f | %.3f | %.3f | %s | %s | %s | %s | %s | %s |\n",
-                     s, m, rps, p50 / 1000, p99 / 1000, cpu, pss, rss " (" n ")", err, rr, rp }'
+            -v rc="$ratio_cpu" \
+            'BEGIN { printf "| %s | %s | %.0f | %.3f | %.3f | %s | %s | %s | %s | %s | %s | %s |\n",
+                     s, m, rps, p50 / 1000, p99 / 1000, cpu, pss, rss " (" n ")", err, rr, rp, rc }'
     done
 done
 echo

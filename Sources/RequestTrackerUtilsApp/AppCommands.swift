@@ -35,7 +35,7 @@ enum AppCommands {
         let workingDirectory = configuration[AppSettings.workingDir]
         do {
             try WorkingDirectory.prepare(workingDirectory)
-            let database = try AppDatabase.open(path: AppDatabase.path(workingDirectory: workingDirectory))
+            let database = try AppDatabase.open(configuration, applicationName: "request-tracker-utils migrate")
             let migrator = Migrator(database: database)
             switch arguments.first {
             case "status":
@@ -46,7 +46,7 @@ enum AppCommands {
                     )
                 }
                 let pending = Migrations.all.filter { !applied.contains($0.version) }.count
-                print(pending == 0 ? "database \(database.path) is up to date" : "\(pending) migration(s) pending")
+                print(pending == 0 ? "database \(database.location) is up to date" : "\(pending) migration(s) pending")
                 return pending == 0 ? 0 : 1
             case nil:
                 return try report(migrator.migrate(), database)
@@ -68,9 +68,9 @@ enum AppCommands {
     private static func report(_ outcome: Migrator.Outcome, _ database: AppDatabase) -> Int32 {
         for migration in outcome.applied { print("applied \(pad(migration.version)) \(migration.name)") }
         if outcome.applied.isEmpty {
-            print("no migrations to apply: database \(database.path) is at version \(outcome.version)")
+            print("no migrations to apply: database \(database.location) is at version \(outcome.version)")
         } else {
-            print("database \(database.path) is now at version \(outcome.version)")
+            print("database \(database.location) is now at version \(outcome.version)")
         }
         return 0
     }
@@ -98,6 +98,12 @@ enum AppCommands {
         let workingDirectory = configuration[AppSettings.workingDir]
         guard arguments.count <= 1 else {
             fail("backup: unexpected \(arguments.joined(separator: " ")) (use `backup` or `backup PATH`)")
+            return 1
+        }
+        if let uri = configuration[DatabaseSettings.url].postgresql {
+            fail(
+                "backup: the database is PostgreSQL (\(uri.redacted)), which this command does not copy: "
+                    + "use pg_dump, like `pg_dump --format=custom --file=rtutils.dump DATABASE`")
             return 1
         }
         let path = arguments.first ?? DatabaseBackup.defaultPath(workingDirectory: workingDirectory)

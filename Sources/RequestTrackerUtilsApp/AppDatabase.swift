@@ -1,22 +1,38 @@
 import Database
+import PreforkCore
 
-/// The application's database: today the SQLite file at `$WORKING_DIR/database.sqlite`. Each
-/// worker opens its own connection after the fork (never the master); WAL lets readers run
-/// beside the one writer, and every write transaction takes the write lock up front, so
-/// concurrent writers queue on the busy timeout instead of failing with "database is locked".
+/// The application's database: the SQLite file `$WORKING_DIR/database.sqlite` by default, or
+/// PostgreSQL at `database_url`. Each worker opens its own connection after the fork (never
+/// the master). On SQLite, WAL lets readers run beside the one writer and every write
+/// transaction takes the write lock up front; on PostgreSQL the connection opens on first use
+/// and again after it was lost, so a worker boots, and lives, while the server is down.
 struct AppDatabase: Sendable {
     let connection: Database
-    let path: String
+    /// The file path or the URI without its password, for messages.
+    var location: String { connection.location }
+    var backend: Database.Backend { connection.backend }
 
-    /// How long a writer waits for the lock before giving up (SQLite's busy timeout).
+    /// How long a SQLite writer waits for the lock before giving up (SQLite's busy timeout).
     static let busyTimeoutSeconds = 10
 
     static func path(workingDirectory: String) -> String { workingDirectory + "/database.sqlite" }
 
+    /// The database the settings name.
+    static func open(_ configuration: Configuration, applicationName: String) throws -> AppDatabase {
+        guard let uri = configuration[DatabaseSettings.url].postgresql else {
+            return try open(path: path(workingDirectory: configuration[AppSettings.workingDir]))
+        }
+        let timeout = configuration[DatabaseSettings.timeout].value
+        return AppDatabase(
+            connection: Database.postgresql(
+                uri, password: configuration[DatabaseSettings.password],
+                statementTimeoutMilliseconds: Int(timeout * 1000), connectTimeoutSeconds: max(2, Int(timeout)),
+                applicationName: applicationName))
+    }
+
     static func open(path: String) throws -> AppDatabase {
         do {
-            return AppDatabase(
-                connection: try Database.sqlite(path: path, busyTimeoutSeconds: busyTimeoutSeconds), path: path)
+            return AppDatabase(connection: try Database.sqlite(path: path, busyTimeoutSeconds: busyTimeoutSeconds))
         } catch {
             throw OpenFailure(
                 description: "\(error.message) (check the file and its directory's owner; restore a backup, or "
@@ -28,7 +44,8 @@ struct AppDatabase: Sendable {
         var description: String
     }
 
-    /// Whether `error` came from the database (a missing table before `migrate`, a locked or broken file).
+    /// Whether `error` came from the database (unreachable, a missing table before `migrate`,
+    /// a locked or broken file).
     static func isDatabaseError(_ error: any Error) -> Bool { error is DatabaseError || error is OpenFailure }
 
     /// Runs `body` in a write transaction, committed when it returns.

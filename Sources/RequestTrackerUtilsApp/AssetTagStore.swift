@@ -87,8 +87,9 @@ struct AssetTagStore: Sendable {
             }
         }
 
-        /// Which state of the database this reader sees (see ``DatabaseVersion``).
-        func version() throws -> DatabaseVersion { try db.version() }
+        /// Which state of the database this reader sees (see ``DatabaseVersion``); nil where the
+        /// backend cannot tell.
+        func version() throws -> DatabaseVersion? { try db.version() }
     }
 
     /// How many tags have been issued.

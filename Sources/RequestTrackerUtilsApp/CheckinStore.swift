@@ -31,25 +31,30 @@ struct CheckinStore: Sendable {
     static let columns =
         "id, tag, student, condition, notes, checked_in_on, checked_in_at, rt_asset_id, rt_ticket_id, rt_status"
 
-    /// Records a check-in, or returns the one already recorded for this device today.
+    /// Records a check-in, or returns the one already recorded for this device today. The
+    /// insert skips a conflicting row (on PostgreSQL it first waits for a racing insert of the
+    /// same device to commit), so exactly one of any number of racing workers records it.
     func record(tag: String, student: String, condition: Condition, notes: String) throws -> RecordResult {
         let now = Timestamp.now()
         return try database.write { db in
-            if let existing = try db.firstRow(
-                "SELECT \(Self.columns) FROM checkins WHERE tag = ? AND checked_in_on = ?",
-                [.text(tag), .text(now.localDate)], Self.checkin)
-            {
-                return .duplicate(existing)
-            }
-            let recorded = try db.firstRow(
+            if let recorded = try db.firstRow(
                 """
                 INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at)
-                VALUES (?, ?, ?, ?, ?, ?) RETURNING \(Self.columns)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tag, checked_in_on) DO NOTHING RETURNING \(Self.columns)
                 """,
-                [.text(tag), .text(student), .text(condition.rawValue), .text(notes), .text(now.localDate),
-                 .text(now.iso8601)], Self.checkin)
-            guard let recorded else { throw DatabaseError(.statement, "the check-in insert returned no row") }
-            return .recorded(recorded)
+                [
+                    .text(tag), .text(student), .text(condition.rawValue), .text(notes), .text(now.localDate),
+                    .text(now.iso8601),
+                ], Self.checkin)
+            {
+                return .recorded(recorded)
+            }
+            guard
+                let existing = try db.firstRow(
+                    "SELECT \(Self.columns) FROM checkins WHERE tag = ? AND checked_in_on = ?",
+                    [.text(tag), .text(now.localDate)], Self.checkin)
+            else { throw DatabaseError(.statement, "the check-in of \(tag) neither inserted nor found") }
+            return .duplicate(existing)
         }
     }
 

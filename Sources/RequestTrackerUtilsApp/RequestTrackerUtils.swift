@@ -7,7 +7,7 @@ import PreforkCore
 #endif
 
 /// Request Tracker Utils: the school district IT team's tool (asset tags, printable labels,
-/// device check-in), served by Prefork, with SQLite in `WORKING_DIR` and Request Tracker
+/// device check-in), served by Prefork, with SQLite in `WORKING_DIR` (or PostgreSQL) and Request Tracker
 /// behind its REST 2.0 API.
 public struct RequestTrackerUtils: PreforkApplication {
     public init() {}
@@ -42,6 +42,7 @@ public struct RequestTrackerUtils: PreforkApplication {
                         + "workers killed; lower RT_TIMEOUT or raise timeout",
                     setting: RTSettings.timeout.name))
         }
+        if let problem = DatabaseSettings.timeoutProblem(configuration) { errors.append(problem) }
         if !configuration[AppSettings.debug] {
             errors += Self.productionProblems(configuration)
         }
@@ -84,7 +85,7 @@ public struct RequestTrackerUtils: PreforkApplication {
         let workingDirectory = configuration[AppSettings.workingDir]
         try WorkingDirectory.prepare(workingDirectory)
         let debug = configuration[AppSettings.debug]
-        let database = try AppDatabase.open(path: AppDatabase.path(workingDirectory: workingDirectory))
+        let database = try AppDatabase.open(configuration, applicationName: "request-tracker-utils worker")
         let readiness = Readiness(
             database: database, staticDirectory: CollectStatic.directory(workingDirectory: workingDirectory))
         let state = readiness.check()

@@ -11,7 +11,8 @@ import Prefork
 /// A worker handles one request at a time, so nothing here is locked.
 final class TagHistory: @unchecked Sendable {
     struct Rendered {
-        var version: DatabaseVersion
+        /// The version the rows were read at; nil where the backend cannot tell (PostgreSQL).
+        var version: DatabaseVersion?
         var next: String
         var rows: HTML
     }
@@ -24,9 +25,9 @@ final class TagHistory: @unchecked Sendable {
     /// The rows and next tag for the version `reader` sees, rendered again if it changed.
     func current(_ reader: AssetTagStore.Reader) throws -> Rendered {
         let version = try reader.version()
-        if let rendered, rendered.version == version { return rendered }
+        if let version, let rendered, rendered.version == version { return rendered }
         let fresh = Rendered(version: version, next: try reader.peekNext(), rows: try Self.rows(reader))
-        rendered = fresh
+        if version != nil { rendered = fresh }
         return fresh
     }
 

@@ -52,9 +52,11 @@ public final class SQLiteConnection {
         sqlite3_close_v2(handle)
     }
 
-    /// How long a statement waits for another connection's lock before failing with SQLITE_BUSY.
+    /// How long a statement waits for another connection's lock before failing with SQLITE_BUSY:
+    /// it retries every 250 µs (not SQLite's own waits of up to 100 ms, which let a busy holder
+    /// starve the waiter; see the shim).
     public func setBusyTimeout(milliseconds: Int32) {
-        sqlite3_busy_timeout(handle, milliseconds)
+        csqlite_set_busy_retry(handle, milliseconds)
     }
 
     /// Runs one or more statements that return no rows (a migration, a pragma).

@@ -1,5 +1,7 @@
-import Database
+import PostgreSQL
 import Testing
+
+@testable import Database
 
 #if canImport(Glibc)
     import Glibc
@@ -22,7 +24,8 @@ import Testing
     @Test func valuesRoundTripIncludingNullAndUnicode() throws {
         let file = TemporaryFile()
         let database = try open(file)
-        try database.execute("INSERT INTO t (name, size) VALUES (?, ?)", [.text("É'\"<b>\u{0}x"), .int(-9_000_000_000)])
+        try database.execute(
+            "INSERT INTO t (name, size) VALUES (?, ?)", [.text("É'\"<b>\u{0}x"), .int(-9_000_000_000)])
         try database.execute("INSERT INTO t (name, size) VALUES (?, ?)", ["second", .null])
         var rows: [(String, Int?)] = []
         try database.forEachRow("SELECT name, size FROM t ORDER BY id") { row in
@@ -129,10 +132,49 @@ import Testing
         let file = TemporaryFile()
         let copy = TemporaryFile()
         let database = try open(file)
-        for n in 0..<50 { try database.execute("INSERT INTO t (name, size) VALUES (?, ?)", [.text("n\(n)"), SQLValue(n)]) }
+        for n in 0..<50 {
+            try database.execute("INSERT INTO t (name, size) VALUES (?, ?)", [.text("n\(n)"), SQLValue(n)])
+        }
         try database.backup(toNewFile: copy.path)
         let restored = try Database.sqlite(path: copy.path, busyTimeoutSeconds: 1)
         #expect(try restored.tableExists("t") && !restored.tableExists("missing"))
         #expect(try restored.int("SELECT sum(size) FROM t") == 1225)
+    }
+}
+
+/// The pure parts of the PostgreSQL side: `?` numbering and URI reading and redaction.
+@Suite struct PostgreSQLTextTests {
+    @Test func questionMarksAreNumberedOutsideQuotes() {
+        #expect(PlaceholderNumbering.numbered("SELECT ? , '?', \"a?\", ?") == "SELECT $1 , '?', \"a?\", $2")
+        #expect(PlaceholderNumbering.numbered("SELECT 'it''s ?' WHERE x = ?") == "SELECT 'it''s ?' WHERE x = $1")
+        #expect(PlaceholderNumbering.numbered("no parameters") == "no parameters")
+    }
+
+    @Test func uriKeywordsAndTheRedactedFormNeverHoldThePassword() throws {
+        let uri = try PostgreSQLURI.parse("postgresql://rtutils:s%40cret@db.example.org:5433/rtutils?sslmode=require")
+            .get()
+        #expect(uri.parameters.contains(.init(keyword: "password", value: "s@cret")))
+        #expect(uri.parameters.contains(.init(keyword: "host", value: "db.example.org")))
+        #expect(uri.redacted == "postgresql://rtutils:(secret)@db.example.org:5433/rtutils?sslmode=require")
+        let socket = try PostgreSQLURI.parse("postgresql:///rtutils?host=/run/postgresql").get()
+        #expect(socket.redacted == "postgresql:///rtutils?host=/run/postgresql")
+    }
+
+    @Test func aRefusedURIIsExplainedWithoutItsPassword() {
+        for text in [
+            "postgresql://u:hunter2@host/db?nonsense=1", "postgresql://u:hunter2@host:99999/db",
+            "postgresql://u:hunter2@[::1/db",
+        ] {
+            guard case .failure(let error) = PostgreSQLURI.parse(text) else {
+                Issue.record("\(text) was accepted")
+                continue
+            }
+            #expect(!error.message.contains("hunter2"), "\(error.message)")
+            #expect(!error.message.isEmpty && !error.message.contains("\n"))
+        }
+        guard case .failure = PostgreSQLURI.parse("mysql://u@h/db") else {
+            Issue.record("mysql:// was accepted")
+            return
+        }
     }
 }
