@@ -13,8 +13,8 @@ import time
 import pytest
 
 import netns
-from conftest import (Server, assert_stays, free_port, make_pg_cluster, pid_alive, run_cli, stop_pg_cluster,
-                      wait_for)
+from conftest import Server, assert_stays, free_port, pid_alive, run_cli, wait_for
+from pg_harness import make_pg_cluster, stop_pg_cluster
 
 NGINX = "/usr/sbin/nginx"
 TAG_PREFIX = "W12-"
