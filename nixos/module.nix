@@ -38,6 +38,9 @@ let
     "secret_key"
     "rt_token"
     "rt_password"
+    "database_url"
+    # a password in the store is readable by every user of the machine: the secrets file
+    "database_password"
   ];
 
   unit = import ./service.nix {
@@ -49,6 +52,17 @@ let
   };
 
   nginxUpstream = "request-tracker-utils";
+
+  usesPostgreSQL = unit.databaseUrl != "";
+
+  # What createLocally accepts in database.url: the local socket form for the service user,
+  # with any further parameters (connect_timeout=...).
+  isLocalSocketUrl =
+    url:
+    builtins.match "postgres(ql)?:///${cfg.user}[?](.*&)?host=/run/postgresql/?(&.*)?" url != null;
+
+  # postgresql://user:secret@host/db: the password would be in the world-readable store.
+  hasPassword = url: builtins.match "postgres(ql)?://[^/?@]*:[^/?@]*@.*" url != null;
 in
 {
   options.services.requestTrackerUtils = {
@@ -222,15 +236,44 @@ in
       '';
     };
 
+    database = {
+      url = mkOption {
+        type = types.str;
+        default = "";
+        example = "postgresql://rtutils@db.example.org:5432/rtutils?sslmode=verify-full";
+        description = ''
+          `DATABASE_URL`. Empty: the embedded SQLite file `database.sqlite` in
+          `workingDirectory`, which needs nothing else. `postgresql://USER@HOST:PORT/DATABASE`
+          (or `postgres://`, with `?sslmode=...&connect_timeout=...`) for a PostgreSQL server,
+          which several application hosts may share. No password here (the store is readable by
+          every user): put `PGPASSWORD=...` in `secretsFile`, or a `.pgpass`. Also empty with
+          `createLocally`, which sets it.
+        '';
+      };
+
+      createLocally = mkOption {
+        type = types.bool;
+        default = false;
+        description = ''
+          Run PostgreSQL on this machine (`services.postgresql`) with a role and a database named
+          after `user`, owned by it, and connect over the unix socket with peer authentication
+          (`postgresql:///<user>?host=/run/postgresql`: no password). The service starts after
+          `postgresql.target`. Back it up with `services.postgresqlBackup`.
+        '';
+      };
+    };
+
     backup = {
       enable = mkOption {
         type = types.bool;
-        default = true;
+        default = !usesPostgreSQL;
+        defaultText = literalExpression ''config.services.requestTrackerUtils.database.url == "" && !config.services.requestTrackerUtils.database.createLocally'';
         description = ''
-          A daily consistent copy of the database (`request-tracker-utils backup`, SQLite's online
-          backup, integrity-checked) in `''${workingDirectory}/backups/`, by the timer
+          A daily consistent copy of the SQLite database (`request-tracker-utils backup`, SQLite's
+          online backup, integrity-checked) in `''${workingDirectory}/backups/`, by the timer
           `request-tracker-utils-backup.timer`. Copy that directory off the machine (for example
-          with `services.restic.backups`).
+          with `services.restic.backups`). Off, and refused, with PostgreSQL: back that up with
+          `pg_dump` (`services.postgresqlBackup`).
         '';
       };
       keepDays = mkOption {
@@ -274,6 +317,18 @@ in
           assertion = cfg.debug || unit.allowedHosts != [ ];
           message = "services.requestTrackerUtils.allowedHosts must name the site's host names unless debug is on.";
         }
+        {
+          assertion = !cfg.database.createLocally || cfg.database.url == "" || isLocalSocketUrl cfg.database.url;
+          message = "services.requestTrackerUtils.database.createLocally runs PostgreSQL on this machine and connects to it over the unix socket, but database.url is ${builtins.toJSON cfg.database.url}: leave database.url empty (it becomes ${unit.localDatabaseUrl}), or turn createLocally off to use that server.";
+        }
+        {
+          assertion = !hasPassword cfg.database.url;
+          message = "services.requestTrackerUtils.database.url has a password, which would be readable by every user in the Nix store: remove it and put PGPASSWORD=... in secretsFile.";
+        }
+        {
+          assertion = !(cfg.backup.enable && usesPostgreSQL);
+          message = "services.requestTrackerUtils.backup copies the SQLite file and refuses on PostgreSQL: set backup.enable = false and back the database up with pg_dump (services.postgresqlBackup).";
+        }
       ];
 
       systemd.services.request-tracker-utils = unit.service;
@@ -300,6 +355,20 @@ in
           group = cfg.group;
           mode = "0750";
         };
+      };
+
+      # The role and the database named after the service user, which owns the database (so
+      # `migrate` may create tables in PostgreSQL 15's public schema); NixOS's default
+      # pg_hba.conf maps local socket connections to the role of the same name (peer).
+      services.postgresql = mkIf cfg.database.createLocally {
+        enable = true;
+        ensureDatabases = [ cfg.user ];
+        ensureUsers = [
+          {
+            name = cfg.user;
+            ensureDBOwnership = true;
+          }
+        ];
       };
 
       users.users = mkIf (cfg.user == "rtutils") {
@@ -358,6 +427,11 @@ in
             # As config/nginx/request-tracker-utils.conf: X-Forwarded-For is nginx's view of the
             # client, not appended to what the client sent (nginx is the edge), X-Request-ID is
             # adopted by the server, and the read timeout is above the server's 30 s `timeout`.
+            # Retries as config/nginx/request-tracker-utils-hosts.conf, for servers added to
+            # services.nginx.upstreams.request-tracker-utils (other hosts on one PostgreSQL):
+            # a request that failed (error, timeout, 502/503/504) within 10 s goes to one other
+            # host, unless it is a POST that reached the first one (nginx never replays those
+            # without `non_idempotent`). With the one local server there is no other host.
             extraConfig = ''
               proxy_http_version 1.1;
               proxy_set_header Connection "";
@@ -369,7 +443,9 @@ in
               proxy_connect_timeout 5s;
               proxy_read_timeout 35s;
               proxy_send_timeout 35s;
-              proxy_next_upstream error;
+              proxy_next_upstream error timeout http_502 http_503 http_504;
+              proxy_next_upstream_tries 2;
+              proxy_next_upstream_timeout 10s;
               client_max_body_size 10m;
             '';
           };

@@ -3,9 +3,9 @@
 # Needs a nixpkgs with Swift >= 6.0 (Package.swift is swift-tools-version 6.0): nixos-unstable
 # since `swift: 5.10.1 -> 6.2.4` (NixOS/nixpkgs#557896), which also brought fetchSwiftPMDeps.
 #
-# SwiftPM dependencies (GRDB 7.10.0, swift-log 1.16.2, swift-http-types 1.8.0) are fetched for
-# the sandbox by fetchSwiftPMDeps from ./Package.resolved (the repository ignores its own
-# Package.resolved, so a copy lives here, as nixpkgs does for swift-format). `swiftpmDeps.hash`
+# SwiftPM dependencies (swift-log 1.16.2, swift-http-types 1.8.0) are fetched for the sandbox
+# by fetchSwiftPMDeps from ./Package.resolved (the repository ignores its own Package.resolved,
+# so a copy lives here, as nixpkgs does for swift-format). `swiftpmDeps.hash`
 # was computed offline by Tests/nix/swiftpm_vendor_hash.py from the pinned git revisions; after
 # changing the pins, run that script (or set the hash to "" and take the one `nix build`
 # reports). Tests/integration/test_nix.py fails when the two disagree.
@@ -17,6 +17,7 @@
   swiftpm,
   pkg-config,
   sqlite,
+  libpq,
   openssl,
   systemdLibs,
 }:
@@ -41,7 +42,7 @@ stdenv.mkDerivation (finalAttrs: {
 
   swiftpmDeps = fetchSwiftPMDeps {
     inherit (finalAttrs) pname version src postPatch;
-    hash = "sha256-PUKNv/L7wcoaEzwm4cUwdL/NXNYJUhN3IqDvTH/PRek=";
+    hash = "sha256-FoSObwKSKiGUYVh6RQP20n6gXNCEGKjZ0O0zkBuw5Zo=";
   };
 
   strictDeps = true;
@@ -52,10 +53,14 @@ stdenv.mkDerivation (finalAttrs: {
     pkg-config
   ];
 
-  # libsystemd (sd_notify, sd-journal) and sqlite3 are system library targets found with
-  # pkg-config; OpenSSL gives libcrypto/libssl (hashes, HMAC, TLS to Request Tracker).
+  # libsystemd (sd_notify, sd-journal), sqlite3 and libpq are system library targets found with
+  # pkg-config; OpenSSL gives libcrypto/libssl (hashes, HMAC, TLS to Request Tracker). `libpq`
+  # is nixpkgs' client-only package (NixOS/nixpkgs#359659), whose dev output has libpq-fe.h and
+  # libpq.pc; not `postgresql.lib`, an output with the shared library alone, where neither the
+  # header nor the .pc file would be found.
   buildInputs = [
     sqlite
+    libpq
     openssl
     systemdLibs
   ];

@@ -75,6 +75,19 @@ let
 
   gracefulTimeout = cfg.settings.graceful_timeout or 30;
 
+  # PostgreSQL on this machine (database.createLocally), reached over its unix socket as the
+  # service user: peer authentication, no password anywhere. The role and the database are
+  # both named after the user, as ensureDBOwnership needs.
+  localDatabaseUrl = "postgresql:///${cfg.user}?host=/run/postgresql";
+
+  # DATABASE_URL: empty (SQLite in the working directory) unless a URL is given or the
+  # database is created locally.
+  databaseUrl =
+    if cfg.database.url == "" && cfg.database.createLocally then localDatabaseUrl else cfg.database.url;
+
+  # A server elsewhere: the start waits for the network to be up, not just configured.
+  remoteDatabase = databaseUrl != "" && !cfg.database.createLocally;
+
   # The sandbox of both units (docs/systemd.md, Hardening): `systemd-analyze security` 1.2.
   hardening = {
     # Files: the state directory (database, static/, logs/) is all it writes.
@@ -148,6 +161,8 @@ in
   inherit
     allowedHosts
     bindAddress
+    databaseUrl
+    localDatabaseUrl
     logsDirectory
     stateDirectory
     ;
@@ -180,7 +195,16 @@ in
   service = {
     description = "Request Tracker Utils (Prefork server)";
     documentation = [ "https://github.com/WesternCUSD12/RequestTrackerUtils" ];
-    after = [ "network.target" ];
+    # postgresql.target, not postgresql.service: the target is reached once the server accepts
+    # connections AND postgresql-setup.service has created the role and the database
+    # (ensureUsers, ensureDatabases), so `migrate` never races them.
+    after = [
+      "network.target"
+    ]
+    ++ optionals cfg.database.createLocally [ "postgresql.target" ]
+    ++ optionals remoteDatabase [ "network-online.target" ];
+    requires = optionals cfg.database.createLocally [ "postgresql.target" ];
+    wants = optionals remoteDatabase [ "network-online.target" ];
     wantedBy = [ "multi-user.target" ];
 
     environment = {
@@ -193,7 +217,9 @@ in
       PADDING = toString cfg.padding;
       LABEL_WIDTH_MM = number cfg.labelWidthMm;
       LABEL_HEIGHT_MM = number cfg.labelHeightMm;
-    };
+    }
+    # Left out when empty, so a DATABASE_URL in the secrets file is the only one there is.
+    // optionalAttrs (databaseUrl != "") { DATABASE_URL = databaseUrl; };
 
     serviceConfig = {
       Type = "notify";

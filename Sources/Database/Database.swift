@@ -123,11 +123,21 @@ public final class Database: @unchecked Sendable {
     }
 
     /// The state of the database this connection sees (see ``DatabaseVersion``), or nil where
-    /// the backend has no cheap way to tell (PostgreSQL): callers then read afresh each time.
+    /// the backend cannot tell: callers then read afresh each time. On SQLite, `data_version`
+    /// and the connection's own count of changes. On PostgreSQL, the server's write-ahead log
+    /// position: every commit, by any connection, moves it (so does background work such as
+    /// autovacuum, which only costs a re-read); a server in recovery (a read replica) has none.
     public func version() throws -> DatabaseVersion? {
-        guard case .sqlite(let sqlite) = connection else { return nil }
-        let elsewhere = try int("PRAGMA data_version") ?? 0
-        return DatabaseVersion(committedElsewhere: elsewhere, changedHere: sqlite.totalChanges)
+        switch connection {
+        case .sqlite(let sqlite):
+            let elsewhere = try int("PRAGMA data_version") ?? 0
+            return DatabaseVersion(committedElsewhere: elsewhere, changedHere: sqlite.totalChanges)
+        case .postgresql:
+            let position = try firstRow(
+                "SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE (pg_current_wal_insert_lsn() - '0/0')::bigint END"
+            ) { $0.optionalInt(0) }
+            return position.flatMap { $0 }.map { DatabaseVersion(committedElsewhere: $0, changedHere: 0) }
+        }
     }
 
     /// Whether a table named `name` exists (asked of the database each time: another process

@@ -11,7 +11,7 @@ import Prefork
 /// A worker handles one request at a time, so nothing here is locked.
 final class TagHistory: @unchecked Sendable {
     struct Rendered {
-        /// The version the rows were read at; nil where the backend cannot tell (PostgreSQL).
+        /// The version the rows were read at; nil where the backend cannot tell (a read replica).
         var version: DatabaseVersion?
         var next: String
         var rows: HTML

@@ -562,3 +562,142 @@ def test_install_script_stages_every_file_and_is_idempotent(tmp_path):
     assert (root / "etc/nginx/sites-available/request-tracker-utils.conf").read_text() == "# edited\n"
     assert (root / "etc/systemd/system/request-tracker-utils.socket").read_text() == SOCKET.read_text()
     assert not list(root.rglob(".*.new")) and not list(root.rglob(".secrets.env.*"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The several-hosts site (config/nginx/request-tracker-utils-hosts.conf): real nginx, stand-in
+# hosts that answer what a failing host would, so that the retry policy itself is what is seen.
+# ---------------------------------------------------------------------------------------------
+
+NGINX_HOSTS_SITE = REPO / "config" / "nginx" / "request-tracker-utils-hosts.conf"
+HOSTS_SERVER_LINES = [f"server 10.0.0.1{n}:8000 max_fails=3 fail_timeout=10s;" for n in (1, 2, 3)]
+
+
+class StandInHost:
+    """An application host on 127.0.0.1:PORT that answers every request with `status`, and
+    records (method, X-Request-ID) of each request it received."""
+
+    def __init__(self, status: int):
+        import http.server
+        import threading
+
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def answer(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                seen.append((self.command, self.headers.get("X-Request-ID")))
+                body = f"{status}\n".encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def ids(self, method) -> list:
+        return [rid for m, rid in self.seen if m == method]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_hosts_site(d: Path, upstreams: list):
+    """nginx (one worker: one round robin) with the shipped several-hosts site, its three
+    server lines pointed at `upstreams` (host:port strings; fewer than three drop the rest)."""
+    d.mkdir()
+    site = NGINX_HOSTS_SITE.read_text()
+    port = free_port()
+    for i, line in enumerate(HOSTS_SERVER_LINES):
+        new = line.replace(line.split()[1], upstreams[i]) if i < len(upstreams) else ""
+        site = replace_once(site, line, new)
+    for old, new in [("    listen [::]:80;\n", ""), ("listen 80;", f"listen 127.0.0.1:{port};"),
+                     ("/var/log/nginx/request-tracker-utils.", f"{d}/")]:
+        site = replace_once(site, old, new)
+    (d / "site.conf").write_text(site)
+    (d / "nginx.conf").write_text(f"""worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/main-error.log;
+events {{ worker_connections 256; }}
+http {{
+    include {d}/site.conf;
+}}
+""")
+    check = subprocess.run([NGINX, "-t", "-c", str(d / "nginx.conf")], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen([NGINX, "-c", str(d / "nginx.conf"), "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def listening():
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+    wait_for(listening, 10, what="nginx to listen")
+    return proc, port
+
+
+def stop_nginx_proc(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGQUIT)                         # graceful; only the PID we started
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_several_hosts_site_retries_only_idempotent_requests(tmp_path):
+    """One host answers 503 (it lost its database), the other 200. A GET that met the 503 is
+    passed to the other host; a POST that reached the failing host is not replayed anywhere:
+    the client gets the 503, and no host saw it twice."""
+    failing, good = StandInHost(503), StandInHost(200)
+    proc, port = run_hosts_site(tmp_path / "nginx", [f"127.0.0.1:{failing.port}", f"127.0.0.1:{good.port}"])
+    try:
+        got = []
+        for i in range(12):
+            method = "POST" if i % 3 == 0 else "GET"               # a POST first: the first host
+            r = http(port, method, f"/r{i}", headers={"Host": "rtutils.example.org"},
+                     body=b"{}" if method == "POST" else b"")
+            got.append((method, r.status))
+        assert all(status == 200 for method, status in got if method == "GET"), got
+        # every GET the failing host saw was answered by the other one (same $request_id)
+        assert failing.ids("GET"), "the failing host never got a GET: nothing was retried"
+        assert set(failing.ids("GET")) <= set(good.ids("GET"))
+        # every POST reached exactly one host; those that met the 503 were not replayed
+        posts = failing.ids("POST") + good.ids("POST")
+        assert len(posts) == len(set(posts)) == 4, (failing.seen, good.seen)
+        assert failing.ids("POST"), "the failing host never got a POST"
+        assert [s for m, s in got if m == "POST"].count(503) == len(failing.ids("POST")), got
+    finally:
+        stop_nginx_proc(proc)
+        failing.close()
+        good.close()
+
+
+def test_several_hosts_site_sends_every_request_past_a_dead_host(tmp_path):
+    """A host that is down (connection refused: killed, rebooting) never got the request, so
+    even a POST is safely sent to the next host: no client sees an error."""
+    good = StandInHost(200)
+    dead = free_port()                                             # nothing listens there
+    proc, port = run_hosts_site(tmp_path / "nginx", [f"127.0.0.1:{dead}", f"127.0.0.1:{good.port}"])
+    try:
+        for i in range(8):
+            method = "POST" if i % 2 == 0 else "GET"
+            r = http(port, method, f"/r{i}", headers={"Host": "rtutils.example.org"},
+                     body=b"{}" if method == "POST" else b"")
+            assert r.status == 200, (i, method, r.status)
+        assert len(good.ids("POST")) == len(set(good.ids("POST"))) == 4
+        assert "connect() failed" in (tmp_path / "nginx" / "error.log").read_text()
+    finally:
+        stop_nginx_proc(proc)
+        good.close()

@@ -13,6 +13,9 @@ What runs here, with Debian's `nix-bin` (nix-instantiate) and the host's systemd
 - as root: the rendered unit, with all its hardening, is started under a real systemd 252
   (Tests/systemd/harness.sh): preStart migrates and collects static files, /readyz is 200,
   reload keeps the master and replaces the workers, the access log is written to logs/;
+- database.url / database.createLocally: DATABASE_URL, the ordering on postgresql.target, the
+  services.postgresql values and the assertions; as root, the unit with all its hardening
+  reaches a throw-away PostgreSQL over its unix socket by peer authentication;
 - the fetchSwiftPMDeps hash in nixos/package.nix matches nixos/Package.resolved (recomputed
   from SwiftPM's local git cache by Tests/nix/swiftpm_vendor_hash.py; skipped without it).
 
@@ -20,8 +23,12 @@ What could NOT be evaluated here (no nixpkgs, no network, no KVM):
 - the real module system: option merging, priorities, the real `types` and the NixOS modules
   this one sets (users, nginx, logrotate, tmpfiles, firewall) are only stubbed;
 - how NixOS itself renders the unit (it adds PATH, LOCALE_ARCHIVE, TZDIR... to Environment=);
-- the package build (`nix build .#default`: Swift 6 from nixpkgs, fetchSwiftPMDeps) and the
-  flake's lock; the VM test (`nix build .#checks.x86_64-linux.vm`) with nginx in front.
+- the package build (`nix build .#default`: Swift 6 from nixpkgs, fetchSwiftPMDeps, nixpkgs'
+  `libpq` found through libpq.pc) and the flake's lock; the VM test
+  (`nix build .#checks.x86_64-linux.vm`) with nginx in front;
+- NixOS's own services.postgresql (ensureDatabases/ensureUsers, postgresql.target): only the
+  values this module gives it are checked; the peer-authentication test uses Debian's server
+  with the same `local all all peer` line.
 """
 import json
 import os
@@ -86,7 +93,8 @@ def render_unit(service: dict) -> str:
     become repeated keys, environment becomes quoted Environment= lines."""
     lines = ["[Unit]", f"Description={service['description']}"]
     lines += [f"Documentation={d}" for d in service.get("documentation", [])]
-    lines += [f"After={a}" for a in service.get("after", [])]
+    for key in ("after", "requires", "wants"):
+        lines += [f"{key.capitalize()}={u}" for u in service.get(key, [])]
     lines += ["", "[Service]"]
     for key, value in sorted(service["environment"].items()):
         lines.append(f'Environment="{key}={value}"')
@@ -153,7 +161,8 @@ def test_every_nix_file_parses():
     files = nix_files()
     names = {str(p.relative_to(ROOT)) for p in files}
     assert {"flake.nix", "nixos/module.nix", "nixos/service.nix", "nixos/package.nix",
-            "nixos/tests/vm.nix", "nixos/example.nix"} <= names, names
+            "nixos/tests/vm.nix", "nixos/example.nix", "nixos/example-postgresql.nix",
+            "nixos/example-hosts.nix"} <= names, names
     for path in files:
         r = subprocess.run([NIX_INSTANTIATE, "--parse", str(path)], capture_output=True, text=True)
         assert r.returncode == 0, f"{path}: {r.stderr}"
@@ -177,6 +186,7 @@ def test_options_have_types_defaults_and_descriptions(defaults):
         "rtUrl": "", "apiEndpoint": "/REST/2.0", "prefix": "W12-", "padding": 4,
         "settings": {}, "openFirewall": False, "nginx.enable": False,
         "accessLogFile": "/var/lib/request-tracker-utils/logs/access.log", "errorLogFile": "/var/lib/request-tracker-utils/logs/error.log",
+        "database.url": "", "database.createLocally": False, "backup.enable": True,
     }
     for name, default in expected.items():
         assert name in options, f"no option {name}"
@@ -236,6 +246,10 @@ def test_default_unit(defaults, package):
                  '"LABEL_WIDTH_MM=100"', '"LABEL_HEIGHT_MM=62"'):
         assert pair in env, (pair, env)
     assert "--config" not in keys(text, "ExecStart")[0]           # no settings, no file
+    # SQLite in the working directory: no DATABASE_URL, no PostgreSQL, no ordering on it
+    assert not any(e.startswith('"DATABASE_URL=') for e in env), env
+    assert keys(text, "After") == ["network.target"] and keys(text, "Requires") == []
+    assert defaults["postgresql"] == {}
     assert defaults["users"]["rtutils"]["isSystemUser"] is True
     assert defaults["groups"] == {"rtutils": {}}
     assert defaults["nginx"] is None and defaults["firewall"] == []
@@ -275,6 +289,104 @@ def test_working_directory_outside_var_lib_uses_tmpfiles(package):
     assert "/srv/rtutils/logs" in rules
 
 
+# ---------------------------------------------------------------------------------------------
+# The database: SQLite by default, a PostgreSQL URL, or PostgreSQL created on the machine.
+# ---------------------------------------------------------------------------------------------
+
+def failed_assertions(result) -> list:
+    return [a["message"] for a in result["assertions"] if not a["assertion"]]
+
+
+def test_database_url_reaches_the_unit_environment(package):
+    url = "postgresql://rtutils@db.example.org:5432/rtutils?sslmode=verify-full&connect_timeout=5"
+    r = nix_eval({"allowedHosts": ["x"], "database": {"url": url}}, package=package)
+    assert failed_assertions(r) == []
+    text = render_unit(r["service"])
+    assert f'"DATABASE_URL={url}"' in keys(text, "Environment")
+    # a server elsewhere: started once the network is up; no local PostgreSQL
+    assert keys(text, "After") == ["network.target", "network-online.target"]
+    assert keys(text, "Wants") == ["network-online.target"] and keys(text, "Requires") == []
+    assert r["postgresql"] == {}
+    # the SQLite backup timer is off by default: pg_dump is the backup of a PostgreSQL database
+    assert r["cfg"]["backup"]["enable"] is False
+    assert not r["backupService"] and not r["backupTimer"]
+
+
+def test_create_locally_enables_postgresql_with_peer_authentication(package, tmp_path):
+    r = nix_eval({"allowedHosts": ["x"], "database": {"createLocally": True}}, package=package)
+    assert failed_assertions(r) == []
+    pg = r["postgresql"]
+    assert pg["enable"] is True
+    assert pg["ensureDatabases"] == ["rtutils"]
+    assert pg["ensureUsers"] == [{"name": "rtutils", "ensureDBOwnership": True}]
+    text = render_unit(r["service"])
+    # the unix socket as the service user: peer authentication, no password
+    assert '"DATABASE_URL=postgresql:///rtutils?host=/run/postgresql"' in keys(text, "Environment")
+    # postgresql.target: reached once the server is up AND postgresql-setup.service has made the
+    # role and the database, so `migrate` in ExecStartPre finds them
+    assert "postgresql.target" in keys(text, "After") and keys(text, "Requires") == ["postgresql.target"]
+    assert "network-online.target" not in keys(text, "After")
+    assert r["cfg"]["backup"]["enable"] is False
+    if SYSTEMD_ANALYZE:
+        # the unit is valid with its dependency (NixOS's postgresql.target: a stand-in here;
+        # verify finds units next to the one it checks)
+        (tmp_path / "postgresql.target").write_text("[Unit]\nDescription=stand-in for NixOS's postgresql.target\n")
+        (tmp_path / UNIT).write_text(text)
+        v = subprocess.run([SYSTEMD_ANALYZE, "verify", str(tmp_path / UNIT)], capture_output=True, text=True)
+        ours = [line for line in v.stderr.splitlines() if not HOST_UNIT_NOISE.match(line)]
+        assert v.returncode == 0 and ours == [], f"rc={v.returncode}\n{v.stderr}"
+    # the role follows the service user
+    r = nix_eval({"allowedHosts": ["x"], "user": "tags", "database": {"createLocally": True}}, package=package)
+    assert r["postgresql"]["ensureDatabases"] == ["tags"]
+    assert r["postgresql"]["ensureUsers"] == [{"name": "tags", "ensureDBOwnership": True}]
+    assert r["service"]["environment"]["DATABASE_URL"] == "postgresql:///tags?host=/run/postgresql"
+    # the socket form spelled out (with more parameters) is accepted, and used as given
+    url = "postgres:///rtutils?host=/run/postgresql&connect_timeout=5"
+    r = nix_eval({"allowedHosts": ["x"], "database": {"createLocally": True, "url": url}}, package=package)
+    assert failed_assertions(r) == [] and r["service"]["environment"]["DATABASE_URL"] == url
+
+
+def test_create_locally_with_another_server_is_refused(package):
+    url = "postgresql://rtutils@db.example.org/rtutils"
+    r = nix_eval({"allowedHosts": ["x"], "database": {"createLocally": True, "url": url}}, package=package)
+    assert failed_assertions(r) == [
+        "services.requestTrackerUtils.database.createLocally runs PostgreSQL on this machine and connects "
+        f'to it over the unix socket, but database.url is "{url}": leave database.url empty (it becomes '
+        "postgresql:///rtutils?host=/run/postgresql), or turn createLocally off to use that server."]
+    # another database name on the local socket is another server's business too
+    r = nix_eval({"allowedHosts": ["x"], "database": {"createLocally": True,
+                                                      "url": "postgresql:///other?host=/run/postgresql"}},
+                 package=package)
+    assert len(failed_assertions(r)) == 1 and "createLocally" in failed_assertions(r)[0]
+
+
+def test_database_settings_and_passwords_stay_out_of_the_store(package):
+    r = nix_eval({"allowedHosts": ["x"], "database": {"url": "postgresql://rtutils:hunter2@db/rtutils"}},
+                 package=package)
+    assert failed_assertions(r) == [
+        "services.requestTrackerUtils.database.url has a password, which would be readable by every user "
+        "in the Nix store: remove it and put PGPASSWORD=... in secretsFile."]
+    # user@host:port is no password, nor is an IPv6 address
+    for url in ("postgresql://rtutils@db:5433/rtutils", "postgresql://rtutils@[::1]:5432/rtutils",
+                "postgres://[fd00::5]/rtutils?connect_timeout=5"):
+        r = nix_eval({"allowedHosts": ["x"], "database": {"url": url}}, package=package)
+        assert failed_assertions(r) == [], url
+    r = nix_eval({"allowedHosts": ["x"], "settings": {"database_url": "postgresql://db/x",
+                                                      "database_password": "x", "database_timeout": 5}},
+                 package=package)
+    assert failed_assertions(r) == [
+        "services.requestTrackerUtils.settings: set these with their own options or the secrets file, "
+        "not in settings: database_password, database_url"]
+
+
+def test_sqlite_backup_on_postgresql_is_refused(package):
+    r = nix_eval({"allowedHosts": ["x"], "database": {"createLocally": True}, "backup": {"enable": True}},
+                 package=package)
+    assert failed_assertions(r) == [
+        "services.requestTrackerUtils.backup copies the SQLite file and refuses on PostgreSQL: set "
+        "backup.enable = false and back the database up with pg_dump (services.postgresqlBackup)."]
+
+
 def test_settings_file_is_read_by_the_real_server(custom):
     r = subprocess.run([BIN, "print-config", "--config", str(custom["configFile"])],
                        capture_output=True, text=True, timeout=20,
@@ -297,6 +409,9 @@ def test_nginx_virtual_host(custom):
     root = vhost["locations"]["/"]
     assert root["proxyPass"] == "http://request-tracker-utils"
     assert "keepalive_timeout 4s;" in upstream["extraConfig"]
+    # other hosts join the upstream: retried on one of them, never a POST that reached a host
+    assert "proxy_next_upstream error timeout http_502 http_503 http_504;" in root["extraConfig"]
+    assert "proxy_next_upstream_tries 2;" in root["extraConfig"] and "non_idempotent" not in root["extraConfig"]
     for header in ("Host $host", "X-Real-IP $remote_addr", "X-Forwarded-For $remote_addr",
                    "X-Forwarded-Proto $scheme", "X-Request-ID $request_id"):
         assert f"proxy_set_header {header};" in root["extraConfig"], header
@@ -348,7 +463,7 @@ def test_swiftpm_vendor_hash_matches_package_resolved():
     # and the pins are those Package.swift resolves to
     pins = {p["identity"]: p["state"]["version"]
             for p in json.loads((ROOT / "nixos" / "Package.resolved").read_text())["pins"]}
-    assert pins == {"grdb.swift": "7.10.0", "swift-log": "1.16.2", "swift-http-types": "1.8.0"}
+    assert pins == {"swift-log": "1.16.2", "swift-http-types": "1.8.0"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,3 +582,103 @@ def test_backup_unit_and_timer(defaults, package, tmp_path):
     assert "-mtime +30 -delete" in keys(render_unit(kept["backupService"]), "ExecStartPost")[0]
     off = nix_eval(package=package, overrides={"backup": {"enable": False}})
     assert not off["backupService"] and not off["backupTimer"]       # mkIf false: nothing defined
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL over the unix socket, from inside the unit's sandbox.
+# ---------------------------------------------------------------------------------------------
+
+PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
+
+
+@pytest.fixture
+def peer_cluster(rtutils_user):
+    """A throw-away PostgreSQL cluster (Debian's binaries, run as pgtest) whose socket is in
+    /var/lib/rtu-test-pgpeer-N, with `local all all peer` as NixOS and Debian have it, and a
+    role and database rtutils owned by it: what database.createLocally sets up."""
+    socket_dir = Path(f"/var/lib/rtu-test-pgpeer-{free_port()}")   # not /tmp: PrivateTmp hides it
+    if subprocess.run(["id", "pgtest"], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                        "--shell", "/usr/sbin/nologin", "pgtest"], check=True)
+    socket_dir.mkdir(mode=0o755)
+    shutil.chown(socket_dir, "pgtest")
+    data = socket_dir / "data"
+
+    def as_pgtest(*cmd):
+        r = subprocess.run(["runuser", "-u", "pgtest", "--", *map(str, cmd)], cwd="/",
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    try:
+        as_pgtest(PG_BIN / "initdb", f"--pgdata={data}", "--username=postgres", "--auth-local=trust",
+                  "--auth-host=reject", "--no-sync")
+        (data / "pg_hba.conf").write_text("local all postgres trust\nlocal all all peer\n")
+        with (data / "postgresql.conf").open("a") as conf:
+            conf.write(f"unix_socket_directories = '{socket_dir}'\nlisten_addresses = ''\nfsync = off\n")
+        as_pgtest(PG_BIN / "pg_ctl", "start", f"--pgdata={data}", f"--log={socket_dir}/server.log",
+                  "--wait", "--silent")
+        r = subprocess.run([PG_BIN / "psql", "-X", "-q", "-h", socket_dir, "-U", "postgres", "-d", "postgres",
+                            "-c", "CREATE ROLE rtutils LOGIN", "-c", "CREATE DATABASE rtutils OWNER rtutils"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        yield socket_dir
+    finally:
+        subprocess.run(["runuser", "-u", "pgtest", "--", PG_BIN / "pg_ctl", "stop", f"--pgdata={data}",
+                        "--mode=fast", "--wait", "--silent"], cwd="/", capture_output=True, timeout=60)
+        shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the systemd harness needs root")
+@pytest.mark.skipif(PG_BIN is None, reason="no PostgreSQL server (apt-get install postgresql)")
+def test_hardened_unit_reaches_postgresql_over_the_socket_as_its_user(peer_cluster, tmp_path_factory):
+    """The module's unit, with its DATABASE_URL and every hardening option, under a real
+    systemd: a libpq client in it (psql, given the unit's ${DATABASE_URL}) is let in by peer
+    authentication as rtutils, over a socket outside the state directory. With a binary that
+    knows database_url, the unit's own `migrate` runs there too."""
+    from test_systemd import BIN_DIR, PREFIX, Systemd, harness, remove_leftover_units
+
+    # a package outside /tmp and /home, which the sandbox hides
+    package = BIN_DIR.parent / "rtu-test-nix-pg"
+    (package / "bin").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(BIN, package / "bin" / "request-tracker-utils.new")
+    os.replace(package / "bin" / "request-tracker-utils.new", package / "bin" / "request-tracker-utils")
+    url = f"postgresql:///rtutils?host={peer_cluster}"
+    r = nix_eval({"allowedHosts": ["localhost"], "secretsFile": None, "database": {"url": url},
+                  "workingDirectory": f"/var/lib/{PREFIX}pgpeer"}, package=package)
+    assert r["service"]["environment"]["DATABASE_URL"] == url
+    service = dict(r["service"], after=[], wants=[])              # no network-online.target inside
+    config = dict(service["serviceConfig"], Type="oneshot", RemainAfterExit=True)
+    for key in ("NotifyAccess", "ExecStart", "ExecReload", "WatchdogSec", "Restart", "RestartSec",
+                "RestartPreventExitStatus"):
+        config.pop(key)
+    knows_database_url = "database_url" in subprocess.run(
+        [str(package / "bin" / "request-tracker-utils"), "settings-doc"], capture_output=True, text=True).stdout
+    config["ExecStartPre"] = [config["ExecStartPre"][0]] if knows_database_url else []   # migrate
+    config["ExecStart"] = (f"{PG_BIN}/psql -X -d ${{DATABASE_URL}} -Atc "
+                           "\"select 'connected as ' || current_user || ' to ' || current_database()\"")
+    unit = render_unit(dict(service, serviceConfig=config))
+    name = f"{PREFIX}pgpeer.service"
+
+    remove_leftover_units()
+    harness("start")
+    sd = Systemd(tmp_path_factory.mktemp("systemd"))
+    try:
+        sd.install(name, unit)
+        sd.systemctl("start", name, timeout=60)
+        wait_for(lambda: "connected as rtutils to rtutils" in sd.journal_text(name, 50), 5,
+                 what="psql's line in the unit's journal")
+        if knows_database_url:
+            tables = subprocess.run([PG_BIN / "psql", "-X", "-h", peer_cluster, "-U", "postgres", "-d", "rtutils",
+                                     "-Atc", "select count(*) from schema_migrations"],
+                                    capture_output=True, text=True, timeout=30)
+            assert tables.returncode == 0 and int(tables.stdout) > 0, tables.stdout + tables.stderr
+        else:
+            print("the binary does not know database_url yet: migrate not run")
+    finally:
+        try:
+            sd.cleanup()
+        finally:
+            remove_leftover_units()
+            harness("stop", check=False)
+            shutil.rmtree(f"/var/lib/{PREFIX}pgpeer", ignore_errors=True)
+            shutil.rmtree(package, ignore_errors=True)

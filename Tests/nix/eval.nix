@@ -4,8 +4,8 @@
 #   nix-instantiate --eval --strict --json Tests/nix/eval.nix \
 #     --argstr overridesJSON '{"port": 9000}' --argstr package /usr/local --argstr configFile /tmp/x.toml
 #
-# Returns { options; cfg; service; backupService; backupTimer; configText; assertions; users; groups; nginx; tmpfiles;
-# logrotate; firewall } as JSON. Every option value (defaults and overrides) is checked against
+# Returns { options; cfg; service; backupService; backupTimer; configText; assertions; users; groups; nginx;
+# postgresql; tmpfiles; logrotate; firewall } as JSON. Every option value (defaults and overrides) is checked against
 # its option's type; a mismatch aborts the evaluation naming the option.
 {
   overridesJSON ? "{}",
@@ -131,6 +131,7 @@ else
     users = config.users.users or { };
     groups = config.users.groups or { };
     nginx = config.services.nginx or null;
+    postgresql = config.services.postgresql or null;
     tmpfiles = config.systemd.tmpfiles.settings or { };
     logrotate = config.services.logrotate.settings or { };
     # an unmet mkIf leaves {} here where the module system would leave the default, [ ]

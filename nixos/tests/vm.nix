@@ -2,6 +2,8 @@
 # the module behind nginx; the script checks what an operator would: the unit is active and
 # says so in `systemctl status`, pages come through nginx, /static/ is served by nginx with
 # the right cache headers, `journalctl -u` has the server's lines, and reload keeps serving.
+# A second machine runs it on PostgreSQL (database.createLocally): migrated over the unix
+# socket by peer authentication, tables owned by rtutils, no SQLite file, no backup timer.
 { self }:
 { ... }:
 {
@@ -33,6 +35,27 @@
       };
 
       networking.hosts."127.0.0.1" = [ "rtutils.test" ];
+      environment.systemPackages = [ pkgs.curl ];
+    };
+
+  # The same module on PostgreSQL created on the machine (database.createLocally): the unit
+  # waits for postgresql.target and reaches the server over its unix socket as rtutils.
+  nodes.pg =
+    { pkgs, ... }:
+    {
+      imports = [ self.nixosModules.requestTrackerUtils ];
+
+      services.requestTrackerUtils = {
+        enable = true;
+        workers = 2;
+        allowedHosts = [ "localhost" ];
+        database.createLocally = true;
+      };
+
+      environment.etc."request-tracker-utils/secrets.env" = {
+        text = "SECRET_KEY=vm-test-only-3e8b1d6f9a2c5e7b0d4f8a1c6e3b9d5f2a7c0e4b8d1f6a3c\n";
+        mode = "0400";
+      };
       environment.systemPackages = [ pkgs.curl ];
     };
 
@@ -95,5 +118,20 @@
     with subtest("stop drains and exits cleanly"):
         machine.succeed("systemctl stop request-tracker-utils.service")
         assert machine.succeed("systemctl show -p Result --value request-tracker-utils.service").strip() == "success"
+
+    with subtest("database.createLocally: PostgreSQL over the unix socket, peer authentication"):
+        pg.wait_for_unit("request-tracker-utils.service")
+        pg.wait_for_open_port(8000)
+        pg.succeed("curl -fsS http://127.0.0.1:8000/readyz")
+        unit = pg.succeed("systemctl show -p After -p Requires -p Environment request-tracker-utils.service")
+        assert "postgresql.target" in unit, unit
+        assert "DATABASE_URL=postgresql:///rtutils?host=/run/postgresql" in unit, unit
+        pg.succeed("test ! -e /var/lib/request-tracker-utils/database.sqlite")
+        applied = pg.succeed("runuser -u postgres -- psql -d rtutils -Atc 'select count(*) from schema_migrations'")
+        assert int(applied) > 0, applied
+        owner = pg.succeed("runuser -u postgres -- psql -d rtutils -Atc \"select tableowner from pg_tables where tablename = 'schema_migrations'\"")
+        assert owner.strip() == "rtutils", owner
+        # no SQLite backup timer on PostgreSQL
+        pg.fail("systemctl cat request-tracker-utils-backup.timer")
   '';
 }
