@@ -1,12 +1,12 @@
 """The application on PostgreSQL beyond one machine: several hosts (network namespaces of the
-project's own, Tests/integration/netns.py) with 2 workers each on one PostgreSQL, nginx in front;
+project's own, Tests/integration/netns.py) with 2 workers each on one PostgreSQL, nginx in front
+with the shipped several-hosts site;
 tags gapless and unique across all of them, a host SIGKILLed or HUPed under load, PostgreSQL
 restarted under load, bad connection settings, and `backup` on PostgreSQL."""
 import http.client
 import json
 import os
 import signal
-import subprocess
 import threading
 import time
 
@@ -15,8 +15,8 @@ import pytest
 import netns
 from conftest import Server, assert_stays, free_port, pid_alive, run_cli, wait_for
 from pg_harness import make_pg_cluster, stop_pg_cluster
+from test_deploy import run_hosts_site, stop_nginx_proc
 
-NGINX = "/usr/sbin/nginx"
 TAG_PREFIX = "W12-"
 
 
@@ -86,59 +86,18 @@ def hosts(network, cluster, database, tmp_path):
 
 
 class Nginx:
-    """nginx in the root namespace, in a directory of its own, proxying to `upstreams`
-    (round robin; nginx's default proxy_next_upstream, which passes a request on to the next
-    host only when it could not be sent, as for a connection refused by a dead host)."""
+    """Real nginx in the root namespace with the shipped several-hosts site
+    (config/nginx/request-tracker-utils-hosts.conf, as test_deploy.py runs it), its upstream
+    pointed at the hosts: keep-alive connections to them, retries for idempotent requests only,
+    and a POST passed on to another host only when it never reached the first (connection
+    refused by a dead host)."""
 
-    def __init__(self, directory, upstreams):
+    def __init__(self, directory, servers):
         self.directory = directory
-        directory.mkdir()
-        self.port = free_port()
-        servers = "\n".join(f"        server {address};" for address in upstreams)
-        (directory / "nginx.conf").write_text(f"""user root;
-worker_processes 2;
-pid {directory}/nginx.pid;
-error_log {directory}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-    access_log {directory}/access.log;
-    client_body_temp_path {directory}/body;
-    proxy_temp_path {directory}/proxy;
-    upstream hosts {{
-{servers}
-    }}
-    server {{
-        listen 127.0.0.1:{self.port};
-        location / {{
-            proxy_pass http://hosts;
-            proxy_set_header Host $host;
-        }}
-    }}
-}}
-""")
-        args = [NGINX, "-e", str(directory / "error.log"), "-c", str(directory / "nginx.conf")]
-        check = subprocess.run([*args, "-t"], capture_output=True, text=True)
-        assert check.returncode == 0, check.stderr
-        self.proc = subprocess.Popen([*args, "-g", "daemon off;"], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        wait_for(self._listening, 10, what="nginx to listen")
-
-    def _listening(self):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            conn.request("GET", "/healthz")
-            return conn.getresponse().status == 200
-        except OSError:
-            return False
+        self.proc, self.port = run_hosts_site(directory, [f"{s.host}:{s.port}" for s in servers])
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_nginx_proc(self.proc)
 
 
 @pytest.fixture
@@ -146,7 +105,7 @@ def nginx(tmp_path):
     made = []
 
     def make(servers):
-        proxy = Nginx(tmp_path / "nginx", [f"{s.host}:{s.port}" for s in servers])
+        proxy = Nginx(tmp_path / "nginx", servers)
         made.append(proxy)
         return proxy
     yield make
