@@ -1,8 +1,8 @@
 """The application on PostgreSQL beyond one machine: several hosts (network namespaces of the
-project's own, Tests/integration/netns.py) with 2 workers each on one PostgreSQL, nginx in front
-with the shipped several-hosts site;
-tags gapless and unique across all of them, a host SIGKILLed or HUPed under load, PostgreSQL
-restarted under load, bad connection settings, and `backup` on PostgreSQL."""
+project's own, Tests/integration/netns.py) with 2 workers each on one PostgreSQL, nginx with the
+shipped several-hosts site in front; tags gapless and unique across all of them, a host
+SIGKILLed or HUPed under load, PostgreSQL restarted under load, bad connection settings, and
+`backup` on PostgreSQL."""
 import http.client
 import json
 import os
