@@ -7,7 +7,7 @@
 // the call's name and errno as a ``SystemError``.
 
 /// Runs a system call, retrying on EINTR: the one place EINTR is retried.
-@inline(__always)
+@inlinable @inline(__always)
 public func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
     while true {
         let result = body()
@@ -17,7 +17,7 @@ public func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
 }
 
 /// Runs a system call that returns -1 on failure, retrying EINTR, and throws SystemError.
-@discardableResult
+@inlinable @discardableResult
 public func syscall<T: BinaryInteger>(_ name: String, context: String = "", _ body: () -> T) throws(SystemError) -> T {
     let result = retryingEINTR(body)
     if result == -1 { throw SystemError(name, context: context) }

@@ -38,13 +38,15 @@ public struct Request: Sendable {
 
     /// The first value of a header field (case-insensitive name), or nil.
     public func header(_ name: String) -> String? {
-        let wanted = Array(name.utf8)
-        return head.withUnsafeBytes { bytes in
-            var fields = parsed.fields(in: bytes)
-            while let field = fields.next() {
-                if asciiCaseInsensitiveEqual(bytes, field.name, wanted) { return string(field.value) }
+        var name = name
+        return name.withUTF8 { wanted in
+            head.withUnsafeBytes { bytes in
+                var fields = parsed.fields(in: bytes)
+                while let field = fields.next() {
+                    if asciiCaseInsensitiveEqual(bytes, field.name, wanted) { return string(field.value) }
+                }
+                return nil
             }
-            return nil
         }
     }
 
@@ -190,7 +192,9 @@ enum RequestID: Sendable, Equatable {
 }
 
 @inline(__always)
-func asciiCaseInsensitiveEqual(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: [UInt8]) -> Bool {
+func asciiCaseInsensitiveEqual<Wanted: RandomAccessCollection<UInt8>>(
+    _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: Wanted
+) -> Bool where Wanted.Index == Int {
     guard range.count == lowercase.count else { return false }
     var i = 0
     for index in range {

@@ -90,6 +90,7 @@ public struct ResponseHeaders: Sendable {
     public init() {}
 
     public init(contentType: String) {
+        bytes.reserveCapacity(64)
         add("Content-Type", contentType)
     }
 
@@ -127,6 +128,12 @@ public struct ResponseHeaders: Sendable {
     public var isEmpty: Bool { bytes.isEmpty }
 
     private mutating func append(_ utf8: String.UTF8View) {
+        let copied = utf8.withContiguousStorageIfAvailable { source -> Bool in
+            guard !source.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else { return false }
+            bytes.append(contentsOf: source)
+            return true
+        }
+        guard copied != true else { return }
         for byte in utf8 { bytes.append(byte == 13 || byte == 10 || byte == 0 ? 0x20 : byte) }
     }
 }

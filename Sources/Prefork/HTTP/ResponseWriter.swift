@@ -6,14 +6,13 @@ import PreforkCore
 /// application's fields, then the body. Status lines and the `Date:` field are cached.
 struct ResponseWriter {
     private(set) var date = HTTPDate()
-    private var statusLines: [Int: [UInt8]] = [:]
+    /// Status lines by code (100...599), each with the reason phrase it was made for: a
+    /// response whose status carries another phrase gets its own line.
+    private var statusLines: [(reason: String, line: [UInt8])?] = Array(repeating: nil, count: 500)
     let serverField: [UInt8]
 
     init(serverName: String) {
         serverField = Array("Server: \(serverName)\r\n".utf8)
-        for status in [HTTPResponse.Status.ok, .notFound, .badRequest, .internalServerError] {
-            statusLines[status.code] = ResponseWriter.statusLine(status)
-        }
     }
 
     /// Refreshes the cached `Date:` value when the wall-clock second changed.
@@ -34,11 +33,14 @@ struct ResponseWriter {
         headOnly: Bool, into out: inout [UInt8]
     ) -> Int {
         let code = response.status.code
-        if let line = statusLines[code], response.status.reasonPhrase == HTTPResponse.Status(code: code).reasonPhrase {
-            out.append(contentsOf: line)
+        let slot = code - 100
+        if statusLines.indices.contains(slot), let cached = statusLines[slot],
+            cached.reason == response.status.reasonPhrase
+        {
+            out.append(contentsOf: cached.line)
         } else {
             let line = ResponseWriter.statusLine(response.status)
-            if statusLines.count < 64 { statusLines[code] = line }
+            if statusLines.indices.contains(slot) { statusLines[slot] = (response.status.reasonPhrase, line) }
             out.append(contentsOf: line)
         }
         out.append(contentsOf: date.field)
