@@ -92,12 +92,16 @@ class Server:
     """One server process. `log` is the error log file; `access` the access log file."""
 
     def __init__(self, workdir: Path, args=(), env=None, workers=2, bind=None, wait=True,
-                 test_routes=True, workers_flag=True):
+                 test_routes=True, workers_flag=True, host="127.0.0.1", prefix=(), new_session=False):
         """workers_flag=False leaves --workers off the command line (so a config file or the
-        environment decides); `workers` is then only the count wait_ready expects."""
+        environment decides); `workers` is then only the count wait_ready expects. `host` is
+        the address it binds and is reached at, `prefix` a command it runs under (`ip netns exec
+        NS`, which execs it in place), `new_session` puts the master and its workers in their own
+        process group (for one SIGKILL to all of them)."""
         self.workdir = workdir
+        self.host = host
         self.port = free_port()
-        self.bind = bind or f"127.0.0.1:{self.port}"
+        self.bind = bind or f"{host}:{self.port}"
         self.log_path = workdir / "error.log"
         self.access_path = workdir / "access.log"
         self.args = [BIN, "serve", "--bind", self.bind,
@@ -108,8 +112,9 @@ class Server:
         full_env.update({"WORKING_DIR": str(workdir / "var"), **APP_ENV})
         full_env.update(env or {})
         full_env = {k: v for k, v in full_env.items() if v is not None}   # None removes a variable
-        self.proc = subprocess.Popen(self.args, env=full_env, cwd=workdir,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen([*prefix, *self.args], env=full_env, cwd=workdir,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     start_new_session=new_session)
         self.workers = workers
         if wait:
             try:
@@ -123,7 +128,7 @@ class Server:
         return self.proc.pid
 
     def url(self, path="/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def worker_pids(self) -> list[int]:
         return children(self.pid)
@@ -140,7 +145,7 @@ class Server:
 
     def try_get(self, path):
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+            with socket.create_connection((self.host, self.port), timeout=2) as s:
                 s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
                 return s.recv(65536).startswith(b"HTTP/1.1 200")
         except OSError:
@@ -476,3 +481,7 @@ def shared_server(tmp_path_factory):
     srv = Server(tmp_path_factory.mktemp("shared"), workers=2)
     yield srv
     srv.stop()
+
+
+# PostgreSQL: the session's cluster and the `backend` parameter (pg_harness.py).
+from pg_harness import backend, pg_cluster  # noqa: E402,F401  (fixtures)

@@ -1,5 +1,7 @@
-"""Request Tracker Utils on the real binary with real SQLite files: migrate, collectstatic,
-asset tags from many workers at once, check-in, CSV, /readyz, settings in production mode."""
+"""Request Tracker Utils on the real binary with real databases: migrate, collectstatic, asset
+tags from many workers at once, check-in, CSV, /readyz, settings in production mode. Every test
+runs on both backends (the `backend` parameter: an SQLite file, a PostgreSQL database), except
+the few about the SQLite file itself."""
 import concurrent.futures
 import hashlib
 import http.client
@@ -13,6 +15,9 @@ import urllib.parse
 import pytest
 
 from conftest import BIN, APP_ENV, Server, run_cli, wait_for
+
+pytestmark = pytest.mark.usefixtures("backend")
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def cli(workdir, *args, env=None):
@@ -41,62 +46,56 @@ def post_json(port, path, payload):
     return request(port, "POST", path, json.dumps(payload).encode(), {"Content-Type": "application/json"})
 
 
-def versions(db_path):
-    with sqlite3.connect(db_path) as db:
-        return [row[0] for row in db.execute("SELECT version FROM schema_migrations ORDER BY version")]
+def versions(backend):
+    return [row[0] for row in backend.query("SELECT version FROM schema_migrations ORDER BY version")]
 
 
 # --- migrate -------------------------------------------------------------------------------
 
-def test_migrate_from_empty_then_idempotent(tmp_path):
+def test_migrate_from_empty_then_idempotent(tmp_path, backend):
     first = cli(tmp_path, "migrate")
     assert first.returncode == 0, first.stderr
     assert "applied 0001 asset tags" in first.stdout and "now at version 3" in first.stdout
     second = cli(tmp_path, "migrate")
     assert second.returncode == 0
     assert "no migrations to apply" in second.stdout and "at version 3" in second.stdout
-    db = tmp_path / "var" / "database.sqlite"
-    assert versions(db) == [1, 2, 3]
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert versions(backend) == [1, 2, 3]
+    if not backend.is_postgresql:
+        assert backend.query("PRAGMA journal_mode") == [("wal",)]
     status = cli(tmp_path, "migrate", "status")
     assert status.returncode == 0 and "[X] 0003 request tracker links" in status.stdout
 
 
 @pytest.mark.parametrize("start", [1, 2])
-def test_migrate_from_each_earlier_version_keeps_data(tmp_path, start):
+def test_migrate_from_each_earlier_version_keeps_data(tmp_path, backend, start):
     done = cli(tmp_path, "migrate", str(start))
     assert done.returncode == 0, done.stderr
-    db = tmp_path / "var" / "database.sqlite"
-    assert versions(db) == list(range(1, start + 1))
+    assert versions(backend) == list(range(1, start + 1))
     pending = cli(tmp_path, "migrate", "status")
     assert pending.returncode == 1 and "pending" in pending.stdout
-    with sqlite3.connect(db) as conn:   # data written by the older release
-        conn.execute("UPDATE tag_counter SET next_number = 8")
-        conn.execute("INSERT INTO asset_tags VALUES (7, 'W12-0007', '2026-01-01T00:00:00Z', 'old')")
-        if start >= 2:
-            conn.execute("INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at) "
-                         "VALUES ('W12-0007', 'Ann', 'good', '', '2026-01-01', '2026-01-01T00:00:00Z')")
+    # data written by the older release
+    backend.execute("UPDATE tag_counter SET next_number = 8",
+                    "INSERT INTO asset_tags VALUES (7, 'W12-0007', '2026-01-01T00:00:00Z', 'old')")
+    if start >= 2:
+        backend.execute("INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at) "
+                        "VALUES ('W12-0007', 'Ann', 'good', '', '2026-01-01', '2026-01-01T00:00:00Z')")
     done = cli(tmp_path, "migrate")
     assert done.returncode == 0, done.stderr
     assert f"applied 000{start + 1}" in done.stdout
-    assert versions(db) == [1, 2, 3]
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT tag, note FROM asset_tags").fetchall() == [("W12-0007", "old")]
-        if start >= 2:
-            assert conn.execute("SELECT rt_status FROM checkins").fetchall() == [("not sent",)]
+    assert versions(backend) == [1, 2, 3]
+    assert backend.query("SELECT tag, note FROM asset_tags") == [("W12-0007", "old")]
+    if start >= 2:
+        assert backend.query("SELECT rt_status FROM checkins") == [("not sent",)]
 
 
-def test_migrate_refuses_a_newer_database(tmp_path):
+def test_migrate_refuses_a_newer_database(tmp_path, backend):
     assert cli(tmp_path, "migrate").returncode == 0
-    db = tmp_path / "var" / "database.sqlite"
-    with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO schema_migrations VALUES (99, 'from the future', '2030-01-01T00:00:00Z')")
+    backend.execute("INSERT INTO schema_migrations VALUES (99, 'from the future', '2030-01-01T00:00:00Z')")
     refused = cli(tmp_path, "migrate")
     assert refused.returncode == 1
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "schema version 99, newer than this release knows (3)" in lines[0], refused.stderr
-    assert versions(db) == [1, 2, 3, 99]
+    assert versions(backend) == [1, 2, 3, 99]
 
 
 def test_migrate_backwards_and_unknown_target_are_refused(tmp_path):
@@ -107,12 +106,14 @@ def test_migrate_backwards_and_unknown_target_are_refused(tmp_path):
     assert unknown.returncode == 1 and "there is no migration 7" in unknown.stderr
 
 
-def test_concurrent_migrates_apply_each_migration_once(tmp_path):
+def test_concurrent_migrates_apply_each_migration_once(tmp_path, backend):
     for round_ in range(5):
         workdir = tmp_path / f"round{round_}"
         workdir.mkdir()
+        database = backend.another(workdir)   # on PostgreSQL the advisory lock serializes them
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFORK_")}
-        env.update(APP_ENV, WORKING_DIR=str(workdir / "var"))
+        env.update(APP_ENV, WORKING_DIR=str(workdir / "var"), **database.env())
+        env = {k: v for k, v in env.items() if v is not None}
         (workdir / "var").mkdir()
         procs = [subprocess.Popen([BIN, "migrate"], env=env, cwd=workdir, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(4)]
@@ -120,9 +121,10 @@ def test_concurrent_migrates_apply_each_migration_once(tmp_path):
         assert all(code == 0 for code, _, _ in results), results
         applied = sum(out.count("applied ") for _, out, _ in results)
         assert applied == 3, results
-        assert versions(workdir / "var" / "database.sqlite") == [1, 2, 3]
+        assert versions(database) == [1, 2, 3]
 
 
+@sqlite_only  # the SQLite file lives in WORKING_DIR
 def test_migrate_fails_with_one_line_when_working_dir_is_unusable(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
@@ -195,7 +197,7 @@ def test_readyz_before_and_after_the_prestart_steps(tmp_path, server_factory):
     assert status == 200 and json.loads(body)["status"] == "ready", body
 
 
-def test_eight_workers_issue_4000_distinct_consecutive_tags(tmp_path, server_factory):
+def test_eight_workers_issue_4000_distinct_consecutive_tags(tmp_path, server_factory, backend):
     prepared(tmp_path)
     srv = server_factory(workers=8)
 
@@ -219,9 +221,8 @@ def test_eight_workers_issue_4000_distinct_consecutive_tags(tmp_path, server_fac
     assert len(issued) == 4000
     assert sorted(issued) == [f"W12-{n:04d}" for n in range(1, 4001)]
     assert "database is locked" not in srv.log()
-    with sqlite3.connect(tmp_path / "var" / "database.sqlite") as db:
-        assert db.execute("SELECT count(*), min(number), max(number) FROM asset_tags").fetchone() == (4000, 1, 4000)
-        assert db.execute("SELECT next_number FROM tag_counter").fetchone() == (4001,)
+    assert backend.query("SELECT count(*), min(number), max(number) FROM asset_tags") == [(4000, 1, 4000)]
+    assert backend.query("SELECT next_number FROM tag_counter") == [(4001,)]
 
 
 def test_tag_prefix_and_padding_come_from_settings(tmp_path, server_factory):
@@ -397,6 +398,7 @@ def test_secrets_file_supplies_settings_below_the_environment(tmp_path, server_f
     assert missing.returncode == 2 and "cannot open: No such file or directory" in missing.stderr
 
 
+@sqlite_only  # on PostgreSQL `backup` refers to pg_dump: test_postgresql.py
 def test_backup_while_the_server_writes(tmp_path, server_factory):
     prepared(tmp_path)
     srv = server_factory(workers=2)

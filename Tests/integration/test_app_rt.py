@@ -8,10 +8,14 @@ import time
 import urllib.parse
 import uuid
 
+import pytest
+
 from conftest import wait_for
 from rt_harness import rt  # noqa: F401  (the session fixture)
 from test_app import form_session, post_json, prepared, request
 from test_labels import decode
+
+pytestmark = pytest.mark.usefixtures("backend")   # each test on SQLite and on PostgreSQL
 
 
 def owner_of(asset):
@@ -152,8 +156,10 @@ def test_rt_url_without_credentials_stops_startup(tmp_path):
 
 def test_rt_timeout_must_be_below_the_worker_timeout(tmp_path):
     from conftest import run_cli
+    # DATABASE_TIMEOUT below 8 s too: on PostgreSQL its default (10 s) would be a second problem
     done = run_cli("check-config", "--timeout", "8",
-                   env={"RT_URL": "https://tickets.example.org", "RT_TOKEN": "t", "RT_TIMEOUT": "10"})
+                   env={"RT_URL": "https://tickets.example.org", "RT_TOKEN": "t", "RT_TIMEOUT": "10",
+                        "DATABASE_TIMEOUT": "5"})
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "error: setting 'rt_timeout' from environment RT_TIMEOUT is 10s, not below 'timeout' (8s, from command "

@@ -9,7 +9,11 @@ import re
 import urllib.parse
 from pathlib import Path
 
+import pytest
+
 from conftest import Server, run_cli
+
+pytestmark = pytest.mark.usefixtures("backend")   # each test on SQLite and on PostgreSQL
 
 PAYLOAD = "<b>\"'&"
 SOURCES = Path(__file__).resolve().parents[2] / "Sources" / "RequestTrackerUtilsApp"

@@ -8,6 +8,8 @@ import pytest
 
 from test_app import prepared, request
 
+pytestmark = pytest.mark.usefixtures("backend")   # each test on SQLite and on PostgreSQL
+
 RSVG = shutil.which("rsvg-convert")
 ZBAR = shutil.which("zbarimg")
 
