@@ -127,7 +127,7 @@ enum AppCommands {
         return String(repeating: "0", count: max(0, 4 - text.count)) + text
     }
 
-    private static func fail(_ line: String) {
+    static func fail(_ line: String) {
         let text = "error: \(line)\n"
         _ = text.withCString { write(2, $0, strlen($0)) }
     }

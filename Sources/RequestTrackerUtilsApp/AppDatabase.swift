@@ -22,7 +22,7 @@ struct AppDatabase: Sendable {
         guard let uri = configuration[DatabaseSettings.url].postgresql else {
             return try open(path: path(workingDirectory: configuration[AppSettings.workingDir]))
         }
-        let timeout = configuration[DatabaseSettings.timeout].value
+        let timeout = DatabaseSettings.effectiveTimeout(configuration)
         return AppDatabase(
             connection: Database.postgresql(
                 uri, password: configuration[DatabaseSettings.password],

@@ -54,14 +54,27 @@ enum DatabaseSettings {
     static let timeout = SettingKey<Seconds>(
         "database_timeout", section: "Database", env: ["DATABASE_TIMEOUT"], default: 10,
         doc: "Seconds a PostgreSQL connect or statement may take before the page says the database is "
-            + "unavailable (below `timeout`, so a slow database never gets a worker killed).",
+            + "unavailable; must be below `timeout`, so a slow database never gets a worker killed. Unset: 10, "
+            + "or 80% of `timeout` when that is less.",
         validate: { $0.value > 0 ? nil : "must be more than 0 seconds" })
 
     static let all: [AnySetting] = [url.any, password.any, timeout.any]
 
-    /// The problem when `database_timeout` is not below the worker `timeout`, in one line.
+    /// The timeout in effect: the setting when given, else 10 s or 80% of the worker
+    /// `timeout` when that is less (at least 1 s).
+    static func effectiveTimeout(_ configuration: Configuration) -> Double {
+        let workerTimeout = configuration[.timeout].value
+        guard configuration.source(of: timeout.name) == .defaultValue, workerTimeout > 0 else {
+            return configuration[timeout].value
+        }
+        return min(configuration[timeout].value, max(1, workerTimeout * 0.8))
+    }
+
+    /// The problem when a given `database_timeout` is not below the worker `timeout`, in one line.
     static func timeoutProblem(_ configuration: Configuration) -> ConfigurationError? {
-        guard configuration[url].postgresql != nil else { return nil }
+        guard configuration[url].postgresql != nil, configuration.source(of: timeout.name) != .defaultValue else {
+            return nil
+        }
         let databaseTimeout = configuration[timeout]
         let workerTimeout = configuration[.timeout]
         guard workerTimeout.value > 0 && databaseTimeout >= workerTimeout else { return nil }

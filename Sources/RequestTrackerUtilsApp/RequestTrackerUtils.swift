@@ -17,7 +17,7 @@ public struct RequestTrackerUtils: PreforkApplication {
 
     public var settings: [AnySetting] { AppSettings.all }
 
-    public var commands: [ApplicationCommand] { AppCommands.all + RTCommands.all }
+    public var commands: [ApplicationCommand] { AppCommands.all + [UserCommand.command] + RTCommands.all }
 
     /// Checked in the master before anything binds, so a bad start stops with one line per
     /// problem: RT credentials when RT_URL is set, and production mode's requirements.
@@ -134,9 +134,15 @@ public struct RequestTrackerUtils: PreforkApplication {
             TestRoutes.addRouteList(to: &router)
             logger.warning("test routes are on (/echo, /sleep, /crash): never in production")
         }
-        let routes = router
         let hosts = HostPatterns(
             configuration[AppSettings.allowedHosts] + (debug ? HostPatterns.debugDefaults : []))
+        return Self.guarded(router, hosts: hosts, debug: debug, logger: logger)
+    }
+
+    /// The routes behind the Host check, with database failures as a 503 page (logged at most
+    /// once per 10 s per worker while they last).
+    static func guarded(_ routes: Router, hosts: HostPatterns, debug: Bool, logger: Logger) -> Handler {
+        let databaseErrors = ErrorLogThrottle()
         return { request in
             // Health checks answer whatever the Host: monitors and nginx probe by address.
             guard hosts.allows(request.header("host")) || request.path == "/healthz" || request.path == "/readyz" else {
@@ -149,7 +155,12 @@ public struct RequestTrackerUtils: PreforkApplication {
             do {
                 return try routes.handle(request)
             } catch let error where AppDatabase.isDatabaseError(error) {
-                logger.error("database error on \(request.method.rawValue) \(request.path): \(error)")
+                if let line = databaseErrors.line(
+                    "database error on \(request.method.rawValue) \(request.path): \(error)",
+                    now: Timestamp.now().seconds)
+                {
+                    logger.error("\(line)")
+                }
                 let detail = debug ? " (\(error))" : ""
                 return .error(
                     .serviceUnavailable,

@@ -93,3 +93,14 @@ import Testing
         #expect(store.format(12345) == "W12-12345")
     }
 }
+
+@Suite struct ErrorLogThrottleTests {
+    @Test func logsTheFirstThenOneLinePerIntervalWithTheCount() {
+        let throttle = ErrorLogThrottle(interval: 10)
+        #expect(throttle.line("down", now: 100) == "down")
+        #expect(throttle.line("down", now: 101) == nil)
+        #expect(throttle.line("down", now: 109) == nil)
+        #expect(throttle.line("down", now: 110) == "down (and 2 more database errors in the last 10s)")
+        #expect(throttle.line("down", now: 125) == "down")
+    }
+}

@@ -42,11 +42,42 @@ extension PreforkApplication {
 public struct ApplicationCommand: Sendable {
     public var name: String
     public var summary: String
+    /// The command's own options that take a value (`--role`): given to `run` with the
+    /// positional arguments, in order, as `--role VALUE`, instead of being read as settings.
+    public var options: [String]
     public var run: @Sendable (Configuration, [String], Logger) -> Int32
 
-    public init(name: String, summary: String, run: @escaping @Sendable (Configuration, [String], Logger) -> Int32) {
+    public init(
+        name: String, summary: String, options: [String] = [],
+        run: @escaping @Sendable (Configuration, [String], Logger) -> Int32
+    ) {
         self.name = name
         self.summary = summary
+        self.options = options
         self.run = run
+    }
+
+    /// `arguments` split into the settings' part and the command's own (its options with their
+    /// values, `--role tech` or `--role=tech`, each given as two arguments).
+    public func separate(_ arguments: [String]) -> (settings: [String], own: [String]) {
+        var settings: [String] = []
+        var own: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if let option = options.first(where: { argument.hasPrefix($0 + "=") }) {
+                own += [option, String(argument.dropFirst(option.count + 1))]
+            } else if options.contains(argument) {
+                own.append(argument)
+                if index + 1 < arguments.count {
+                    own.append(arguments[index + 1])
+                    index += 1
+                }
+            } else {
+                settings.append(argument)
+            }
+            index += 1
+        }
+        return (settings, own)
     }
 }

@@ -55,7 +55,9 @@ public enum Prefork {
             return ExitCode.success
         default:
             if let custom = application.commands.first(where: { $0.name == command }) {
-                return runCommand(custom, resolver)
+                let (settings, own) = custom.separate(arguments)
+                let resolver = RuntimeResolver(application: application, registry: registry, arguments: settings)
+                return runCommand(custom, resolver, own: own)
             }
             printError("unknown command '\(command)' (run '\(application.name) help' for the list)")
             return ExitCode.configuration
@@ -161,7 +163,7 @@ public enum Prefork {
         return ExitCode.success
     }
 
-    static func runCommand(_ command: ApplicationCommand, _ resolver: RuntimeResolver) -> Int32 {
+    static func runCommand(_ command: ApplicationCommand, _ resolver: RuntimeResolver, own: [String]) -> Int32 {
         guard let (runtime, positional) = resolveOrReport(resolver, validate: false) else {
             return ExitCode.configuration
         }
@@ -170,7 +172,7 @@ public enum Prefork {
         LoggingSystem.bootstrap { _ in ErrorLogHandler(file: stderrLog, level: level) }
         var logger = Logger(label: resolver.name)
         logger.logLevel = level
-        return command.run(runtime.configuration, positional, logger)
+        return command.run(runtime.configuration, positional + own, logger)
     }
 
     /// Resolves the configuration; on failure prints one line per problem and returns nil.
