@@ -192,8 +192,11 @@ def test_control_and_non_ascii_bytes_escaped(server):
         c.send(b"GET /hello HTTP/1.1\r\nHost: t\r\nUser-Agent: caf\xe9\ttab\r\n\r\n")
         r = c.read_response()
     assert r.status == 200
-    raw = server.access_path.read_bytes()
-    line = next(l for l in raw.decode("latin-1").splitlines() if r.header("x-request-id") in l)
+    rid = r.header("x-request-id")
+    # The access line is written after the response (at the end of the worker's loop turn):
+    # wait for it, as access_line does, but read the file's raw bytes.
+    line = wait_for(lambda: next((l for l in server.access_path.read_bytes().decode("latin-1").splitlines()
+                                  if rid in l), None), 10, what=f"access line with {rid}")
     assert all(0x20 <= ord(ch) < 0x7f for ch in line), f"raw control/non-ASCII byte in {line!r}"
     m = DEFAULT_LINE.match(line)
     assert m, line
