@@ -427,6 +427,10 @@ class Browser:
         body = {camel(name): value for name, value in options.items()}
         return base64.b64decode(self._command("POST", "/print", body))
 
+    def screenshot(self) -> bytes:
+        """The viewport as PNG bytes (for looking at a failure)."""
+        return base64.b64decode(self._command("GET", "/screenshot"))
+
     def cdp(self, command: str, **params):
         """A Chrome DevTools Protocol command through chromedriver (goog/cdp/execute)."""
         return self._command("POST", "/goog/cdp/execute", {"cmd": command, "params": params})
