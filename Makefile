@@ -2,7 +2,7 @@
 SWIFT       ?= swift
 BIN_DEBUG    = .build/debug/request-tracker-utils
 BIN_RELEASE  = .build/release/request-tracker-utils
-APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev curl wrk nginx-light python3-pytest systemd util-linux iproute2 zbar-tools librsvg2-bin libpq-dev postgresql
+APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev curl wrk nginx-light python3-pytest systemd util-linux iproute2 zbar-tools librsvg2-bin libpq-dev postgresql chromium chromium-driver
 PYTEST      ?= python3 -m pytest
 
 .PHONY: all deps test-deps build release run test lint unit integration bench docs check-docs format clean install
