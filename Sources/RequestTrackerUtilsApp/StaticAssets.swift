@@ -43,6 +43,8 @@ enum StaticAssets {
         .print-label { break-inside: avoid; page-break-inside: avoid; border: 1px dashed #bbb; }
         .print-label svg { display: block; }
         @media print {
+          /* Only the labels reach the printer: the page's title alone would waste a label. */
+          main > *:not(.labels), footer { display: none; }
           .labels { gap: 0; }
           .print-label { border: 0; break-after: page; page-break-after: always; }
           .print-label:last-child { break-after: auto; page-break-after: auto; }

@@ -61,7 +61,7 @@ def media_boxes_mm(pdf: bytes) -> list:
             for x0, y0, x1, y1 in boxes]
 
 
-def assert_printed_at(browser, width_mm, height_mm):
+def assert_printed_at(browser, width_mm, height_mm, labels=1):
     """Prints the current page twice: at the label's size through WebDriver's /print, and at
     the size the page's own CSS `@page` rule asks for (what the Print button gets); every page
     of both must be the label's size within 0.5 mm."""
@@ -73,8 +73,10 @@ def assert_printed_at(browser, width_mm, height_mm):
         for width, height in media_boxes_mm(pdf):
             assert abs(width - width_mm) <= 0.5 and abs(height - height_mm) <= 0.5, \
                 f"{what}: a {width:.2f} × {height:.2f} mm page, the label is {width_mm} × {height_mm} mm"
-    # Not asserted yet: that a single label is a single page. Today it prints on two, the
-    # page's <h1> alone on the first (app.css hides only header and .no-print in print).
+        # One page per label: nothing else on the page (its title, the Print button) reaches
+        # the printer, where it would waste a label.
+        assert len(media_boxes_mm(pdf)) == labels, f"{what}: {len(media_boxes_mm(pdf))} pages for {labels} label(s)"
+
 
 
 def test_issue_tags_print_a_label_and_check_the_device_in(tmp_path, server_factory, browser):
