@@ -138,7 +138,8 @@ public final class LDAPConnection {
         }
         settings.append(("TLS handshake watchdog", { cldap_watchdog_install(self.handle, self.watchdog) }))
         // Last: a TLS context of this connection's own, made from the settings above.
-        settings.append(("TLS context", { cldap_set_int(self.handle, LDAP_OPT_X_TLS_NEWCTX, 0) }))
+        let context = options.caCertificateFile.map { "TLS context (is \($0) a readable PEM file?)" } ?? "TLS context"
+        settings.append((context, { cldap_set_int(self.handle, LDAP_OPT_X_TLS_NEWCTX, 0) }))
         for (name, set) in settings where set() != LDAP_OPT_SUCCESS {
             var text = "LDAP option for \(uri) not accepted: \(name)"
             if let diagnostic = diagnosticMessage() { text += ": " + diagnostic }
@@ -227,7 +228,7 @@ public final class LDAPConnection {
         default:
             text = "\(operation) at \(uri): \(Self.reason(code))"
         }
-        if let diagnostic, diagnostic != String(cString: ldap_err2string(code)) { text += " (\(diagnostic))" }
+        if let diagnostic, diagnostic != String(cString: ldap_err2string(code)) { text += ": " + diagnostic }
         return LDAPError(kind: kind, message: LDAPError.oneLine(text))
     }
 

@@ -29,6 +29,8 @@
 # Users are inetOrgPerson (uid, cn, sn, mail) with a salted SHA-1 userPassword. OpenLDAP has
 # no userPrincipalName and does not take "user@domain" as a bind name as Active Directory does:
 # bind by DN template instead, uid=%s,ou=people,dc=example,dc=org.
+# Use 127.0.0.1 in URIs, not localhost: for "localhost" libldap checks the certificate against
+# the machine's own host name instead, which the test certificate does not carry.
 # Access: anonymous may only bind (and read the root DSE); a bound user reads everything but
 # passwords. The manager cn=admin,dc=example,dc=org has the password in DIR/admin-password.
 #
@@ -186,13 +188,14 @@ wait_until_ready() {
     done
 }
 
-# Starts slapd in the foreground of a background process (-d 0: no detaching, its messages in
+# Starts slapd in the foreground of a background process (-d 32768, "none": no detaching, and
+# only the messages slapd always logs, such as a port in use, in
 # DIR/slapd.log); 0 once it answers, 1 if a port was taken, failure otherwise.
 start_server() {
     local dir=$1 port=$2 tls_port=$3 pid
     echo "$port $tls_port" >"$dir/ports"
     rm -f "$dir/slapd.pid"
-    setsid "$SLAPD" -d 0 -f "$dir/slapd.conf" -h "ldap://127.0.0.1:$port/ ldaps://127.0.0.1:$tls_port/" \
+    setsid "$SLAPD" -d 32768 -f "$dir/slapd.conf" -h "ldap://127.0.0.1:$port/ ldaps://127.0.0.1:$tls_port/" \
         </dev/null >"$dir/slapd.log" 2>&1 &
     pid=$!
     wait_until_ready "$dir" "ldap://127.0.0.1:$port" "$pid" && return 0
