@@ -2,7 +2,8 @@
 SWIFT       ?= swift
 BIN_DEBUG    = .build/debug/request-tracker-utils
 BIN_RELEASE  = .build/release/request-tracker-utils
-APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev curl wrk nginx-light python3-pytest systemd util-linux iproute2 zbar-tools librsvg2-bin libpq-dev postgresql chromium chromium-driver
+APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev curl wrk nginx-light python3-pytest systemd util-linux iproute2 zbar-tools librsvg2-bin libpq-dev postgresql \
+               chromium chromium-driver libldap-dev slapd ldap-utils
 PYTEST      ?= python3 -m pytest
 
 .PHONY: all deps test-deps build release run test lint unit integration bench docs check-docs format clean install
@@ -10,11 +11,13 @@ PYTEST      ?= python3 -m pytest
 all: build
 
 ## deps: install the system packages the build and tests need (Debian), if any is missing.
+## slapd is preseeded to stay unconfigured: the tests run their own (Tests/ldap/slapd-server.sh).
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "slapd slapd/no_configuration boolean true" | $$SUDO debconf-set-selections; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 

@@ -108,5 +108,14 @@ let package = Package(
         // The libpq wrapper against a throw-away cluster (Tests/pg/pg-server.sh).
         .testTarget(
             name: "PostgreSQLTests", dependencies: ["PostgreSQL", "Database", "SystemCalls"], swiftSettings: strict),
+
+        // The directory (issue 11). libldap (OpenLDAP's client library; Debian libldap-dev ships
+        // ldap.pc, nixpkgs' openldap too), imported only by the LDAP module.
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
+        // The one Swift wrapper of libldap: connect (LDAPS or StartTLS, certificate verification,
+        // one deadline), simple bind, subtree search, filter and DN escaping. No Foundation.
+        .target(name: "LDAP", dependencies: ["CLDAP"], swiftSettings: strict),
+        // The libldap wrapper against a throw-away slapd (Tests/ldap/slapd-server.sh).
+        .testTarget(name: "LDAPTests", dependencies: ["LDAP", "SystemCalls"], swiftSettings: strict),
     ]
 )
