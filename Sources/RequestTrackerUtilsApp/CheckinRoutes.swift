@@ -10,9 +10,7 @@ struct CheckinRoutes: Sendable {
     let requestTracker: (any CheckinSync)?
 
     func add(to router: inout Router) {
-        router.get("/checkin") { request in
-            form(request, fields: request.queryItems.filter { $0.key == "tag" || $0.key == "student" })
-        }
+        router.get("/checkin") { request in try formAfter(request) }
         router.post("/checkins") { request in try submitForm(request) }
         router.post("/api/checkins") { request in try submitAPI(request) }
         router.get("/checkins") { request in try dashboard(request) }
@@ -101,10 +99,28 @@ struct CheckinRoutes: Sendable {
         case .duplicate(let existing):
             return form(request, fields: fields, message: Self.duplicateMessage(existing), status: .conflict)
         case .recorded(let checkin):
-            let outcome = sync(checkin, input)
-            let text = "Checked in \(checkin.tag) from \(checkin.student) (\(checkin.condition)). " + outcome.summary
-            return form(request, message: text, ok: outcome.failure == nil, status: outcome.failure ?? .created)
+            // POST/redirect/GET: the page that says what happened is a GET, so reloading it
+            // does not send the check-in again (which would answer "already checked in").
+            _ = sync(checkin, input)
+            return AppContext.redirect("/checkin?recorded=\(checkin.id)")
         }
+    }
+
+    /// The form; after a check-in (`?recorded=ID`) with what was recorded and what RT said.
+    func formAfter(_ request: Request) throws -> Response {
+        let query = request.queryItems
+        guard let id = query["recorded"].flatMap({ Int64($0) }) else {
+            return form(request, fields: query.filter { $0.key == "tag" || $0.key == "student" })
+        }
+        guard let checkin = try context.checkins.find(id: id) else {
+            return form(request, message: "There is no check-in #\(id).", status: .notFound)
+        }
+        let (rt, synced) =
+            requestTracker == nil
+            ? ("Request Tracker is not configured (RT_URL); recorded here only.", true)
+            : Self.requestTrackerOutcome(checkin)
+        let text = "Checked in \(checkin.tag) from \(checkin.student) (\(checkin.condition)). " + rt
+        return form(request, message: text, ok: synced)
     }
 
     func submitAPI(_ request: Request) throws -> Response {
@@ -153,6 +169,26 @@ struct CheckinRoutes: Sendable {
             return context.errorPage(failure, "Check-in \(checkin.tag)", outcome.summary)
         }
         return AppContext.redirect("/checkins?date=\(checkin.checkedInOn)")
+    }
+
+    /// What Request Tracker made of a check-in, from what was saved with it; false when RT was
+    /// not told.
+    static func requestTrackerOutcome(_ checkin: CheckinStore.Checkin) -> (String, Bool) {
+        switch checkin.rtStatus {
+        case "not in RT":
+            return ("Request Tracker has no asset named \(checkin.tag); nothing was changed there.", true)
+        case let status where status.hasPrefix("updated"):
+            let asset = checkin.rtAssetID.map { "asset #\($0)" } ?? "the asset"
+            let ticket = checkin.rtTicketID.map { "; repair ticket #\($0) opened" } ?? ""
+            return ("Request Tracker: \(asset) updated\(ticket).", true)
+        case let status where status.hasPrefix("failed: "):
+            return (
+                "The check-in is saved here (#\(checkin.id)), but Request Tracker was not updated: "
+                    + "\(status.dropFirst(8)). Retry from the check-ins page once RT answers.", false
+            )
+        default:
+            return ("Request Tracker has not been told yet; retry from the check-ins page.", false)
+        }
     }
 
     static func duplicateMessage(_ existing: CheckinStore.Checkin) -> String {

@@ -210,3 +210,14 @@ private func render(_ format: String, _ entry: AccessLogEntry = makeEntry()) thr
         #expect(throws: AccessLogFormatError.self) { try AccessLogFormat(format) }
     }
 }
+
+@Suite struct AccessLogUserTests {
+    @Test func theUserAtomIsTheNamedUserEscapedOrADash() throws {
+        var entry = makeEntry()
+        #expect(try render("%(u)s", entry) == "-\n")
+        entry.user = "alice"
+        #expect(try render("%(h)s %(l)s %(u)s", entry) == "127.0.0.1 - alice\n")
+        entry.user = "bob \"x\"\u{7}é"
+        #expect(try render("%(u)s", entry) == "bob \\\"x\\\"\\x07\\xC3\\xA9\n")
+    }
+}

@@ -271,9 +271,11 @@ def test_checkin_form_with_csrf_and_dashboard_and_csv(tmp_path, server_factory):
     form = {"csrf_token": token, "tag": "W12-0100", "student": "=cmd|' /C calc'!A0", "condition": "fair",
             "notes": 'scratched, "lid"'}
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-    status, _, body = request(srv.port, "POST", "/checkins", urllib.parse.urlencode(form).encode(), headers)
-    assert status == 201, body
-    assert b"Checked in W12-0100" in body
+    status, answer, body = request(srv.port, "POST", "/checkins", urllib.parse.urlencode(form).encode(), headers)
+    # POST/redirect/GET: reloading the page that says "checked in" sends nothing again
+    assert status == 303 and answer["location"].startswith("/checkin?recorded="), body
+    status, _, body = request(srv.port, "GET", answer["location"], headers={"Cookie": cookie})
+    assert status == 200 and b"Checked in W12-0100" in body and b"recorded here only" in body
     status, _, body = request(srv.port, "POST", "/checkins", urllib.parse.urlencode(form).encode(), headers)
     assert status == 409 and b"already checked in today" in body
     # no token, or a token for another cookie: refused, nothing recorded
@@ -373,7 +375,7 @@ def test_debug_mode_runs_without_a_secret_key(tmp_path, server_factory):
         form = urllib.parse.urlencode({"csrf_token": token, "tag": f"D-{n}", "student": "x", "condition": "good"})
         status, _, _ = request(srv.port, "POST", "/checkins", form.encode(),
                                {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-        assert status == 201
+        assert status == 303
 
 
 def test_secrets_file_supplies_settings_below_the_environment(tmp_path, server_factory):

@@ -72,10 +72,11 @@ def test_damaged_checkin_opens_a_repair_ticket_linked_to_the_asset(tmp_path, ser
     tag, _, asset_id = new_asset(rt, description="Dell 3100", owner="alice")
     cookie, token = form_session(srv.port, "/checkin")
     form = {"csrf_token": token, "tag": tag, "student": "Alice", "condition": "damaged", "notes": "cracked screen"}
-    status, _, body = request(srv.port, "POST", "/checkins", urllib.parse.urlencode(form).encode(),
-                              {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-    assert status == 201, body
-    assert b"repair ticket #" in body
+    status, answer, body = request(srv.port, "POST", "/checkins", urllib.parse.urlencode(form).encode(),
+                                   {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    assert status == 303, body
+    status, _, body = request(srv.port, "GET", answer["location"], headers={"Cookie": cookie})
+    assert status == 200 and b"repair ticket #" in body, body
     checkin = json.loads(request(srv.port, "GET", "/api/checkins")[2])["checkins"][0]
     ticket_id = checkin["rt_ticket_id"]
     assert ticket_id and checkin["rt_status"] == f"updated, repair ticket #{ticket_id}"

@@ -6,6 +6,9 @@ public struct Response: Sendable {
     public var status: HTTPResponse.Status
     public var headers: ResponseHeaders
     public var body: ResponseBody
+    /// The signed-in user the application served this request for: the access log's `%(u)s`
+    /// and the journal's `REMOTE_USER`. Never sent to the client.
+    public var user: String?
 
     public init(
         status: HTTPResponse.Status = .ok, headers: ResponseHeaders = ResponseHeaders(), body: ResponseBody = .empty

@@ -38,6 +38,7 @@ final class AccessLog {
             startRealtimeNanos: startRealtime,
             pid: pid,
             requestID: request.requestID,
+            user: response.user,
             requestHeader: { request.header($0) },
             responseHeader: { response.headers.value(of: $0) })
         switch sink {
@@ -47,7 +48,7 @@ final class AccessLog {
             var line: [UInt8] = []
             format.render(entry, into: &line)
             if line.last == 10 { line.removeLast() }
-            JournalWriter.send([
+            var fields: [(name: String, value: String)] = [
                 ("MESSAGE", String(decoding: line, as: UTF8.self)),
                 ("PRIORITY", response.status.code >= 500 ? "4" : "6"),
                 ("SYSLOG_IDENTIFIER", identifier),
@@ -60,7 +61,9 @@ final class AccessLog {
                 ("HTTP_STATUS", String(entry.status)),
                 ("HTTP_BYTES", String(bodyBytes)),
                 ("DURATION_USEC", String(entry.durationMicros)),
-            ])
+            ]
+            if let user = entry.user, !user.isEmpty { fields.append(("REMOTE_USER", user)) }
+            JournalWriter.send(fields)
         }
     }
 

@@ -18,7 +18,7 @@
 /// |-------------|--------------------------------------------------------------|
 /// | `h`         | remote address                                               |
 /// | `l`         | always `-`                                                   |
-/// | `u`         | always `-` (no authenticated user)                           |
+/// | `u`         | the user the application names on the response, else `-`     |
 /// | `t`         | request start, `[21/Nov/2026:13:55:36 +0000]` (UTC)          |
 /// | `r`         | request line, `GET /x?y HTTP/1.1`                            |
 /// | `m`         | method                                                       |
@@ -75,6 +75,7 @@ public struct AccessLogFormat: Sendable {
         case durationDecimalSeconds
         case pid
         case requestID
+        case user
         case requestHeader(String)
         case responseHeader(String)
     }
@@ -148,7 +149,7 @@ public struct AccessLogFormat: Sendable {
     }
 
     /// What an atom stands for: a segment rendered per request, or bytes fixed when the format
-    /// is compiled (`%(l)s`, `%(u)s`, and `%({NAME}e)s` from the environment).
+    /// is compiled (`%(l)s` and `%({NAME}e)s` from the environment).
     private enum CompiledAtom {
         case segment(Segment)
         case literal([UInt8])
@@ -159,7 +160,8 @@ public struct AccessLogFormat: Sendable {
     ) throws(AccessLogFormatError) -> CompiledAtom {
         switch name {
         case "h": return .segment(.remoteAddress)
-        case "l", "u": return .literal([UInt8(ascii: "-")])
+        case "l": return .literal([UInt8(ascii: "-")])
+        case "u": return .segment(.user)
         case "t": return .segment(.time)
         case "r": return .segment(.requestLine)
         case "m": return .segment(.method)
@@ -273,6 +275,8 @@ public struct AccessLogFormat: Sendable {
                 buffer.append(UInt8(ascii: ">"))
             case .requestID:
                 appendValue(entry.requestID, to: &buffer)
+            case .user:
+                appendValue(entry.user, to: &buffer)
             case .requestHeader(let name):
                 appendValue(entry.requestHeader(name), to: &buffer)
             case .responseHeader(let name):
@@ -303,6 +307,8 @@ public struct AccessLogEntry {
     public var startRealtimeNanos: Int64
     public var pid: Int32
     public var requestID: String
+    /// The user the application served the request for (`%(u)s`), nil when none signed in.
+    public var user: String?
     public var requestHeader: (String) -> String?
     public var responseHeader: (String) -> String?
 
@@ -317,6 +323,7 @@ public struct AccessLogEntry {
         startRealtimeNanos: Int64,
         pid: Int32,
         requestID: String,
+        user: String? = nil,
         requestHeader: @escaping (String) -> String? = { _ in nil },
         responseHeader: @escaping (String) -> String? = { _ in nil }
     ) {
@@ -330,6 +337,7 @@ public struct AccessLogEntry {
         self.startRealtimeNanos = startRealtimeNanos
         self.pid = pid
         self.requestID = requestID
+        self.user = user
         self.requestHeader = requestHeader
         self.responseHeader = responseHeader
     }

@@ -157,7 +157,8 @@ public enum ServerSettings {
     static let accessLogFormat = SettingKey<String>(
         "access_log_format", section: "Logging",
         default: #"%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(rid)s"#,
-        doc: "Access log line format in Gunicorn's %(x)s syntax; %(rid)s is the request ID.")
+        doc: "Access log line format in Gunicorn's %(x)s syntax; %(rid)s is the request ID, %(u)s the user "
+            + "the application served the request for (- when none).")
 
     static let errorLogfile = SettingKey<String>(
         "error_logfile", section: "Logging", default: "-",

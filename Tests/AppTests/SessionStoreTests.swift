@@ -1,0 +1,71 @@
+import Testing
+
+@testable import RequestTrackerUtilsApp
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Sessions, accounts and the sign-in throttle on a real SQLite file (the same stores run on
+/// PostgreSQL in the integration tests).
+@Suite struct SessionStoreTests {
+    private final class Scratch {
+        let path = "/tmp/session-tests-\(UInt64.random(in: 0...UInt64.max)).sqlite3"
+        let database: AppDatabase
+        init() throws {
+            database = try AppDatabase.open(path: path)
+            _ = try Migrator(database: database).migrate()
+        }
+        deinit { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
+    }
+
+    @Test func aSessionLastsUntilIdleOrSignOutAndFollowsItsAccount() throws {
+        let scratch = try Scratch()
+        var accounts = AccountStore(database: scratch.database)
+        accounts.iterations = 1000
+        let alice = try accounts.addLocal("Alice", role: .tech, password: "correct horse battery")
+        #expect(try accounts.verifyLocal("alice", "correct horse battery") == alice)
+        #expect(try accounts.verifyLocal("alice", "wrong horse battery") == nil)
+        #expect(try accounts.verifyLocal("nobody", "correct horse battery") == nil)
+        let sessions = SessionStore(
+            database: scratch.database, policy: SessionPolicy(idleTimeout: 100, absoluteTimeout: 1000))
+        let id = try sessions.create(for: alice, now: 1000)
+        #expect(id.count == 64)
+        #expect(try sessions.find(id, now: 1050)?.account.name == "alice")
+        #expect(try sessions.find(String(id.reversed()), now: 1050) == nil)
+        // used at 1070 (touched: 60 s since the last record), so still valid at 1150
+        #expect(try sessions.find(id, now: 1070) != nil)
+        #expect(try sessions.find(id, now: 1150) != nil)
+        try accounts.setDisabled("alice", true)
+        #expect(try sessions.find(id, now: 1160) == nil)
+        try accounts.setDisabled("alice", false)
+        let second = try sessions.create(for: alice, now: 2000)
+        #expect(try sessions.find(second, now: 2100) == nil)  // idle 100 s
+        let third = try sessions.create(for: alice, now: 3000)
+        try sessions.end(third)
+        #expect(try sessions.find(third, now: 3001) == nil)
+    }
+
+    @Test func tokensWorkUntilRevoked() throws {
+        let scratch = try Scratch()
+        var accounts = AccountStore(database: scratch.database)
+        accounts.iterations = 1000
+        _ = try accounts.addLocal("script", role: .teacher, password: "a long enough password")
+        let token = try accounts.createToken("script")
+        #expect(try accounts.account(forToken: token)?.role == .teacher)
+        #expect(try accounts.account(forToken: token + "x") == nil)
+        #expect(try accounts.revokeTokens("script", token: token) == 1)
+        #expect(try accounts.account(forToken: token) == nil)
+    }
+
+    @Test func theThrottleHoldsASubjectAfterTheLimitWithinTheWindow() throws {
+        let scratch = try Scratch()
+        let throttle = SignInThrottle(database: scratch.database, policy: ThrottlePolicy(limit: 3, window: 60))
+        let subjects = ["user:alice", "address:192.0.2.7"]
+        #expect(try throttle.wait(subjects, now: 100) == nil)
+        for second in [100, 101, 102] { try throttle.recordFailure(subjects, now: second) }
+        #expect(try throttle.wait(subjects, now: 103) == 57)
+        #expect(try throttle.wait(["user:bob"], now: 103) == nil)
+        #expect(try throttle.wait(subjects, now: 160) == nil)
+    }
+}
