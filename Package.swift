@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "HTTPClient", dependencies: ["OpenSSLSupport", "SystemCalls", "PreforkCore"], swiftSettings: strict),
         // Request Tracker's REST 2.0 API: assets, tickets.
-        .target(name: "RequestTracker", dependencies: ["HTTPClient"], swiftSettings: strict),
+        .target(name: "RequestTracker", dependencies: ["HTTPClient", "OpenSSLSupport"], swiftSettings: strict),
         // Pure parts: HTTP parsing, settings registry, supervision policy, log formats.
         // No syscalls beyond reading a clock; unit-tested without forking.
         .target(
@@ -73,7 +73,7 @@ let package = Package(
             name: "RequestTrackerUtilsApp",
             dependencies: [
                 "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics", "HTTPClient", "RequestTracker",
-                "SystemCalls", "Database",
+                "SystemCalls", "Database", "LDAP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,7 +107,10 @@ let package = Package(
         .testTarget(name: "RequestTrackerTests", dependencies: ["RequestTracker"], swiftSettings: strict),
         // The libpq wrapper against a throw-away cluster (Tests/pg/pg-server.sh).
         .testTarget(
-            name: "PostgreSQLTests", dependencies: ["PostgreSQL", "Database", "SystemCalls"], swiftSettings: strict),
+            name: "PostgreSQLTests", dependencies: ["PostgreSQL", "Database", "SystemCalls", "TestSupport"],
+            swiftSettings: strict),
+        // What the tests that start real servers share: running a helper script (posix_spawn).
+        .target(name: "TestSupport", dependencies: ["SystemCalls"], path: "Tests/TestSupport", swiftSettings: strict),
 
         // The directory (issue 11). libldap (OpenLDAP's client library; Debian libldap-dev ships
         // ldap.pc, nixpkgs' openldap too), imported only by the LDAP module.
@@ -116,6 +119,6 @@ let package = Package(
         // one deadline), simple bind, subtree search, filter and DN escaping. No Foundation.
         .target(name: "LDAP", dependencies: ["CLDAP"], swiftSettings: strict),
         // The libldap wrapper against a throw-away slapd (Tests/ldap/slapd-server.sh).
-        .testTarget(name: "LDAPTests", dependencies: ["LDAP", "SystemCalls"], swiftSettings: strict),
+        .testTarget(name: "LDAPTests", dependencies: ["LDAP", "SystemCalls", "TestSupport"], swiftSettings: strict),
     ]
 )

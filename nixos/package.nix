@@ -18,6 +18,7 @@
   pkg-config,
   sqlite,
   libpq,
+  openldap,
   openssl,
   systemdLibs,
 }:
@@ -53,7 +54,8 @@ stdenv.mkDerivation (finalAttrs: {
     pkg-config
   ];
 
-  # libsystemd (sd_notify, sd-journal), sqlite3 and libpq are system library targets found with
+  # libsystemd (sd_notify, sd-journal), sqlite3, libpq and libldap (openldap's dev output has
+  # ldap.pc) are system library targets found with
   # pkg-config; OpenSSL gives libcrypto/libssl (hashes, HMAC, TLS to Request Tracker). `libpq`
   # is nixpkgs' client-only package (NixOS/nixpkgs#359659), whose dev output has libpq-fe.h and
   # libpq.pc; not `postgresql.lib`, an output with the shared library alone, where neither the
@@ -61,6 +63,7 @@ stdenv.mkDerivation (finalAttrs: {
   buildInputs = [
     sqlite
     libpq
+    openldap
     openssl
     systemdLibs
   ];

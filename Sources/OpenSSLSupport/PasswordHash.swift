@@ -52,11 +52,12 @@ public enum PasswordHash {
     }
 }
 
-/// Standard base64 with padding (RFC 4648 §4), for the password hash's text form.
-enum Base64 {
+/// Standard base64 with padding (RFC 4648 §4): the password hash's text form, and the basic
+/// authentication header of the Request Tracker client.
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0
@@ -73,7 +74,7 @@ enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var values: [UInt8] = []
         for byte in text.utf8 where byte != UInt8(ascii: "=") {
             guard let value = alphabet.firstIndex(of: byte) else { return nil }

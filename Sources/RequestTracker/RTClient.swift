@@ -1,4 +1,5 @@
 import HTTPClient
+import OpenSSLSupport
 
 /// A blocking client of Request Tracker's REST 2.0 API, for the calls the app makes: find an
 /// asset by tag, serial number or id, change its owner and status on check-in, open a repair
@@ -246,29 +247,5 @@ public struct RTClient: Sendable {
 
     private static func oneLine(_ text: String) -> String {
         String(text.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(300))
-    }
-}
-
-/// Base64 (RFC 4648, with padding), for the basic authentication header.
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index < bytes.count {
-            let count = min(3, bytes.count - index)
-            let b0 = UInt32(bytes[index])
-            let b1 = count > 1 ? UInt32(bytes[index + 1]) : 0
-            let b2 = count > 2 ? UInt32(bytes[index + 2]) : 0
-            let group = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(group >> 18 & 63)])
-            out.append(alphabet[Int(group >> 12 & 63)])
-            out.append(count > 1 ? alphabet[Int(group >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(count > 2 ? alphabet[Int(group & 63)] : UInt8(ascii: "="))
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -58,7 +58,7 @@ enum AppSettings {
         [
             workingDir.any, secretKey.any, debug.any, allowedHosts.any,
             prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any,
-        ] + DatabaseSettings.all + RTSettings.all + [enableTestRoutes.any]
+        ] + DatabaseSettings.all + DirectorySettings.all + RTSettings.all + [enableTestRoutes.any]
 
     private static let millimetres: @Sendable (Double) -> String? = { value in
         (10...500).contains(value) ? nil : "must be between 10 and 500 millimetres, not \(value)"

@@ -43,6 +43,7 @@ public struct RequestTrackerUtils: PreforkApplication {
                     setting: RTSettings.timeout.name))
         }
         if let problem = DatabaseSettings.timeoutProblem(configuration) { errors.append(problem) }
+        errors += DirectorySettings.problems(configuration)
         if !configuration[AppSettings.debug] {
             errors += Self.productionProblems(configuration)
         }

@@ -14,12 +14,12 @@ enum UserCommand {
     static let command = ApplicationCommand(
         name: "user",
         summary: "accounts: `user add NAME --role tech|teacher`, `user passwd|disable|enable NAME`, `user list`, "
-            + "`user token create NAME`, `user token revoke NAME [TOKEN]`",
+            + "`user token create NAME`, `user token revoke NAME [TOKEN]`, `user check NAME` (the directory)",
         options: ["--role"], run: run)
 
     static let usage =
         "use `user add NAME --role tech|teacher`, `user passwd NAME`, `user disable NAME`, `user enable NAME`, "
-        + "`user list`, `user token create NAME` or `user token revoke NAME [TOKEN]`"
+        + "`user list`, `user token create NAME`, `user token revoke NAME [TOKEN]` or `user check NAME`"
 
     static func run(_ configuration: Configuration, _ arguments: [String], _ logger: Logger) -> Int32 {
         var words = arguments
@@ -32,6 +32,7 @@ enum UserCommand {
             role = chosen
             words.removeSubrange(index...(index + 1))
         }
+        if words.first == "check" { return checkDirectory(configuration, words) }
         do {
             let database = try AppDatabase.open(configuration, applicationName: "request-tracker-utils user")
             let accounts = AccountStore(database: database)
@@ -77,15 +78,44 @@ enum UserCommand {
         return 0
     }
 
+    /// `user check NAME`: signs NAME in against the directory with a password from standard
+    /// input (or a prompt) and says which role they would get, or why not, in one line: for
+    /// setting the directory up without a browser.
+    static func checkDirectory(_ configuration: Configuration, _ words: [String]) -> Int32 {
+        guard words.count == 2 else {
+            AppCommands.fail("user check: say whom, `user check NAME` (the password is read from standard input)")
+            return 1
+        }
+        guard let directory = DirectoryAuthenticator(configuration) else {
+            AppCommands.fail("user check: the directory is off (ldap_server is empty); local accounts only")
+            return 1
+        }
+        do {
+            switch directory.authenticate(words[1], try readPassword(confirm: false)) {
+            case .signedIn(let role, let groups):
+                print("\(words[1]) signs in as \(role.title) (groups: \(groups.joined(separator: "; ")))")
+                return 0
+            case .refused(let reason):
+                AppCommands.fail("user check: \(words[1]) cannot sign in: \(reason)")
+            case .unavailable(let reason):
+                AppCommands.fail("user check: the directory could not be asked: \(reason)")
+            }
+        } catch {
+            AppCommands.fail("user check: \(error)")
+        }
+        return 1
+    }
+
     /// One line from standard input, or, on a terminal, typed twice with echo off.
-    static func readPassword() throws -> String {
+    static func readPassword(confirm: Bool = true) throws -> String {
         guard isatty(0) == 1 else {
             guard let line = readLine(strippingNewline: true) else {
                 throw AccountStore.Failure(description: "no password on standard input (give it as one line)")
             }
             return line
         }
-        let first = try prompt("Password (at least 12 characters): ")
+        let first = try prompt(confirm ? "Password (at least 12 characters): " : "Password: ")
+        guard confirm else { return first }
         let second = try prompt("Again: ")
         guard first == second else {
             throw AccountStore.Failure(description: "the two passwords differ; nothing changed")

@@ -1,4 +1,5 @@
 import LDAP
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

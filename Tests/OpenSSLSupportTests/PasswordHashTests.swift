@@ -38,5 +38,7 @@ import Testing
             #expect(Base64.decode(Base64.encode(bytes)) == bytes)
         }
         #expect(Base64.encode(Array("Man".utf8)) == "TWFu" && Base64.encode(Array("M".utf8)) == "TQ==")
+        #expect(Base64.encode(Array("root:password".utf8)) == "cm9vdDpwYXNzd29yZA==")
+        #expect(Base64.encode(Array("ab".utf8)) == "YWI=" && Base64.encode([]) == "")
     }
 }

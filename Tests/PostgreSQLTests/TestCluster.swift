@@ -1,5 +1,6 @@
 import PostgreSQL
 import SystemCalls
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

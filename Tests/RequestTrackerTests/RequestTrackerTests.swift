@@ -57,11 +57,6 @@ import Testing
         #expect(asset.json["serial"] == .string("SN-7") && asset.json["id"] == .number("7"))
     }
 
-    @Test func base64() {
-        #expect(Base64.encode(Array("root:password".utf8)) == "cm9vdDpwYXNzd29yZA==")
-        #expect(Base64.encode(Array("ab".utf8)) == "YWI=" && Base64.encode([]) == "")
-    }
-
     @Test func webURLAndConfigurationErrors() throws {
         let client = try RTClient(.init(url: "https://tickets.example.org/", authentication: .token("t")))
         #expect(client.assetWebURL(id: 12) == "https://tickets.example.org/Asset/Display.html?id=12")

@@ -6,12 +6,14 @@ import SystemCalls
 
 /// Runs a program to its end with posix_spawn (no Foundation), its stdout and stderr together
 /// in one pipe, and returns its exit status and what it printed.
-enum Command {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+public enum Command {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+
+        public init(description: String) { self.description = description }
     }
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    public static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         var pipeEnds: [Int32] = [0, 0]
         try syscall("pipe") { pipe(&pipeEnds) }
         for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
