@@ -67,10 +67,17 @@ struct AssetRoutes: Sendable {
         switch find(query) {
         case .failure(let error):
             let status = RequestTrackerBridge.status(error)
-            let message =
-                status == .notFound
-                ? "Request Tracker has no asset with \(query.text)."
-                : "Request Tracker could not answer: \(error). Try again in a moment; if it goes on, tell whoever runs RT."
+            let message: String
+            switch (status, error.kind) {
+            case (.notFound, _): message = "Request Tracker has no asset with \(query.text)."
+            case (_, .configuration) where bridge == nil:
+                message =
+                    "Asset look-up needs Request Tracker, which is not set up here: the operator sets RT_URL and "
+                    + "RT_TOKEN (see docs/application.md)."
+            default:
+                message =
+                    "Request Tracker could not answer: \(error). Try again in a moment; if it goes on, tell whoever runs RT."
+            }
             return context.page("Asset look-up", status: status) { page in
                 page.append("\(Layout.message(message, ok: false))\(form)")
             }

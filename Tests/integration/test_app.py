@@ -454,3 +454,12 @@ def test_pages_follow_a_new_manifest_without_a_reload(tmp_path, server_factory):
     wait_for(lambda: all(b"/static/app.0123456789ab.css" in request(srv.port, "GET", "/tags")[2] for _ in range(4)),
              timeout=5, what="pages to link the new app.css")
     assert request(srv.port, "GET", "/readyz")[0] == 200
+
+
+def test_asset_look_up_without_request_tracker_says_what_the_operator_sets(tmp_path, server_factory):
+    prepared(tmp_path)
+    srv = server_factory(env={"RT_URL": None})
+    status, _, body = request(srv.port, "GET", "/assets?tag=W12-0001")
+    assert status == 503, body
+    assert b"not set up here: the operator sets RT_URL and RT_TOKEN" in body, body
+    assert b"Try again in a moment" not in body
