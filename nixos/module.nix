@@ -39,6 +39,15 @@ let
     "rt_token"
     "rt_password"
     "database_url"
+    "ldap_server"
+    "ldap_base_dn"
+    "ldap_upn_suffix"
+    "ldap_user_dn_template"
+    "ldap_tech_group"
+    "ldap_teacher_groups"
+    "ldap_verify_cert"
+    "ldap_ca_cert_file"
+    "ldap_timeout"
     # a password in the store is readable by every user of the machine: the secrets file
     "database_password"
   ];
@@ -189,6 +198,71 @@ in
       type = types.ints.between 1 12;
       default = 4;
       description = "Digits in an asset tag's number, zero-padded (`PADDING`).";
+    };
+
+    # The district's directory, with the option names of the original tool's module
+    # (ldapTeacherGroups takes a list where it took one group). Empty ldapServer: local
+    # accounts only (`request-tracker-utils user add`). Try the set-up with
+    # `request-tracker-utils user check NAME`.
+    ldapServer = mkOption {
+      type = types.str;
+      default = "";
+      example = "ldaps://dc.example.org";
+      description = "The directory's address (`LDAP_SERVER`): ldaps://, or ldap:// with StartTLS; empty for local accounts only.";
+    };
+
+    ldapBaseDn = mkOption {
+      type = types.str;
+      default = "";
+      example = "dc=example,dc=org";
+      description = "Where users are searched for (`LDAP_BASE_DN`).";
+    };
+
+    ldapUpnSuffix = mkOption {
+      type = types.str;
+      default = "";
+      example = "@example.org";
+      description = "Active Directory: users bind as NAME + this suffix (`LDAP_UPN_SUFFIX`).";
+    };
+
+    ldapUserDnTemplate = mkOption {
+      type = types.str;
+      default = "";
+      example = "uid=%s,ou=people,dc=example,dc=org";
+      description = "Other LDAP servers: the DN users bind as, %s for the name (`LDAP_USER_DN_TEMPLATE`).";
+    };
+
+    ldapTechGroup = mkOption {
+      type = types.str;
+      default = "";
+      example = "CN=IT Staff,OU=Groups,DC=example,DC=org";
+      description = "The group (DN or cn) of technology staff, who may do everything (`LDAP_TECH_GROUP`).";
+    };
+
+    ldapTeacherGroups = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "Teachers" ];
+      description = "Groups (DNs or cns) of teachers, who may run audits (`LDAP_TEACHER_GROUPS`).";
+    };
+
+    ldapVerifyCert = mkOption {
+      type = types.bool;
+      default = true;
+      description = "Check the directory's TLS certificate (`LDAP_VERIFY_CERT`).";
+    };
+
+    ldapCaCertFile = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "/etc/ssl/district-ca.pem";
+      description = "PEM file of the CA that signed the directory's certificate (`LDAP_CA_CERT_FILE`).";
+    };
+
+    ldapTimeout = mkOption {
+      type = types.ints.positive;
+      default = 5;
+      description = "Seconds one sign-in may spend with the directory (`LDAP_TIMEOUT`), below the worker timeout.";
     };
 
     accessLogFile = mkOption {

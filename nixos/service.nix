@@ -219,7 +219,21 @@ in
       LABEL_HEIGHT_MM = number cfg.labelHeightMm;
     }
     # Left out when empty, so a DATABASE_URL in the secrets file is the only one there is.
-    // optionalAttrs (databaseUrl != "") { DATABASE_URL = databaseUrl; };
+    // optionalAttrs (databaseUrl != "") { DATABASE_URL = databaseUrl; }
+    # The directory only when it is on (ldapServer set).
+    // optionalAttrs (cfg.ldapServer or "" != "") (
+      {
+        LDAP_SERVER = cfg.ldapServer;
+        LDAP_BASE_DN = cfg.ldapBaseDn;
+        LDAP_UPN_SUFFIX = cfg.ldapUpnSuffix;
+        LDAP_USER_DN_TEMPLATE = cfg.ldapUserDnTemplate;
+        LDAP_TECH_GROUP = cfg.ldapTechGroup;
+        LDAP_TEACHER_GROUPS = builtins.concatStringsSep "," cfg.ldapTeacherGroups;
+        LDAP_VERIFY_CERT = if cfg.ldapVerifyCert then "true" else "false";
+        LDAP_TIMEOUT = toString cfg.ldapTimeout;
+      }
+      // optionalAttrs (cfg.ldapCaCertFile != null) { LDAP_CA_CERT_FILE = cfg.ldapCaCertFile; }
+    );
 
     serviceConfig = {
       Type = "notify";

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, free_port, http, wait_for
+from conftest import BIN, TEST_SECRET_KEY, free_port, http, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT / "Tests" / "nix" / "eval.nix"
@@ -682,3 +682,29 @@ def test_hardened_unit_reaches_postgresql_over_the_socket_as_its_user(peer_clust
             harness("stop", check=False)
             shutil.rmtree(f"/var/lib/{PREFIX}pgpeer", ignore_errors=True)
             shutil.rmtree(package, ignore_errors=True)
+
+
+def test_the_directory_options_reach_the_unit_only_when_it_is_on(package, tmp_path):
+    off = nix_eval({"allowedHosts": ["x"]}, package=package)
+    assert not [line for line in keys(render_unit(off["service"]), "Environment") if "LDAP_" in line]
+    on = nix_eval({"allowedHosts": ["x"], "ldapServer": "ldaps://dc.example.org", "ldapBaseDn": "dc=example,dc=org",
+                   "ldapUpnSuffix": "@example.org", "ldapTechGroup": "CN=IT Staff,OU=Groups,DC=example,DC=org",
+                   "ldapTeacherGroups": ["Teachers", "Substitutes"], "ldapCaCertFile": "/etc/ssl/district-ca.pem",
+                   "ldapTimeout": 4}, package=package)
+    assert failed_assertions(on) == []
+    env = keys(render_unit(on["service"]), "Environment")
+    for pair in ('"LDAP_SERVER=ldaps://dc.example.org"', '"LDAP_BASE_DN=dc=example,dc=org"',
+                 '"LDAP_UPN_SUFFIX=@example.org"', '"LDAP_TECH_GROUP=CN=IT Staff,OU=Groups,DC=example,DC=org"',
+                 '"LDAP_TEACHER_GROUPS=Teachers,Substitutes"', '"LDAP_VERIFY_CERT=true"',
+                 '"LDAP_CA_CERT_FILE=/etc/ssl/district-ca.pem"', '"LDAP_TIMEOUT=4"'):
+        assert pair in env, (pair, env)
+    # the binary accepts what the module writes: check-config with that environment passes
+    values = dict(line.strip('"').split("=", 1) for line in env if line.strip('"').startswith("LDAP_"))
+    values.pop("LDAP_CA_CERT_FILE")   # not on this machine
+    checked = subprocess.run([BIN, "check-config"], capture_output=True, text=True, timeout=20,
+                             env={**values, "WORKING_DIR": str(tmp_path / "var"), "SECRET_KEY": TEST_SECRET_KEY,
+                                  "ALLOWED_HOSTS": "x", "PATH": "/usr/bin:/bin"})
+    assert checked.returncode == 0, checked.stderr
+    # a directory setting in free-form `settings` is refused: it has its own option
+    refused = nix_eval({"allowedHosts": ["x"], "settings": {"ldap_server": "ldaps://dc"}}, package=package)
+    assert any("ldap_server" in message for message in failed_assertions(refused)), failed_assertions(refused)
