@@ -212,22 +212,18 @@ start_ours() {
 # Only the modes that touch the database (page, write) are run against it.
 start_ours_pg() {
     if [[ ! -x $SERVER_BIN ]]; then skip ours_pg "binary not found: $SERVER_BIN"; return; fi
-    local port url
+    local port url settings
     if ! url=$("$ROOT/Tests/pg/pg-server.sh" start "$TMP/pg" 2>"$TMP/pg-start.log"); then
         skip ours_pg "no PostgreSQL cluster: $(tail -1 "$TMP/pg-start.log")"
         return
     fi
     port=$(free_port)
-    (
-        export WORKING_DIR=$TMP/ours_pg ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=$url PGPASSWORD
-        export SECRET_KEY=bench-3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d
-        PGPASSWORD=$(cat "$TMP/pg/password")
-        "$SERVER_BIN" migrate >"$TMP/ours_pg-prestart.log" 2>&1 &&
-            "$SERVER_BIN" collectstatic >>"$TMP/ours_pg-prestart.log" 2>&1
-    ) || { skip ours_pg "preStart failed: $(tail -1 "$TMP/ours_pg-prestart.log")"; return; }
-    WORKING_DIR=$TMP/ours_pg ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=$url PGPASSWORD=$(cat "$TMP/pg/password") \
-        SECRET_KEY=bench-3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d \
-        "$SERVER_BIN" serve --bind "127.0.0.1:$port" --workers 2 >"$TMP/ours_pg.log" 2>&1 </dev/null &
+    settings=(WORKING_DIR="$TMP/ours_pg" ALLOWED_HOSTS=127.0.0.1 DATABASE_URL="$url"
+        PGPASSWORD="$(cat "$TMP/pg/password")" SECRET_KEY=bench-3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d)
+    env "${settings[@]}" "$SERVER_BIN" migrate >"$TMP/ours_pg-prestart.log" 2>&1 &&
+        env "${settings[@]}" "$SERVER_BIN" collectstatic >>"$TMP/ours_pg-prestart.log" 2>&1 ||
+        { skip ours_pg "preStart failed: $(tail -1 "$TMP/ours_pg-prestart.log")"; return; }
+    env "${settings[@]}" "$SERVER_BIN" serve --bind "127.0.0.1:$port" --workers 2 >"$TMP/ours_pg.log" 2>&1 </dev/null &
     PID[ours_pg]=$! PORT[ours_pg]=$port
 }
 

@@ -60,6 +60,22 @@ enum AppSettings {
             prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any,
         ] + DatabaseSettings.all + DirectorySettings.all + RTSettings.all + [enableTestRoutes.any]
 
+    /// The problem when `key`, the timeout of calls to an outside service (RT, the database,
+    /// the directory), is not below the worker `timeout`, in one line: a worker waiting on a
+    /// slow service that long would be killed mid-call instead of answering with an error page.
+    static func belowWorkerTimeout(
+        _ configuration: Configuration, _ key: SettingKey<Seconds>, what: String
+    ) -> ConfigurationError? {
+        let value = configuration[key]
+        let workerTimeout = configuration[.timeout]
+        guard workerTimeout.value > 0 && value >= workerTimeout else { return nil }
+        return ConfigurationError(
+            "setting '\(key.name)' from \(configuration.source(of: key.name)) is \(value.rendered)s, not below "
+                + "'timeout' (\(workerTimeout.rendered)s, from \(configuration.source(of: "timeout"))): a slow \(what) "
+                + "would get workers killed; lower \(key.env.first ?? key.name) or raise timeout",
+            setting: key.name)
+    }
+
     private static let millimetres: @Sendable (Double) -> String? = { value in
         (10...500).contains(value) ? nil : "must be between 10 and 500 millimetres, not \(value)"
     }

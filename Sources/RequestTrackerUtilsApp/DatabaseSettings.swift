@@ -15,7 +15,7 @@ struct DatabaseURL: SettingValue {
     static var typeName: String { "database URL" }
 
     static func parse(_ text: String) -> Result<DatabaseURL, SettingParseFailure> {
-        let trimmed = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        let trimmed = text.trimmingSpaces()
         if trimmed.isEmpty { return .success(.sqlite) }
         let remedy =
             "write postgresql://USER@HOST:PORT/DATABASE (or postgresql:///DATABASE?host=/run/postgresql), "
@@ -75,14 +75,6 @@ enum DatabaseSettings {
         guard configuration[url].postgresql != nil, configuration.source(of: timeout.name) != .defaultValue else {
             return nil
         }
-        let databaseTimeout = configuration[timeout]
-        let workerTimeout = configuration[.timeout]
-        guard workerTimeout.value > 0 && databaseTimeout >= workerTimeout else { return nil }
-        return ConfigurationError(
-            "setting 'database_timeout' from \(configuration.source(of: timeout.name)) is "
-                + "\(databaseTimeout.rendered)s, not below 'timeout' (\(workerTimeout.rendered)s, from "
-                + "\(configuration.source(of: "timeout"))): a slow database would get workers killed; lower "
-                + "DATABASE_TIMEOUT or raise timeout",
-            setting: timeout.name)
+        return AppSettings.belowWorkerTimeout(configuration, timeout, what: "database")
     }
 }

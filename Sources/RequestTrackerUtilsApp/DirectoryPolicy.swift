@@ -47,14 +47,8 @@ struct DirectoryPolicy: Sendable, Equatable {
 
     private static func normalizedDN(_ text: String) -> String {
         text.lowercased().split(separator: ",").map { part in
-            part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters() }.joined(separator: "=")
+            part.split(separator: "=", maxSplits: 1).map { String($0.trimmingCharacters()) }.joined(separator: "=")
         }.joined(separator: ",")
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters() -> String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }
 

@@ -62,14 +62,8 @@ enum DirectorySettings {
                         + "LDAP_UPN_SUFFIX=@example.org (Active Directory) or "
                         + "LDAP_USER_DN_TEMPLATE=uid=%s,ou=people,dc=example,dc=org", setting: userDNTemplate.name))
         }
-        let ldapTimeout = configuration[timeout]
-        let workerTimeout = configuration[.timeout]
-        if workerTimeout.value > 0 && ldapTimeout >= workerTimeout {
-            errors.append(
-                ConfigurationError(
-                    "setting 'ldap_timeout' from \(configuration.source(of: timeout.name)) is \(ldapTimeout.rendered)s, "
-                        + "not below 'timeout' (\(workerTimeout.rendered)s): a slow directory would get workers killed; "
-                        + "lower LDAP_TIMEOUT", setting: timeout.name))
+        if let problem = AppSettings.belowWorkerTimeout(configuration, timeout, what: "directory") {
+            errors.append(problem)
         }
         return errors
     }

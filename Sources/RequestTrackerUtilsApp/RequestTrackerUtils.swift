@@ -32,15 +32,10 @@ public struct RequestTrackerUtils: PreforkApplication {
         }
         // A worker waiting on RT longer than `timeout` would be killed mid-call: RT being slow
         // must end as a 504 page, not a WORKER TIMEOUT.
-        let rtTimeout = configuration[RTSettings.timeout]
-        let workerTimeout = configuration[.timeout]
-        if !configuration[RTSettings.url].isEmpty && workerTimeout.value > 0 && rtTimeout >= workerTimeout {
-            errors.append(
-                ConfigurationError(
-                    "setting 'rt_timeout' from \(configuration.source(of: RTSettings.timeout.name)) is \(rtTimeout.rendered)s, not "
-                        + "below 'timeout' (\(workerTimeout.rendered)s, from \(configuration.source(of: "timeout"))): a slow RT would get "
-                        + "workers killed; lower RT_TIMEOUT or raise timeout",
-                    setting: RTSettings.timeout.name))
+        if !configuration[RTSettings.url].isEmpty,
+            let problem = AppSettings.belowWorkerTimeout(configuration, RTSettings.timeout, what: "RT")
+        {
+            errors.append(problem)
         }
         if let problem = DatabaseSettings.timeoutProblem(configuration) { errors.append(problem) }
         errors += DirectorySettings.problems(configuration)
