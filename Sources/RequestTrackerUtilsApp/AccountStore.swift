@@ -77,6 +77,27 @@ struct AccountStore: Sendable {
         }
     }
 
+    /// The account of a directory user who just signed in, made at their first sign-in; the
+    /// role is the directory's, refreshed each time. A local account of the same name wins
+    /// (nil: the name belongs to a local account, which must sign in with its own password).
+    func recordDirectoryUser(_ name: String, role: Role) throws -> Account? {
+        guard let name = Self.normalized(name) else { return nil }
+        return try database.write { db -> Account? in
+            if let existing = try db.firstRow(
+                "SELECT \(Self.columns) FROM users WHERE name = ?", [.text(name)], Self.account)
+            {
+                guard existing.source == "directory", !existing.disabled else { return nil }
+                try db.execute("UPDATE users SET role = ? WHERE id = ?", [.text(role.rawValue), SQLValue(existing.id)])
+                var updated = existing
+                updated.role = role
+                return updated
+            }
+            return try db.firstRow(
+                "INSERT INTO users (name, role, source, created_at) VALUES (?, ?, 'directory', ?) RETURNING \(Self.columns)",
+                [.text(name), .text(role.rawValue), .text(Timestamp.now().iso8601)], Self.account)
+        }
+    }
+
     /// Sets a new password for a local account and ends its sessions.
     func setPassword(_ name: String, _ password: String) throws {
         try Self.checkPassword(password)

@@ -49,6 +49,16 @@ enum AppSettings {
         doc: "Label height in millimetres: 62 for the large labels, 29 for the small ones.",
         validate: millimetres)
 
+    static let sessionIdleTimeout = SettingKey<Seconds>(
+        "session_idle_timeout", section: "Application", env: ["SESSION_IDLE_TIMEOUT"], default: 7200,
+        doc: "Seconds a signed-in session may go unused before it ends (two hours).",
+        validate: { $0.value >= 60 ? nil : "must be at least 60 seconds" })
+
+    static let sessionMaxAge = SettingKey<Seconds>(
+        "session_max_age", section: "Application", env: ["SESSION_MAX_AGE"], default: 43_200,
+        doc: "Seconds after sign-in a session ends however much it is used (twelve hours: a school day).",
+        validate: { $0.value >= 60 ? nil : "must be at least 60 seconds" })
+
     static let enableTestRoutes = SettingKey<Bool>(
         "enable_test_routes", section: "Debugging", default: false,
         doc: "Turns on POST /echo, GET /sleep, GET /crash, GET /error and GET /test/routes for the server's own "
@@ -57,7 +67,7 @@ enum AppSettings {
     static let all: [AnySetting] =
         [
             workingDir.any, secretKey.any, debug.any, allowedHosts.any,
-            prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any,
+            prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any, sessionIdleTimeout.any, sessionMaxAge.any,
         ] + DatabaseSettings.all + DirectorySettings.all + RTSettings.all + [enableTestRoutes.any]
 
     /// The problem when `key`, the timeout of calls to an outside service (RT, the database,

@@ -130,14 +130,26 @@ public struct RequestTrackerUtils: PreforkApplication {
             TestRoutes.addRouteList(to: &router)
             logger.warning("test routes are on (/echo, /sleep, /crash): never in production")
         }
+        let signIn = SignInRoutes(
+            context: context, accounts: AccountStore(database: database),
+            sessions: SessionStore(
+                database: database,
+                policy: SessionPolicy(
+                    idleTimeout: Int(configuration[AppSettings.sessionIdleTimeout].value),
+                    absoluteTimeout: Int(configuration[AppSettings.sessionMaxAge].value))),
+            throttle: SignInThrottle(database: database, policy: ThrottlePolicy()),
+            directory: DirectoryAuthenticator(configuration))
+        signIn.add(to: &router)
         let hosts = HostPatterns(
             configuration[AppSettings.allowedHosts] + (debug ? HostPatterns.debugDefaults : []))
-        return Self.guarded(router, hosts: hosts, debug: debug, logger: logger)
+        let routes = router
+        return Self.guarded(
+            signIn.guarded { request in try routes.handle(request) }, hosts: hosts, debug: debug, logger: logger)
     }
 
     /// The routes behind the Host check, with database failures as a 503 page (logged at most
     /// once per 10 s per worker while they last).
-    static func guarded(_ routes: Router, hosts: HostPatterns, debug: Bool, logger: Logger) -> Handler {
+    static func guarded(_ routes: @escaping Handler, hosts: HostPatterns, debug: Bool, logger: Logger) -> Handler {
         let databaseErrors = ErrorLogThrottle()
         return { request in
             // Health checks answer whatever the Host: monitors and nginx probe by address.
@@ -149,7 +161,7 @@ public struct RequestTrackerUtils: PreforkApplication {
                 return .error(.badRequest, message: "400 Bad Request: the Host header is not served here")
             }
             do {
-                return try routes.handle(request)
+                return try routes(request)
             } catch let error where AppDatabase.isDatabaseError(error) {
                 if let line = databaseErrors.line(
                     "database error on \(request.method.rawValue) \(request.path): \(error)",
