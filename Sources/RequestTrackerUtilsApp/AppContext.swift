@@ -20,11 +20,13 @@ struct AppContext: Sendable {
     var manifest: StaticManifest { staticFiles.current }
 
     /// A page in the site's layout; `body` writes the part inside `<main>` after the title.
+    /// `user` (the signed-in user) shows in the header with the way to sign out.
     func page(
-        _ title: String, status: HTTPStatus = .ok, extraCSS: [String] = [], _ body: (inout HTMLWriter) throws -> Void
+        _ title: String, status: HTTPStatus = .ok, extraCSS: [String] = [], user: String? = nil,
+        _ body: (inout HTMLWriter) throws -> Void
     ) rethrows -> Response {
         var page = HTMLWriter()
-        Layout.begin(&page, title: title, manifest: manifest, extraCSS: extraCSS)
+        Layout.begin(&page, title: title, manifest: manifest, extraCSS: extraCSS, user: user)
         try body(&page)
         Layout.end(&page)
         return .html(page, status: status)
@@ -38,15 +40,17 @@ struct AppContext: Sendable {
     ) rethrows -> Response {
         let (cookie, setCookie) = csrf.issue(request)
         let field = csrf.field(cookie: cookie)
-        var response = try page(title, status: status, extraCSS: extraCSS) { page in try body(&page, field) }
+        var response = try page(title, status: status, extraCSS: extraCSS, user: request.user) { page in
+            try body(&page, field)
+        }
         if let setCookie { response.headers.add("Set-Cookie", setCookie) }
         response.headers.add("Cache-Control", "no-store")
         return response
     }
 
     /// A page for a failure the user can do something about.
-    func errorPage(_ status: HTTPStatus, _ title: String, _ message: String) -> Response {
-        page(title, status: status) { page in page.append(Layout.message(message, ok: false)) }
+    func errorPage(_ status: HTTPStatus, _ title: String, _ message: String, user: String? = nil) -> Response {
+        page(title, status: status, user: user) { page in page.append(Layout.message(message, ok: false)) }
     }
 
     /// A JSON error: `{"error": "..."}`.

@@ -52,12 +52,28 @@ enum AppSettings {
     static let sessionIdleTimeout = SettingKey<Seconds>(
         "session_idle_timeout", section: "Application", env: ["SESSION_IDLE_TIMEOUT"], default: 7200,
         doc: "Seconds a signed-in session may go unused before it ends (two hours).",
-        validate: { $0.value >= 60 ? nil : "must be at least 60 seconds" })
+        validate: atLeastOneSecond)
 
     static let sessionMaxAge = SettingKey<Seconds>(
         "session_max_age", section: "Application", env: ["SESSION_MAX_AGE"], default: 43_200,
         doc: "Seconds after sign-in a session ends however much it is used (twelve hours: a school day).",
-        validate: { $0.value >= 60 ? nil : "must be at least 60 seconds" })
+        validate: atLeastOneSecond)
+
+    static let signInFailureLimit = SettingKey<Int>(
+        "sign_in_failure_limit", section: "Application", env: ["SIGN_IN_FAILURE_LIMIT"], default: 10,
+        doc: "Failed sign-ins of one user name, or from one client address, within `sign_in_failure_window` "
+            + "after which further tries are refused until the oldest leaves the window.",
+        validate: { $0 >= 1 ? nil : "must be at least 1" })
+
+    static let signInFailureWindow = SettingKey<Seconds>(
+        "sign_in_failure_window", section: "Application", env: ["SIGN_IN_FAILURE_WINDOW"], default: 900,
+        doc: "Seconds over which failed sign-ins are counted (fifteen minutes); counted in the database, so "
+            + "the limit holds across workers and hosts.",
+        validate: atLeastOneSecond)
+
+    private static func atLeastOneSecond(_ value: Seconds) -> String? {
+        value.value >= 1 ? nil : "must be at least 1 second"
+    }
 
     static let enableTestRoutes = SettingKey<Bool>(
         "enable_test_routes", section: "Debugging", default: false,
@@ -68,6 +84,7 @@ enum AppSettings {
         [
             workingDir.any, secretKey.any, debug.any, allowedHosts.any,
             prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any, sessionIdleTimeout.any, sessionMaxAge.any,
+            signInFailureLimit.any, signInFailureWindow.any,
         ] + DatabaseSettings.all + DirectorySettings.all + RTSettings.all + [enableTestRoutes.any]
 
     /// The problem when `key`, the timeout of calls to an outside service (RT, the database,

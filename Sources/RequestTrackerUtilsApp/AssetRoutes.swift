@@ -62,7 +62,7 @@ struct AssetRoutes: Sendable {
         } else if !serial.isEmpty {
             query = .serial(serial)
         } else {
-            return context.page("Asset look-up") { page in page.append(form) }
+            return context.page("Asset look-up", user: request.user) { page in page.append(form) }
         }
         switch find(query) {
         case .failure(let error):
@@ -78,18 +78,18 @@ struct AssetRoutes: Sendable {
                 message =
                     "Request Tracker could not answer: \(error). Try again in a moment; if it goes on, tell whoever runs RT."
             }
-            return context.page("Asset look-up", status: status) { page in
+            return context.page("Asset look-up", status: status, user: request.user) { page in
                 page.append("\(Layout.message(message, ok: false))\(form)")
             }
         case .success(let asset):
-            return found(asset, form: form)
+            return found(asset, form: form, user: request.user)
         }
     }
 
-    private func found(_ asset: RTAsset, form: HTML) -> Response {
+    private func found(_ asset: RTAsset, form: HTML, user: String?) -> Response {
         let details = RequestTrackerBridge.details(asset)
         let web = bridge!.client.assetWebURL(id: asset.id)
-        return context.page("Asset \(asset.name)") { page in
+        return context.page("Asset \(asset.name)", user: user) { page in
             page.append("\(form)\n<table>")
             for (name, value) in [
                 ("Tag", asset.name), ("Name", details.name), ("Serial number", details.serial),

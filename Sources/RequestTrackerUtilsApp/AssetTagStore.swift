@@ -9,6 +9,8 @@ struct AssetTagStore: Sendable {
         var tag: String
         var issuedAt: String
         var note: String
+        /// The signed-in user who issued it ("" for tags issued before sign-in existed).
+        var issuedBy: String
     }
 
     let database: AppDatabase
@@ -23,7 +25,7 @@ struct AssetTagStore: Sendable {
     }
 
     /// Issues `count` consecutive tags in one transaction.
-    func issue(count: Int = 1, note: String = "") throws -> [IssuedTag] {
+    func issue(count: Int = 1, note: String = "", by user: String) throws -> [IssuedTag] {
         precondition((1...Self.maximumBatch).contains(count))
         let issuedAt = Timestamp.now().iso8601
         return try database.write { db in
@@ -37,10 +39,11 @@ struct AssetTagStore: Sendable {
             let first = next - count
             var issued: [IssuedTag] = []
             for number in first..<next {
-                let tag = IssuedTag(number: number, tag: format(number), issuedAt: issuedAt, note: note)
+                let tag = IssuedTag(
+                    number: number, tag: format(number), issuedAt: issuedAt, note: note, issuedBy: user)
                 try db.execute(
-                    "INSERT INTO asset_tags (number, tag, issued_at, note) VALUES (?, ?, ?, ?)",
-                    [SQLValue(tag.number), .text(tag.tag), .text(tag.issuedAt), .text(tag.note)])
+                    "INSERT INTO asset_tags (number, tag, issued_at, note, issued_by) VALUES (?, ?, ?, ?, ?)",
+                    [SQLValue(tag.number), .text(tag.tag), .text(tag.issuedAt), .text(tag.note), .text(user)])
                 issued.append(tag)
             }
             return issued
@@ -81,9 +84,13 @@ struct AssetTagStore: Sendable {
         /// Calls `row` with each of the `limit` most recently issued tags, newest first.
         func forEachRecent(limit: Int, _ row: (IssuedTag) throws -> Void) throws {
             try db.forEachRow(
-                "SELECT number, tag, issued_at, note FROM asset_tags ORDER BY number DESC LIMIT ?", [SQLValue(limit)]
+                "SELECT number, tag, issued_at, note, issued_by FROM asset_tags ORDER BY number DESC LIMIT ?",
+                [SQLValue(limit)]
             ) { next in
-                try row(IssuedTag(number: next.int(0), tag: next.text(1), issuedAt: next.text(2), note: next.text(3)))
+                try row(
+                    IssuedTag(
+                        number: next.int(0), tag: next.text(1), issuedAt: next.text(2), note: next.text(3),
+                        issuedBy: next.text(4)))
             }
         }
 

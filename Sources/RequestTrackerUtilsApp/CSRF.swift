@@ -1,10 +1,13 @@
 import OpenSSLSupport
 import Prefork
 
-/// Cross-site request forgery protection for the HTML forms: a random `csrftoken` cookie, and
-/// in each form a hidden field holding HMAC-SHA-256(SECRET_KEY, cookie). A page on another site
-/// can make a browser post the form, but cannot read the cookie to compute the field. The JSON
-/// API instead requires `Content-Type: application/json`, which a cross-site form cannot send.
+/// Cross-site request forgery protection for the HTML forms. Each form carries a hidden field
+/// holding HMAC-SHA-256(SECRET_KEY, binding), where the binding is the signed-in session's id
+/// (so a token works only for that session and dies with it), or before sign-in a random
+/// `csrftoken` cookie. A page on another site can make a browser post the form, but cannot
+/// read either cookie to compute the field. The JSON API instead requires `Content-Type:
+/// application/json`, which a cross-site form cannot send; a request with an API token needs
+/// no field, as a browser never adds an `Authorization` header on its own.
 struct CSRF: Sendable {
     static let cookieName = "csrftoken"
     static let fieldName = "csrf_token"
@@ -18,7 +21,13 @@ struct CSRF: Sendable {
         signer = HMACKey(key)
     }
 
-    /// The cookie value the request carries, if it is well formed.
+    /// What the request's forms are bound to: its session's id, else its `csrftoken` cookie.
+    static func binding(_ request: Request) -> String? {
+        if let session = SignInRoutes.cookie(request) { return "session:" + session }
+        return cookie(request)
+    }
+
+    /// The `csrftoken` cookie value the request carries, if it is well formed.
     static func cookie(_ request: Request) -> String? {
         guard let header = request.header("cookie") else { return nil }
         for part in header.split(separator: ";") {
@@ -51,9 +60,9 @@ struct CSRF: Sendable {
         }
     }
 
-    /// The cookie to use for a form page: the request's, or a new one with its `Set-Cookie`.
+    /// The binding for a form page: the request's, or a new `csrftoken` with its `Set-Cookie`.
     func issue(_ request: Request) -> (cookie: String, setCookie: String?) {
-        if let existing = Self.cookie(request) { return (existing, nil) }
+        if let existing = Self.binding(request) { return (existing, nil) }
         let fresh = random.take(16) { Self.hex($0) }
         let secure = request.scheme == "https" ? "; Secure" : ""
         return (fresh, "\(Self.cookieName)=\(fresh); Path=/; HttpOnly; SameSite=Lax\(secure)")
@@ -64,9 +73,11 @@ struct CSRF: Sendable {
         "<input type=\"hidden\" name=\"\(Self.fieldName)\" value=\"\(token(forCookie: cookie))\">"
     }
 
-    /// Whether a posted form carries a valid token for the request's cookie.
+    /// Whether a posted form carries a valid token for the request's binding (or the request
+    /// was made with an API token the sign-in guard accepted).
     func verify(_ request: Request, form: [String: String]) -> Bool {
-        guard let cookie = Self.cookie(request), let field = form[Self.fieldName] else { return false }
+        if request.user != nil, request.header("authorization") != nil { return true }
+        guard let cookie = Self.binding(request), let field = form[Self.fieldName] else { return false }
         return Digest.constantTimeEqual(Array(token(forCookie: cookie).utf8), Array(field.utf8))
     }
 }

@@ -94,7 +94,8 @@ struct CheckinRoutes: Sendable {
         case .failure(let problem): return form(request, fields: fields, message: problem.text, status: .badRequest)
         }
         switch try context.checkins.record(
-            tag: input.tag, student: input.student, condition: input.condition, notes: input.notes)
+            tag: input.tag, student: input.student, condition: input.condition, notes: input.notes,
+            by: request.user ?? "")
         {
         case .duplicate(let existing):
             return form(request, fields: fields, message: Self.duplicateMessage(existing), status: .conflict)
@@ -119,7 +120,8 @@ struct CheckinRoutes: Sendable {
             requestTracker == nil
             ? ("Request Tracker is not configured (RT_URL); recorded here only.", true)
             : Self.requestTrackerOutcome(checkin)
-        let text = "Checked in \(checkin.tag) from \(checkin.student) (\(checkin.condition)). " + rt
+        let by = checkin.checkedInBy.isEmpty ? "" : " by \(checkin.checkedInBy)"
+        let text = "Checked in \(checkin.tag) from \(checkin.student) (\(checkin.condition))\(by). " + rt
         return form(request, message: text, ok: synced)
     }
 
@@ -135,7 +137,8 @@ struct CheckinRoutes: Sendable {
         case .failure(let problem): return AppContext.jsonError(.badRequest, problem.text)
         }
         switch try context.checkins.record(
-            tag: input.tag, student: input.student, condition: input.condition, notes: input.notes)
+            tag: input.tag, student: input.student, condition: input.condition, notes: input.notes,
+            by: request.user ?? "")
         {
         case .duplicate(let existing):
             return .json(
@@ -227,7 +230,7 @@ struct CheckinRoutes: Sendable {
         var counts: [String: Int] = [:]
         for checkin in checkins { counts[checkin.condition, default: 0] += 1 }
         let (cookie, setCookie) = context.csrf.issue(request)
-        var response = context.page("Check-ins on \(date)") { page in
+        var response = context.page("Check-ins on \(date)", user: request.user) { page in
             page.append(
                 """
                 <form class="no-print" method="get" action="/checkins"><label for="date">Day</label>
@@ -241,7 +244,7 @@ struct CheckinRoutes: Sendable {
             page.append(
                 """
                 </div>
-                <table><thead><tr><th>Time</th><th>Tag</th><th>Student</th><th>Condition</th><th>Notes</th><th>Request Tracker</th></tr></thead>
+                <table><thead><tr><th>Time</th><th>Tag</th><th>Student</th><th>Condition</th><th>Notes</th><th>By</th><th>Request Tracker</th></tr></thead>
                 <tbody>
                 """)
             for (index, checkin) in checkins.enumerated() {
@@ -249,7 +252,7 @@ struct CheckinRoutes: Sendable {
                 page.append(
                     """
                     <tr><td>\(Timestamp.localTime(ofISO: checkin.checkedInAt))</td><td class="tag">\(checkin.tag)</td>\
-                    <td>\(checkin.student)</td><td>\(checkin.condition)</td><td>\(checkin.notes)</td><td>\(checkin.rtStatus)
+                    <td>\(checkin.student)</td><td>\(checkin.condition)</td><td>\(checkin.notes)</td><td>\(checkin.checkedInBy)</td><td>\(checkin.rtStatus)
                     """)
                 if let ticket = checkin.rtTicketID { page.append(" (ticket #\(ticket))") }
                 if checkin.rtStatus.hasPrefix("failed") {
@@ -274,11 +277,13 @@ struct CheckinRoutes: Sendable {
         let from = Self.validDate(request.queryItems["from"]) ?? today
         let to = Self.validDate(request.queryItems["to"]) ?? from
         let checkins = try context.checkins.list(from: from, to: to, limit: 1_000_000).reversed()
-        var lines = ["id,date,checked_in_at,tag,student,condition,notes,rt_asset_id,rt_ticket_id,rt_status"]
+        var lines = [
+            "id,date,checked_in_at,tag,student,condition,notes,rt_asset_id,rt_ticket_id,rt_status,checked_in_by"
+        ]
         for c in checkins {
             let cells = [
                 String(c.id), c.checkedInOn, c.checkedInAt, c.tag, c.student, c.condition, c.notes,
-                c.rtAssetID.map(String.init) ?? "", c.rtTicketID.map(String.init) ?? "", c.rtStatus,
+                c.rtAssetID.map(String.init) ?? "", c.rtTicketID.map(String.init) ?? "", c.rtStatus, c.checkedInBy,
             ]
             lines.append(cells.map(CSVText.cell).joined(separator: ","))
         }
@@ -303,6 +308,7 @@ struct CheckinRoutes: Sendable {
             ("checked_in_on", JSONText.quote(c.checkedInOn)), ("checked_in_at", JSONText.quote(c.checkedInAt)),
             ("rt_asset_id", c.rtAssetID.map(String.init) ?? "null"),
             ("rt_ticket_id", c.rtTicketID.map(String.init) ?? "null"), ("rt_status", JSONText.quote(c.rtStatus)),
+            ("checked_in_by", JSONText.quote(c.checkedInBy)),
         ])
     }
 

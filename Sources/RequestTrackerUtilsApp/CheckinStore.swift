@@ -18,6 +18,8 @@ struct CheckinStore: Sendable {
         var rtAssetID: Int?
         var rtTicketID: Int?
         var rtStatus: String
+        /// The signed-in user who recorded it ("" before sign-in existed).
+        var checkedInBy: String
     }
 
     enum RecordResult {
@@ -29,22 +31,24 @@ struct CheckinStore: Sendable {
 
     /// The columns ``checkin(_:)`` reads, by position.
     static let columns =
-        "id, tag, student, condition, notes, checked_in_on, checked_in_at, rt_asset_id, rt_ticket_id, rt_status"
+        "id, tag, student, condition, notes, checked_in_on, checked_in_at, rt_asset_id, rt_ticket_id, rt_status, checked_in_by"
 
     /// Records a check-in, or returns the one already recorded for this device today. The
     /// insert skips a conflicting row (on PostgreSQL it first waits for a racing insert of the
     /// same device to commit), so exactly one of any number of racing workers records it.
-    func record(tag: String, student: String, condition: Condition, notes: String) throws -> RecordResult {
+    func record(tag: String, student: String, condition: Condition, notes: String, by user: String) throws
+        -> RecordResult
+    {
         let now = Timestamp.now()
         return try database.write { db in
             if let recorded = try db.firstRow(
                 """
-                INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at)
-                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tag, checked_in_on) DO NOTHING RETURNING \(Self.columns)
+                INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at, checked_in_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tag, checked_in_on) DO NOTHING RETURNING \(Self.columns)
                 """,
                 [
                     .text(tag), .text(student), .text(condition.rawValue), .text(notes), .text(now.localDate),
-                    .text(now.iso8601),
+                    .text(now.iso8601), .text(user),
                 ], Self.checkin)
             {
                 return .recorded(recorded)
@@ -95,6 +99,6 @@ struct CheckinStore: Sendable {
         Checkin(
             id: Int64(row.int(0)), tag: row.text(1), student: row.text(2), condition: row.text(3), notes: row.text(4),
             checkedInOn: row.text(5), checkedInAt: row.text(6), rtAssetID: row.optionalInt(7),
-            rtTicketID: row.optionalInt(8), rtStatus: row.text(9))
+            rtTicketID: row.optionalInt(8), rtStatus: row.text(9), checkedInBy: row.text(10))
     }
 }

@@ -6,7 +6,7 @@ struct HomePage {
 
     /// Renders even before `migrate`, saying what is missing, so the first page an operator
     /// opens explains itself.
-    func render() -> Response {
+    func render(user: String?) -> Response {
         let today = Timestamp.now().localDate
         let figures: HTML
         do {
@@ -20,7 +20,7 @@ struct HomePage {
             figures = Layout.message(
                 "The database is not ready: run `request-tracker-utils migrate` (see /readyz).", ok: false)
         }
-        return context.page("Request Tracker Utils") { page in
+        return context.page("Request Tracker Utils", user: user) { page in
             page.append(
                 """
                 <p>Asset tags, printable labels and device check-in for the IT team.</p>

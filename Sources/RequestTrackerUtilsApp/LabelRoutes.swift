@@ -58,7 +58,7 @@ struct LabelRoutes: Sendable {
         let (svg, note) = try label(tag: tag, query: request.queryItems, lookUp: true)
         if svgOnly { return Response.bytes(Array(svg.utf8), contentType: "image/svg+xml") }
         let size = "\(Self.millimetres(context.labelWidthMm)) × \(Self.millimetres(context.labelHeightMm)) mm"
-        return context.page("Label \(tag)", extraCSS: ["labels.css"]) { page in
+        return context.page("Label \(tag)", extraCSS: ["labels.css"], user: request.user) { page in
             page.append(
                 """
                 \(note.map { Layout.message($0, ok: false) } ?? .empty)
@@ -94,7 +94,7 @@ struct LabelRoutes: Sendable {
             }
             tags = range
         }
-        if tags.isEmpty { return try form() }
+        if tags.isEmpty { return try form(user: request.user) }
         guard tags.count <= Self.maximumBatch else {
             return context.errorPage(.badRequest, "Labels", "At most \(Self.maximumBatch) labels at a time.")
         }
@@ -103,7 +103,9 @@ struct LabelRoutes: Sendable {
         }
         // A batch prints what the query gives: one RT request per label would make a big
         // batch as slow as RT; single labels look their details up.
-        return try context.page("\(tags.count) label\(tags.count == 1 ? "" : "s")", extraCSS: ["labels.css"]) { page in
+        return try context.page(
+            "\(tags.count) label\(tags.count == 1 ? "" : "s")", extraCSS: ["labels.css"], user: request.user
+        ) { page in
             page.append(
                 """
                 <p class="no-print">\(tags.first!) to \(tags.last!), one label per page when printed.
@@ -120,9 +122,9 @@ struct LabelRoutes: Sendable {
         }
     }
 
-    private func form() throws -> Response {
+    private func form(user: String?) throws -> Response {
         let recent = try context.tags.recent(limit: 20)
-        return context.page("Labels") { page in
+        return context.page("Labels", user: user) { page in
             page.append(
                 """
                 <form class="card" method="get" action="/labels">

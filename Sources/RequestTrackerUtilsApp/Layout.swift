@@ -11,7 +11,10 @@ enum Layout {
     }
 
     /// Everything before the page's own body: head, site header and the title as `<h1>`.
-    static func begin(_ page: inout HTMLWriter, title: String, manifest: StaticManifest, extraCSS: [String]) {
+    /// `user`, when someone is signed in, shows at the header's end with the way to sign out.
+    static func begin(
+        _ page: inout HTMLWriter, title: String, manifest: StaticManifest, extraCSS: [String], user: String? = nil
+    ) {
         page.append(
             """
             <!doctype html>
@@ -32,11 +35,15 @@ enum Layout {
             <body>
             <header><strong><a href="/">Request Tracker Utils</a></strong>
             <a href="/tags">Asset tags</a> <a href="/labels">Labels</a> <a href="/checkin">Check in</a>
-            <a href="/checkins">Check-ins</a> <a href="/assets">Asset look-up</a></header>
+            <a href="/checkins">Check-ins</a> <a href="/assets">Asset look-up</a>\(user.map { signedIn($0) } ?? .empty)</header>
             <main>
             <h1>\(title)</h1>
 
             """)
+    }
+
+    static func signedIn(_ user: String) -> HTML {
+        "\n<span class=\"user\">\(user) · <a href=\"/logout\">Sign out</a></span>"
     }
 
     /// Everything after the page's body.

@@ -58,7 +58,7 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
                     queue: repairQueue, subject: "Repair \(checkin.tag): damaged at check-in",
                     text: """
                         \(checkin.tag) (\(asset.description.isEmpty ? asset.name : asset.description)) was checked in \
-                        damaged on \(checkin.checkedInOn) from \(checkin.student) (check-in #\(checkin.id)).
+                        damaged on \(checkin.checkedInOn) from \(checkin.student) (check-in #\(checkin.id)\(Self.by(checkin))).
 
                         \(checkin.notes)
                         """,
@@ -77,6 +77,11 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
                     + "\(error). Retry from the check-ins page once RT answers.",
                 failure: Self.status(error))
         }
+    }
+
+    /// Who recorded a check-in, for RT's ticket text: ", recorded by NAME".
+    static func by(_ checkin: CheckinStore.Checkin) -> String {
+        checkin.checkedInBy.isEmpty ? "" : ", recorded by \(checkin.checkedInBy)"
     }
 
     /// The status for a page that could not get what it needed from RT.

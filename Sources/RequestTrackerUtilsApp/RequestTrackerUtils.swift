@@ -105,7 +105,7 @@ public struct RequestTrackerUtils: PreforkApplication {
             logger: logger)
 
         var router = Router()
-        router.get("/") { _ in HomePage(context: context).render() }
+        router.get("/") { request in HomePage(context: context).render(user: request.user) }
         router.get("/hello") { _ in
             Response(
                 status: .ok, headers: ResponseHeaders(contentType: "text/plain"), body: .staticString("Hello, World!"))
@@ -137,8 +137,13 @@ public struct RequestTrackerUtils: PreforkApplication {
                 policy: SessionPolicy(
                     idleTimeout: Int(configuration[AppSettings.sessionIdleTimeout].value),
                     absoluteTimeout: Int(configuration[AppSettings.sessionMaxAge].value))),
-            throttle: SignInThrottle(database: database, policy: ThrottlePolicy()),
-            directory: DirectoryAuthenticator(configuration))
+            throttle: SignInThrottle(
+                database: database,
+                policy: ThrottlePolicy(
+                    limit: configuration[AppSettings.signInFailureLimit],
+                    window: Int(configuration[AppSettings.signInFailureWindow].value))),
+            directory: DirectoryAuthenticator(configuration),
+            testRoutes: configuration[AppSettings.enableTestRoutes])
         signIn.add(to: &router)
         let hosts = HostPatterns(
             configuration[AppSettings.allowedHosts] + (debug ? HostPatterns.debugDefaults : []))

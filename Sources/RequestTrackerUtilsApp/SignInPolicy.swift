@@ -6,8 +6,9 @@ struct SessionPolicy: Sendable, Equatable {
     var idleTimeout: Int
     /// A session ends this long after sign-in, used or not (seconds).
     var absoluteTimeout: Int
-    /// `seen_at` is written at most this often per session, so reading pages does not write.
-    var touchInterval = 60
+    /// `seen_at` is written at most this often per session, so reading pages does not write:
+    /// a minute, or a quarter of a shorter idle timeout.
+    var touchInterval: Int { min(60, max(1, idleTimeout / 4)) }
 
     enum Verdict: Equatable {
         case valid(touch: Bool)

@@ -2,9 +2,8 @@ import Logging
 import Prefork
 import PreforkCore
 
-/// WORK IN PROGRESS (issue 11, branch `signin`): sign-in and sign-out pages and the guard in
-/// front of every route. Not on `main` yet: turning the guard on changes every application
-/// integration test, which must first sign in (see the stop note).
+/// Sign-in and sign-out pages and the guard in front of every route: who the request is
+/// for (an API token, else the session cookie), and whether their role may open the path.
 struct SignInRoutes: Sendable {
     static let cookieName = "rtu_session"
 
@@ -13,10 +12,14 @@ struct SignInRoutes: Sendable {
     let sessions: SessionStore
     let throttle: SignInThrottle
     let directory: DirectoryAuthenticator?
+    /// The server's own test routes (`enable_test_routes`) are public: they test the server,
+    /// not the application, and exist only in test runs.
+    var testRoutes = false
 
     /// Paths anyone may open: the sign-in page, health checks, static files.
-    static func isPublic(_ path: String) -> Bool {
-        ["/login", "/healthz", "/readyz", "/hello"].contains(path) || path.hasPrefix("/static/")
+    static func isPublic(_ path: String, testRoutes: Bool = false) -> Bool {
+        if ["/login", "/healthz", "/readyz", "/hello"].contains(path) || path.hasPrefix("/static/") { return true }
+        return testRoutes && TestRoutes.paths.contains(path)
     }
 
     /// What a teacher may open (audits come with issue 13); technology staff may open everything.
@@ -27,42 +30,81 @@ struct SignInRoutes: Sendable {
     func add(to router: inout Router) {
         router.get("/login") { request in form(request, next: request.queryItems["next"]) }
         router.post("/login") { request in try signIn(request) }
+        router.get("/logout") { request in signOutPage(request) }
         router.post("/logout") { request in try signOut(request) }
     }
 
+    enum Identity {
+        case none
+        case account(AccountStore.Account)
+        /// An `Authorization` header that names no valid token.
+        case badToken
+    }
+
     /// The account a request is made for: a bearer token, else the session cookie.
-    func identify(_ request: Request, now: Int) throws -> AccountStore.Account? {
-        if let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") {
-            return try accounts.account(forToken: String(header.dropFirst(7)).trimmingSpaces())
+    func identify(_ request: Request, now: Int) throws -> Identity {
+        if let header = request.header("authorization") {
+            guard header.lowercased().hasPrefix("bearer "),
+                let account = try accounts.account(forToken: String(header.dropFirst(7)).trimmingSpaces())
+            else { return .badToken }
+            return .account(account)
         }
-        guard let id = Self.cookie(request) else { return nil }
-        return try sessions.find(id, now: now)?.account
+        guard let id = Self.cookie(request), let session = try sessions.find(id, now: now) else { return .none }
+        return .account(session.account)
     }
 
     /// Wraps `next`: public paths pass; otherwise an identity is needed (pages redirect to the
-    /// sign-in page, the API answers 401) with the role the path asks for (else 403).
+    /// sign-in page, the API and bad tokens answer 401) with the role the path asks for (else
+    /// 403). The handler sees the user as `request.user`; the access log as `response.user`.
     func guarded(_ next: @escaping Handler) -> Handler {
         { request in
-            if Self.isPublic(request.path) { return try next(request) }
-            guard let account = try identify(request, now: Timestamp.now().seconds) else {
+            if Self.isPublic(request.path, testRoutes: testRoutes) { return try next(request) }
+            let account: AccountStore.Account
+            switch try identify(request, now: Timestamp.now().seconds) {
+            case .account(let found): account = found
+            case .badToken:
+                var response = AppContext.jsonError(
+                    .unauthorized, "the Authorization header holds no valid token (see `user token create`)")
+                response.headers.add("WWW-Authenticate", "Bearer error=\"invalid_token\"")
+                return response
+            case .none:
                 if request.path.hasPrefix("/api/") {
                     var response = AppContext.jsonError(
                         .unauthorized, "sign in first: send Authorization: Bearer TOKEN")
                     response.headers.add("WWW-Authenticate", "Bearer")
                     return response
                 }
-                return AppContext.redirect("/login?next=\(percentEncoded(request.target))")
+                return AppContext.redirect("/login?next=\(PercentEncoding.encode(request.target))")
             }
-            guard account.role == .tech || Self.teacherMayOpen(request.path) else {
-                var response = context.errorPage(
+            var response: Response
+            if account.role == .teacher && request.path == "/" {
+                response = teacherHome(account)
+            } else if account.role == .tech || Self.teacherMayOpen(request.path) {
+                var request = request
+                request.user = account.name
+                response = try next(request)
+            } else if request.path.hasPrefix("/api/") {
+                response = AppContext.jsonError(
+                    .forbidden, "this is for technology staff; \(account.name) is a \(account.role.title)")
+            } else {
+                response = context.errorPage(
                     .forbidden, "Not for your role",
-                    "This page is for technology staff; you are signed in as \(account.name) (\(account.role.title)).")
-                response.user = account.name
-                return response
+                    "This page is for technology staff; you are signed in as \(account.name) (\(account.role.title)).",
+                    user: account.name)
             }
-            var response = try next(request)
             response.user = account.name
             return response
+        }
+    }
+
+    /// A teacher's home page: what is theirs (nothing yet beyond signing out).
+    func teacherHome(_ account: AccountStore.Account) -> Response {
+        context.page("Request Tracker Utils", user: account.name) { page in
+            page.append(
+                """
+                <p>You are signed in as \(account.name), a teacher. Device audits of your advisory will be \
+                here; the other pages (asset tags, labels, check-in) are for technology staff.</p>
+                """)
         }
     }
 
@@ -104,7 +146,9 @@ struct SignInRoutes: Sendable {
             case .signedIn(let role, _): account = try accounts.recordDirectoryUser(name, role: role)
             case .refused: break
             case .unavailable(let reason):
-                context.logger.error("sign-in of \(name): the directory could not be asked: \(reason)")
+                context.logger.error(
+                    "sign-in of \(JSONText.quote(name)): the directory could not be asked: \(reason)",
+                    metadata: ["SIGN_IN_USER": "\(name)", "REMOTE_ADDR": "\(request.remoteAddress)"])
                 return form(
                     request, next: next,
                     message: "The district's directory did not answer, so nobody can sign in with it just now; "
@@ -114,15 +158,30 @@ struct SignInRoutes: Sendable {
         guard let account else {
             try throttle.recordFailure(subjects, now: now)
             context.logger.warning(
-                "failed sign-in for \(JSONText.quote(name))", metadata: ["REMOTE_ADDR": "\(request.remoteAddress)"])
+                "failed sign-in for \(JSONText.quote(name)) from \(request.remoteAddress)",
+                metadata: ["SIGN_IN_USER": "\(name)", "REMOTE_ADDR": "\(request.remoteAddress)"])
             return form(request, next: next, message: "The user name or password is wrong.", status: .unauthorized)
         }
+        // A new id at every sign-in; the session the browser had (if any) ends.
+        if let old = Self.cookie(request) { try sessions.end(old) }
         let id = try sessions.create(for: account, now: now)
         var response = AppContext.redirect(LocalRedirect.target(next))
-        let secure = request.scheme == "https" ? "; Secure" : ""
-        response.headers.add("Set-Cookie", "\(Self.cookieName)=\(id); Path=/; HttpOnly; SameSite=Lax\(secure)")
+        response.headers.add("Set-Cookie", Self.setCookie(id, request))
         response.user = account.name
         return response
+    }
+
+    /// `GET /logout`: a page with the sign-out button (signing out is a POST, so a link on
+    /// another site cannot do it).
+    func signOutPage(_ request: Request) -> Response {
+        context.formPage(request, title: "Sign out") { page, csrfField in
+            page.append(
+                """
+                <form class="card" method="post" action="/logout">\(csrfField)
+                <p>Signed in as \(request.user ?? "nobody").</p>
+                <p><button type="submit">Sign out</button></p></form>
+                """)
+        }
     }
 
     func signOut(_ request: Request) throws -> Response {
@@ -136,15 +195,24 @@ struct SignInRoutes: Sendable {
         return response
     }
 
+    /// The session cookie: never readable by scripts, not sent on cross-site posts, and only
+    /// over HTTPS when the request came that way.
+    static func setCookie(_ id: String, _ request: Request) -> String {
+        let secure = request.scheme == "https" ? "; Secure" : ""
+        return "\(cookieName)=\(id); Path=/; HttpOnly; SameSite=Lax\(secure)"
+    }
+
+    /// The session cookie's value, if the request carries a well-formed one (64 hex digits).
     static func cookie(_ request: Request) -> String? {
         guard let header = request.header("cookie") else { return nil }
         for part in header.split(separator: ";") {
             let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, String(pair[0]).trimmingSpaces() == cookieName else { continue }
-            return String(pair[1]).trimmingSpaces()
+            guard pair.count == 2, pair[0].trimmingCharacters() == cookieName else { continue }
+            let value = String(pair[1].trimmingCharacters())
+            if value.utf8.count == 64 && value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
+                return value
+            }
         }
         return nil
     }
-
-    private func percentEncoded(_ target: String) -> String { PercentEncoding.encode(target) }
 }

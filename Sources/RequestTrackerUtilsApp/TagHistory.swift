@@ -40,7 +40,7 @@ final class TagHistory: @unchecked Sendable {
             first = false
             rows.append(
                 """
-                <tr><td class="tag">\(tag.tag)</td><td>\(tag.issuedAt)</td>\
+                <tr><td class="tag">\(tag.tag)</td><td>\(tag.issuedAt)</td><td>\(tag.issuedBy)</td>\
                 <td>\(tag.note)</td><td><a href="/labels/\(percentEncoded: tag.tag)">label</a></td></tr>
                 """)
         }

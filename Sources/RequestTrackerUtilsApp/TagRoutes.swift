@@ -41,7 +41,7 @@ struct TagRoutes: Sendable {
                 <p><button type="submit">Issue tags</button></p>
                 </form>
                 <h2>Recently issued</h2>
-                <table><thead><tr><th>Tag</th><th>Issued (UTC)</th><th>Note</th><th></th></tr></thead>
+                <table><thead><tr><th>Tag</th><th>Issued (UTC)</th><th>By</th><th>Note</th><th></th></tr></thead>
                 <tbody>
                 """)
             page.append(history.rows)
@@ -61,7 +61,7 @@ struct TagRoutes: Sendable {
             }
             return try page(request)
         }
-        let issued = try context.tags.issue(count: count, note: note)
+        let issued = try context.tags.issue(count: count, note: note, by: request.user ?? "")
         return AppContext.redirect(
             "/tags?issued=\(HTTPURL.percentEncode(issued.first!.tag))&last=\(HTTPURL.percentEncode(issued.last!.tag))&count=\(count)"
         )
@@ -76,7 +76,7 @@ struct TagRoutes: Sendable {
         switch parse(count: fields["count"], note: fields["note"]) {
         case .failure(let problem): return AppContext.jsonError(.badRequest, problem.text)
         case .success(let (count, note)):
-            let issued = try context.tags.issue(count: count, note: note)
+            let issued = try context.tags.issue(count: count, note: note, by: request.user ?? "")
             return .json(JSONText.object([("tags", JSONText.array(issued.map(json)))]) + "\n", status: .created)
         }
     }
@@ -113,6 +113,7 @@ struct TagRoutes: Sendable {
         JSONText.object([
             ("number", String(tag.number)), ("tag", JSONText.quote(tag.tag)),
             ("issued_at", JSONText.quote(tag.issuedAt)), ("note", JSONText.quote(tag.note)),
+            ("issued_by", JSONText.quote(tag.issuedBy)),
         ])
     }
 }

@@ -7,6 +7,9 @@ import Prefork
 
 /// Routes that exist only when `enable_test_routes` is on: for the server's own tests.
 enum TestRoutes {
+    /// Every path these routes answer (public without sign-in: see ``SignInRoutes``).
+    static let paths: Set<String> = ["/echo", "/sleep", "/crash", "/error", "/test/routes"]
+
     /// `GET /test/routes`: every route of `router` and this one, a line each (`GET /labels/:tag`,
     /// `* /static/*` for any method), so a test can walk them all and none is forgotten. Add
     /// it last.

@@ -28,13 +28,13 @@ import Testing
         #expect(empty.next == "W12-0001" && empty.rows.count == 0)
         #expect(try mine.read { try history.current($0) }.version == empty.version)
 
-        _ = try theirs.issue(count: 2, note: "<b>cart</b>")
+        _ = try theirs.issue(count: 2, note: "<b>cart</b>", by: "tech1")
         let afterTheirs = try mine.read { try history.current($0) }
         #expect(afterTheirs.version != empty.version)
         #expect(afterTheirs.next == "W12-0003")
         #expect(afterTheirs.rows.text.contains("W12-0002") && afterTheirs.rows.text.contains("&lt;b&gt;cart"))
 
-        _ = try mine.issue(count: 1)
+        _ = try mine.issue(count: 1, by: "tech1")
         let afterMine = try mine.read { try history.current($0) }
         #expect(afterMine.next == "W12-0004" && afterMine.rows.text.hasPrefix("<tr><td class=\"tag\">W12-0003"))
         #expect(try mine.read { try history.current($0) }.version == afterMine.version)

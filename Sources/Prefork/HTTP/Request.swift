@@ -13,6 +13,10 @@ public struct Request: Sendable {
     public let body: [UInt8]
     /// Path parameters captured by the router (`/assets/:tag` → `["tag": "W12-0001"]`).
     public internal(set) var parameters: [String: String] = [:]
+    /// Who the application has identified the request as (its sign-in middleware sets it, like
+    /// WSGI's `REMOTE_USER`), for handlers that record who did what. The access log's `%(u)s`
+    /// comes from ``Response/user``.
+    public var user: String?
 
     let head: [UInt8]
     let parsed: HTTPRequestHead
