@@ -35,6 +35,13 @@ enum UserCommand {
         if words.first == "check" { return checkDirectory(configuration, words) }
         do {
             let database = try AppDatabase.open(configuration, applicationName: "request-tracker-utils user")
+            let version = try Migrator(database: database).appliedVersions().last ?? 0
+            guard version >= Migrations.latest else {
+                AppCommands.fail(
+                    "user: the database \(database.location) is at schema version \(version), this release needs "
+                        + "\(Migrations.latest): run `request-tracker-utils migrate` first")
+                return 1
+            }
             let accounts = AccountStore(database: database)
             return try perform(words, role: role, accounts)
         } catch {

@@ -112,6 +112,9 @@ class Server:
         full_env.update({"WORKING_DIR": str(workdir / "var"), **APP_ENV})
         full_env.update(env or {})
         full_env = {k: v for k, v in full_env.items() if v is not None}   # None removes a variable
+        self.env = full_env
+        self.tokens = {}      # role -> API token (auth_headers)
+        SERVERS[self.port] = self
         self.proc = subprocess.Popen([*prefix, *self.args], env=full_env, cwd=workdir,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      start_new_session=new_session)
@@ -197,6 +200,77 @@ class Server:
             if stream:
                 stream.close()
         return self.proc.returncode
+
+
+# ---------------------------------------------------------------------------------------------
+# Signing in. Every application page and API route needs a signed-in user (issue 11); the
+# tests make real accounts and tokens with the binary's own `user` command, in the database
+# of the server they talk to, and send `Authorization: Bearer TOKEN` as a script would.
+# ---------------------------------------------------------------------------------------------
+SERVERS: dict = {}          # port -> the Server listening there (the latest one)
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def user_cli(env, *args, input=None):
+    """`request-tracker-utils user ...` with exactly `env` (a server's environment)."""
+    done = subprocess.run([BIN, "user", *args], env=env, capture_output=True, text=True, timeout=60, input=input)
+    assert done.returncode == 0, f"user {' '.join(args)} failed: {done.stderr}"
+    return done.stdout
+
+
+def create_user(env, name, role="tech", password=TEST_PASSWORD):
+    user_cli(env, "add", name, "--role", role, input=password + "\n")
+
+
+def create_token(env, name) -> str:
+    return user_cli(env, "token", "create", name).strip().splitlines()[-1]
+
+
+def auth_headers(port, role="tech") -> dict:
+    """`Authorization: Bearer ...` for a user of `role` (`tester-tech`, `tester-teacher`) in the
+    database of the server on `port`, made on first use (the database must be migrated)."""
+    server = SERVERS[port]
+    if role not in server.tokens:
+        name = f"tester-{role}"
+        create_user(server.env, name, role)
+        server.tokens[role] = create_token(server.env, name)
+    return {"Authorization": f"Bearer {server.tokens[role]}"}
+
+
+def sign_in(port, role="tech", host="127.0.0.1", name=None, password=TEST_PASSWORD, next_path="/"):
+    """Signs in through the form as a browser does (GET /login for the CSRF cookie and field,
+    POST /login); returns (status, headers, session cookie `rtu_session=...` or None). Without
+    `name`, as `tester-ROLE`, made on first use."""
+    import http.client
+    import urllib.parse
+    if name is None:
+        auth_headers(port, role)
+        name = f"tester-{role}"
+
+    def call(method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers={"Host": host, **(headers or {})})
+            response = conn.getresponse()
+            return response.status, [(k.lower(), v) for k, v in response.getheaders()], response.read()
+        finally:
+            conn.close()
+    status, headers, body = call("GET", "/login")
+    assert status == 200, body
+    csrf_cookie = next(v for k, v in headers if k == "set-cookie").split(";")[0]
+    token = re.search(rb'name="csrf_token" value="([0-9a-f]+)"', body).group(1).decode()
+    form = urllib.parse.urlencode({"csrf_token": token, "name": name, "password": password, "next": next_path})
+    status, headers, body = call("POST", "/login", form.encode(),
+                                 {"Content-Type": "application/x-www-form-urlencoded", "Cookie": csrf_cookie})
+    session = next((v.split(";")[0] for k, v in headers if k == "set-cookie" and v.startswith("rtu_session=")), None)
+    return status, dict(headers), session
+
+
+def session_cookie(port, role="tech", host="127.0.0.1") -> str:
+    """A signed-in session's cookie (`rtu_session=...`) for `tester-ROLE`."""
+    status, headers, session = sign_in(port, role, host)
+    assert status == 303 and session, (status, headers)
+    return session
 
 
 def raw_request(port: int, data: bytes, timeout=5.0) -> bytes:

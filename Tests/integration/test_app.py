@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import BIN, APP_ENV, Server, run_cli, wait_for
+from conftest import BIN, APP_ENV, Server, auth_headers, run_cli, session_cookie, wait_for
 
 pytestmark = pytest.mark.usefixtures("backend")
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -32,10 +32,16 @@ def prepared(tmp_path):
     return tmp_path
 
 
-def request(port, method, path, body=None, headers=None, host="127.0.0.1"):
+def request(port, method, path, body=None, headers=None, host="127.0.0.1", auth="tech"):
+    """One request; to a page that needs sign-in, with a `tech` (or `auth`) user's API token
+    unless `auth` is None or the headers carry a session cookie."""
+    headers = dict(headers or {})
+    public = path.split("?")[0] in ("/readyz", "/healthz", "/hello", "/login") or path.startswith("/static/")
+    if auth and not public and "Cookie" not in headers and "Authorization" not in headers:
+        headers.update(auth_headers(port, auth))
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request(method, path, body=body, headers={"Host": host, **(headers or {})})
+        conn.request(method, path, body=body, headers={"Host": host, **headers})
         response = conn.getresponse()
         return response.status, dict((k.lower(), v) for k, v in response.getheaders()), response.read()
     finally:
@@ -190,7 +196,8 @@ def test_readyz_before_and_after_the_prestart_steps(tmp_path, server_factory):
     assert "run `request-tracker-utils migrate`" in state["database"]["detail"]
     assert "collectstatic" in state["static"]["detail"]
     assert request(srv.port, "GET", "/healthz")[0] == 200
-    status, _, body = request(srv.port, "GET", "/tags")   # a page that needs the database
+    # a page that needs the database (signing in needs it too)
+    status, _, body = request(srv.port, "GET", "/tags", auth=None)
     assert status == 503 and b"migrate" in body
     prepared(tmp_path)
     status, _, body = request(srv.port, "GET", "/readyz")
@@ -200,6 +207,7 @@ def test_readyz_before_and_after_the_prestart_steps(tmp_path, server_factory):
 def test_eight_workers_issue_4000_distinct_consecutive_tags(tmp_path, server_factory, backend):
     prepared(tmp_path)
     srv = server_factory(workers=8)
+    auth = auth_headers(srv.port)
 
     def issue(_):
         conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
@@ -207,7 +215,7 @@ def test_eight_workers_issue_4000_distinct_consecutive_tags(tmp_path, server_fac
         try:
             for _ in range(10):
                 conn.request("POST", "/api/tags", body=b"{}",
-                             headers={"Host": "127.0.0.1", "Content-Type": "application/json"})
+                             headers={"Host": "127.0.0.1", "Content-Type": "application/json", **auth})
                 response = conn.getresponse()
                 body = response.read()
                 assert response.status == 201, body
@@ -255,11 +263,12 @@ def test_checkin_twice_the_same_day_is_409(tmp_path, server_factory):
     assert status == 400 and b"notes are required" in body
 
 
-def form_session(port, path):
-    """GETs a form page; returns (cookie header, csrf token)."""
-    status, headers, body = request(port, "GET", path)
+def form_session(port, path, host="127.0.0.1"):
+    """Signs in through the form and GETs a form page; returns (session cookie, csrf token)."""
+    cookie = session_cookie(port, host=host)
+    status, headers, body = request(port, "GET", path, headers={"Cookie": cookie}, host=host)
     assert status == 200
-    cookie = headers["set-cookie"].split(";")[0]
+    assert "set-cookie" not in headers     # the form is bound to the session: no csrftoken
     token = re.search(rb'name="csrf_token" value="([0-9a-f]+)"', body).group(1).decode()
     return cookie, token
 
@@ -276,11 +285,17 @@ def test_checkin_form_with_csrf_and_dashboard_and_csv(tmp_path, server_factory):
     assert status == 303 and answer["location"].startswith("/checkin?recorded="), body
     status, _, body = request(srv.port, "GET", answer["location"], headers={"Cookie": cookie})
     assert status == 200 and b"Checked in W12-0100" in body and b"recorded here only" in body
+    assert b"by tester-tech" in body
     status, _, body = request(srv.port, "POST", "/checkins", urllib.parse.urlencode(form).encode(), headers)
     assert status == 409 and b"already checked in today" in body
     # no token, or a token for another cookie: refused, nothing recorded
     forged = {**form, "tag": "W12-0101", "csrf_token": "0" * 64}
     status, _, body = request(srv.port, "POST", "/checkins", urllib.parse.urlencode(forged).encode(), headers)
+    assert status == 403 and b"CSRF" in body
+    # a token is bound to its session: one from another session of the same user is refused
+    other_cookie, other_token = form_session(srv.port, "/checkin")
+    stolen = {**form, "tag": "W12-0101", "csrf_token": other_token}
+    status, _, body = request(srv.port, "POST", "/checkins", urllib.parse.urlencode(stolen).encode(), headers)
     assert status == 403 and b"CSRF" in body
     status, _, body = request(srv.port, "GET", "/checkins")
     assert status == 200 and b"W12-0100" in body and b"W12-0101" not in body
@@ -289,7 +304,9 @@ def test_checkin_form_with_csrf_and_dashboard_and_csv(tmp_path, server_factory):
     assert "attachment" in headers["content-disposition"]
     lines = body.decode().splitlines()
     assert lines[0].startswith("id,date,checked_in_at,tag,student,condition,notes")
+    assert lines[0].endswith(",checked_in_by")
     assert "W12-0100,'=cmd|' /C calc'!A0,fair,\"scratched, \"\"lid\"\"\"" in lines[1]
+    assert lines[1].endswith(",tester-tech")
 
 
 def test_tag_form_issues_and_redirects(tmp_path, server_factory):
@@ -302,6 +319,7 @@ def test_tag_form_issues_and_redirects(tmp_path, server_factory):
     assert status == 303 and headers["location"].startswith("/tags?issued=W12-0001&last=W12-0003&count=3")
     status, _, page = request(srv.port, "GET", headers["location"])
     assert status == 200 and b"Issued 3 tags: W12-0001 to W12-0003." in page and b"cart 4" in page
+    assert page.count(b"<td>tester-tech</td>") == 3    # who issued them
 
 
 def test_tags_page_shows_a_tag_issued_through_any_worker(tmp_path, server_factory):
@@ -329,6 +347,7 @@ def test_master_stays_single_threaded_after_preload_and_workers_sign_alike(tmp_p
     assert len(os.listdir(f"/proc/{srv.pid}/task")) == 1
     sessions = [form_session(srv.port, "/tags") for _ in range(8)]
     assert len({cookie for cookie, _ in sessions}) == len(sessions)
+    assert len({token for _, token in sessions}) == len(sessions)
     for cookie, token in sessions:
         body = urllib.parse.urlencode({"csrf_token": token, "count": "1", "note": "preload"}).encode()
         status, _, _ = request(srv.port, "POST", "/tags", body,
@@ -370,11 +389,12 @@ def test_debug_mode_runs_without_a_secret_key(tmp_path, server_factory):
     assert request(srv.port, "GET", "/tags", host="localhost:8000")[0] == 200
     assert request(srv.port, "GET", "/tags", host="example.org")[0] == 400
     # every worker signs with the same kept key: a token from one is good at the other
-    cookie, token = form_session(srv.port, "/checkin")
+    cookie, token = form_session(srv.port, "/checkin", host="localhost:8000")
     for n in range(6):
         form = urllib.parse.urlencode({"csrf_token": token, "tag": f"D-{n}", "student": "x", "condition": "good"})
         status, _, _ = request(srv.port, "POST", "/checkins", form.encode(),
-                               {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+                               {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+                               host="localhost:8000")
         assert status == 303
 
 

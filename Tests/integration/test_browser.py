@@ -1,18 +1,19 @@
 """The application in a real browser: headless Chromium (Debian's chromium and chromium-driver)
 driven over WebDriver (browser.py) against the real binary. A person's path through the pages
 by clicks and key presses: the home page, issuing tags, a label printed to PDF at its size, a
-device checked in and on the day's list, and markup typed into the forms shown as text.
-
-Issue 11 adds sign-in: the places where its steps go are marked "Sign-in:" and "Sign-out:"."""
+device checked in and on the day's list, and markup typed into the forms shown as text, each
+after signing in through the sign-in page as a person does."""
 import base64
 import os
 import re
 import signal
+import urllib.parse
 
 import pytest
 
 from browser import Browser, cmdline, process_table
 from browser_harness import browser  # noqa: F401  (the fixture)
+from conftest import TEST_PASSWORD, auth_headers
 from test_app import prepared
 
 PAYLOAD = "<b>\"'&"
@@ -21,7 +22,22 @@ POINTS_PER_MM = 72 / 25.4
 
 def start(tmp_path, server_factory, env=None):
     prepared(tmp_path)
-    return server_factory(env=env)
+    srv = server_factory(env=env)
+    auth_headers(srv.port, "tech")     # makes the user tester-tech (password TEST_PASSWORD)
+    return srv
+
+
+def sign_in(browser, srv, path, name="tester-tech", password=TEST_PASSWORD):
+    """Opens `path` signed out: the server sends the browser to the sign-in page, which after
+    the name and password are typed and submitted brings it back to `path`."""
+    browser.get(srv.url(path))
+    browser.wait_for(lambda b: b.title.startswith("Sign in"))
+    assert browser.current_url == srv.url("/login?next=" + urllib.parse.quote(path, safe=""))
+    assert browser.execute("return document.activeElement.id;") == "name"
+    browser.type(browser.find("#name"), name)
+    browser.type(browser.find("#password"), password)
+    browser.submit(browser.find("#password"))
+    browser.wait_for(lambda b: b.current_url == srv.url(path))
 
 
 def table_rows(browser, selector="main table tbody tr"):
@@ -81,9 +97,10 @@ def assert_printed_at(browser, width_mm, height_mm, labels=1):
 
 def test_issue_tags_print_a_label_and_check_the_device_in(tmp_path, server_factory, browser):
     srv = start(tmp_path, server_factory)
-    # Sign-in: open / and land on /login?next=%2F; type a tech-staff user's name and password,
-    # submit, and arrive back on / with a session cookie (HttpOnly, SameSite=Lax).
-    browser.get(srv.url("/"))
+    sign_in(browser, srv, "/")
+    session = {cookie["name"]: cookie for cookie in browser.cookies()}["rtu_session"]
+    assert session["httpOnly"] is True and session["sameSite"] == "Lax" and session["secure"] is False
+    assert browser.text(browser.find("header .user")) == "tester-tech · Sign out"
     assert browser.title == "Request Tracker Utils · Request Tracker Utils"
     assert browser.text(browser.find(".stats .tag")) == "W12-0001"
     # the stylesheet and the script the page links were found and applied
@@ -99,11 +116,9 @@ def test_issue_tags_print_a_label_and_check_the_device_in(tmp_path, server_facto
     assert browser.text(message) == "Issued 2 tags: W12-0001 to W12-0002."
     assert "/tags?issued=W12-0001&last=W12-0002&count=2" in browser.current_url
     rows = table_rows(browser)
-    assert [(row[0], row[2], row[3]) for row in rows] == [("W12-0002", "cart 4", "label"),
-                                                          ("W12-0001", "cart 4", "label")]
+    assert [(row[0], row[2], row[3], row[4]) for row in rows] == [("W12-0002", "tester-tech", "cart 4", "label"),
+                                                                  ("W12-0001", "tester-tech", "cart 4", "label")]
     assert browser.text(browser.find("form.card span.tag")) == "W12-0003"
-    csrf = {cookie["name"]: cookie for cookie in browser.cookies()}["csrftoken"]
-    assert csrf["httpOnly"] is True and csrf["sameSite"] == "Lax" and csrf["secure"] is False
 
     # its label, from the history table
     browser.click(browser.find("main table tbody tr:last-child a"))
@@ -123,25 +138,32 @@ def test_issue_tags_print_a_label_and_check_the_device_in(tmp_path, server_facto
     browser.type(browser.find("#notes"), "scratched lid")
     browser.click(browser.find("form.card button[type=submit]"))
     message = browser.wait_for("p.message.ok")
-    assert browser.text(message) == ("Checked in W12-0001 from Ann Example (fair). "
+    assert browser.text(message) == ("Checked in W12-0001 from Ann Example (fair) by tester-tech. "
                                      "Request Tracker is not configured (RT_URL); recorded here only.")
-    # Sign-in: the message names the signed-in user as the one who checked the device in.
     browser.click(browser.find("main a[href='/checkins']"))
     browser.wait_for(lambda b: b.title.startswith("Check-ins on "))
     rows = table_rows(browser)
-    assert len(rows) == 1 and rows[0][1:6] == ["W12-0001", "Ann Example", "fair", "scratched lid", "not sent"]
-    # Sign-in: the row shows the signed-in user's name as who checked the device in.
+    assert len(rows) == 1 and rows[0][1:7] == ["W12-0001", "Ann Example", "fair", "scratched lid", "tester-tech",
+                                               "not sent"]
     assert browser.text(browser.find(".stats div")) == "1\ntotal"
     assert_no_errors(browser)
-    # Sign-out: click the header's sign-out button (POST /logout); / then leads to /login again
-    # and the session cookie is gone from browser.cookies().
+
+    # signing out: the header's link, then the button (a POST with the session's CSRF token)
+    browser.click(browser.find("header .user a[href='/logout']"))
+    browser.wait_for(lambda b: b.title.startswith("Sign out"))
+    browser.click(browser.find("form.card button[type=submit]"))
+    browser.wait_for(lambda b: b.title.startswith("Sign in"))
+    assert "rtu_session" not in {cookie["name"] for cookie in browser.cookies()}
+    browser.get(srv.url("/checkins"))
+    browser.wait_for(lambda b: b.title.startswith("Sign in"))
+    assert browser.current_url == srv.url("/login?next=%2Fcheckins")
+    assert_no_errors(browser)
 
 
 @pytest.mark.parametrize("width, height", [("90.3", "29")])
 def test_label_prints_at_the_configured_size(tmp_path, server_factory, browser, width, height):
     srv = start(tmp_path, server_factory, env={"LABEL_WIDTH_MM": width, "LABEL_HEIGHT_MM": height})
-    # Sign-in: as tech staff (labels are not a teacher's page).
-    browser.get(srv.url("/labels"))
+    sign_in(browser, srv, "/labels")
     browser.type(browser.find("#tag"), "w12-0042")
     browser.type(browser.find("#name"), "ThinkPad X1")
     browser.click(browser.find("form.card button[type=submit]"))
@@ -154,12 +176,11 @@ def test_label_prints_at_the_configured_size(tmp_path, server_factory, browser, 
 
 def test_markup_typed_into_forms_shows_as_text(tmp_path, server_factory, browser):
     srv = start(tmp_path, server_factory)
-    # Sign-in: as tech staff.
-    browser.get(srv.url("/tags"))
+    sign_in(browser, srv, "/tags")
     browser.type(browser.find("#note"), PAYLOAD)
     browser.submit(browser.find("#note"))
     browser.wait_for("p.message.ok")
-    note = browser.execute("return document.querySelector('main table tbody tr td:nth-child(3)').textContent;")
+    note = browser.execute("return document.querySelector('main table tbody tr td:nth-child(4)').textContent;")
     assert note == PAYLOAD
     assert count(browser, "main table b") == 0
 

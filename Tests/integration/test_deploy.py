@@ -16,6 +16,7 @@ import json
 import os
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -102,8 +103,28 @@ class Deployment:
         self.secrets.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
         self.secrets.chmod(0o400)
         self.nginx_proc = None
+        self.auth = {}      # Authorization for a technology-staff user, once the service runs
 
     # --- the server
+    def manage(self, *args, stdin_text=None):
+        """A one-off command of the binary as docs/deployment.md tells operators to run it: as
+        the service user, with the service's settings (systemd-run, so the secrets file stays
+        readable by root only)."""
+        command = ["systemd-run", "--pipe", "--wait", "--quiet", "--collect", "-p", "User=rtutils",
+                   "-p", f"EnvironmentFile={self.secrets}", "-E", f"WORKING_DIR={self.state}", str(BIN), *args]
+        shell = shlex.join(command)
+        if stdin_text is not None:
+            shell = f"printf '%s\\n' {shlex.quote(stdin_text)} | {shell}"
+        done = self.sd.run("sh", "-c", shell, timeout=60)
+        assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
+        return done.stdout
+
+    def sign_in_as_tech(self):
+        """The first administrator, made as docs/deployment.md says, and an API token."""
+        self.manage("user", "add", "admin", "--role", "tech", stdin_text="deploy test password 1")
+        token = self.manage("user", "token", "create", "admin").strip().splitlines()[-1]
+        self.auth = {"Authorization": f"Bearer {token}"}
+
     def install_units(self):
         self.sd.install(self.socket, adapt_socket(SOCKET.read_text(), self.port))
         self.sd.install(self.service, adapt_service(SERVICE.read_text(), self.base, self.secrets))
@@ -194,6 +215,7 @@ def deployed(tmp_path_factory, rt):  # noqa: F811 (pytest fixture injection)
         dep.install_units()
         sd.systemctl("start", dep.socket)
         sd.systemctl("start", dep.service, timeout=60)
+        dep.sign_in_as_tech()
         dep.start_nginx()
         yield dep
     finally:
@@ -208,7 +230,7 @@ def deployed(tmp_path_factory, rt):  # noqa: F811 (pytest fixture injection)
 def via_nginx(dep, path, headers=None, source=None, method="GET"):
     """One request to nginx (from the loopback address `source`, if given); (status, headers
     dict with lower-case names, body)."""
-    return _request(dep.nginx_port, path, headers, source, method)
+    return _request(dep.nginx_port, path, {**dep.auth, **(headers or {})}, source, method)
 
 
 def _request(port, path, headers=None, source=None, method="GET"):
@@ -295,7 +317,7 @@ def test_backup_unit_copies_the_live_database(deployed):
     name = f"{base}-backup.service"
     sd.install(name, text)
     assert http(deployed.nginx_port, "POST", "/api/tags", body=b"{}",
-                headers={"Host": HOST, "Content-Type": "application/json"}).status == 201
+                headers={"Host": HOST, "Content-Type": "application/json", **deployed.auth}).status == 201
     sd.systemctl("start", name, timeout=60)
     assert sd.show(name, "Result") == "success", sd.diagnose(name)
     copies = sorted((deployed.state / "backups").glob("database-*.sqlite"))
@@ -406,9 +428,9 @@ def test_forged_forwarded_for_straight_to_the_server_is_not_believed(deployed):
     is ignored; from 127.0.0.1 (trusted) the same header is believed, which shows the first
     check tests the trust rule and not a header the server never reads."""
     forged, trusted = uuid.uuid4().hex, uuid.uuid4().hex
-    assert _request(deployed.port, f"/tags?m={forged}", {"X-Forwarded-For": "203.0.113.9"},
+    assert _request(deployed.port, f"/tags?m={forged}", {"X-Forwarded-For": "203.0.113.9", **deployed.auth},
                     source="127.0.0.2")[0] == 200
-    assert _request(deployed.port, f"/tags?m={trusted}", {"X-Forwarded-For": "198.51.100.7"},
+    assert _request(deployed.port, f"/tags?m={trusted}", {"X-Forwarded-For": "198.51.100.7", **deployed.auth},
                     source="127.0.0.1")[0] == 200
     assert access_line(deployed, forged).split()[0] == "127.0.0.2"
     assert access_line(deployed, trusted).split()[0] == "198.51.100.7"
@@ -456,7 +478,8 @@ def test_worker_killed_mid_load_costs_at_most_its_in_flight_requests(deployed):
     victim = min(deployed.workers())
     offset = len(deployed.nginx_access_log())
     w = start_wrk(f"http://127.0.0.1:{deployed.nginx_port}/tags", duration=4,
-                  connections=connections, headers=(f"Host: {HOST}",))
+                  connections=connections,
+                  headers=(f"Host: {HOST}", *(f"{k}: {v}" for k, v in deployed.auth.items())))
     wait_for(lambda: len(_nginx_statuses_since(deployed, offset)) >= 50, 10, what="wrk's requests being served")
     try:
         assert sd.run("kill", "-KILL", str(victim)).returncode == 0

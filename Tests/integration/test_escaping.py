@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Server, run_cli
+from conftest import Server, run_cli, session_cookie
 
 pytestmark = pytest.mark.usefixtures("backend")   # each test on SQLite and on PostgreSQL
 
@@ -19,7 +19,8 @@ PAYLOAD = "<b>\"'&"
 SOURCES = Path(__file__).resolve().parents[2] / "Sources" / "RequestTrackerUtilsApp"
 
 # Test-only routes that answer with what they were sent (/echo) or on purpose fail or wait.
-NOT_PAGES = {"POST /echo", "GET /sleep", "GET /crash", "GET /error"}
+# Not checked: the server's test routes, and signing out (it would end the test's session).
+NOT_PAGES = {"POST /echo", "GET /sleep", "GET /crash", "GET /error", "POST /logout"}
 
 
 def parameter_names():
@@ -74,11 +75,12 @@ def test_nothing_sent_comes_back_raw(tmp_path):
         assert ("GET", "/labels/:tag") in routes and ("GET", "/test/routes") in routes
         names = parameter_names()
 
-        # A CSRF cookie and its token, so that forms get past the check to their fields.
+        # Signed in, with the session's CSRF token, so that forms get past both checks to
+        # their fields.
+        cookie = session_cookie(port)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", "/checkin", headers={"Host": "127.0.0.1"})
+        conn.request("GET", "/checkin", headers={"Host": "127.0.0.1", "Cookie": cookie})
         answer = conn.getresponse()
-        cookie = answer.getheader("set-cookie").split(";")[0]
         token = re.search(rb'name="csrf_token" value="([0-9a-f]+)"', answer.read()).group(1).decode()
         conn.close()
 
@@ -110,15 +112,15 @@ def test_nothing_sent_comes_back_raw(tmp_path):
                                     "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
                                 assert_escaped(f"POST {path} form {fields}", *result)
                                 result = request(port, "POST", path, json.dumps(fields).encode(),
-                                                 {"Content-Type": "application/json"})
+                                                 {"Content-Type": "application/json", "Cookie": cookie})
                                 assert_escaped(f"POST {path} JSON {fields}", *result)
                             checked += 1
         # The stored payloads are on the pages, escaped.
-        status, _, tags_page = request(port, "GET", "/tags")
+        status, _, tags_page = request(port, "GET", "/tags", headers={"Cookie": cookie})
         assert status == 200 and b"&lt;b&gt;&quot;&#39;&amp;" in tags_page
-        status, _, dashboard = request(port, "GET", "/checkins")
+        status, _, dashboard = request(port, "GET", "/checkins", headers={"Cookie": cookie})
         assert status == 200 and b"&lt;b&gt;&quot;&#39;&amp;" in dashboard
-        status, _, batch = request(port, "GET", "/labels?tags=W12-0001,%3CPLAINTEXT%3E")
+        status, _, batch = request(port, "GET", "/labels?tags=W12-0001,%3CPLAINTEXT%3E", headers={"Cookie": cookie})
         assert status == 200 and b"<PLAINTEXT>" not in batch and b"&lt;PLAINTEXT&gt;" in batch
         assert checked > 500, checked
     finally:

@@ -28,8 +28,8 @@ def assert_standard_headers(resp, body_len=None):
 
 # ----------------------------------------------------------------------------- routes
 
-def test_root_is_html(shared_server):
-    r = http(shared_server.port, "GET", "/")
+def test_sign_in_page_is_html(shared_server):
+    r = http(shared_server.port, "GET", "/login")
     assert r.status == 200
     assert r.header("content-type").startswith("text/html")
     assert b"<html" in r.body.lower()
@@ -87,8 +87,8 @@ def test_head_gives_headers_without_body(shared_server):
         r2 = c.read_response()
         assert r2.status == 200 and r2.body == b"ok\n", "bytes after HEAD response head"
     with Conn(shared_server.port) as c:
-        r = c.request("HEAD", "/")
-        assert int(r.header("content-length")) == len(http(shared_server.port, "GET", "/").body)
+        r = c.request("HEAD", "/readyz")
+        assert int(r.header("content-length")) == len(http(shared_server.port, "GET", "/readyz").body)
 
 
 def test_echo_returns_body_and_content_type(shared_server):

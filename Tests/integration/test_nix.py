@@ -520,7 +520,7 @@ def test_rendered_unit_runs_hardened_under_real_systemd(rtutils_user, tmp_path_f
         assert workdir.stat().st_uid == int(subprocess.check_output(["id", "-u", rtutils_user]))
         # READY=1 means every worker serves: no retry
         assert http(port, "GET", "/readyz").status == 200
-        assert http(port, "GET", "/", headers={"Host": "localhost"}).status == 200
+        assert http(port, "GET", "/login", headers={"Host": "localhost"}).status == 200
         assert re.search(r'Status: ".*workers', sd.status(f"{name}.service"))
         assert len(sd.procs(f"{name}.service")) == 3             # master + 2 workers
         wait_for(lambda: "GET /readyz" in (workdir / "logs" / "access.log").read_text(), 5,

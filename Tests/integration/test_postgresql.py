@@ -13,7 +13,7 @@ import time
 import pytest
 
 import netns
-from conftest import Server, assert_stays, free_port, pid_alive, run_cli, wait_for
+from conftest import APP_ENV, Server, assert_stays, create_token, create_user, free_port, pid_alive, run_cli, wait_for
 from pg_harness import make_pg_cluster, stop_pg_cluster
 from test_deploy import run_hosts_site, stop_nginx_proc
 
@@ -56,6 +56,19 @@ def database(cluster, tmp_path):
     assert done.returncode == 0, done.stderr
     yield name
     cluster.drop_database(name)
+
+
+def token_headers(tmp_path, env) -> dict:
+    """A technology-staff user and its API token in the database `env` names."""
+    full = {**APP_ENV, "WORKING_DIR": str(tmp_path / "var"), **env}
+    create_user(full, "loadtester", "tech")
+    return {"Authorization": f"Bearer {create_token(full, 'loadtester')}"}
+
+
+@pytest.fixture
+def auth(cluster, database, tmp_path):
+    """Authorization headers for the test's database (made once it is migrated)."""
+    return token_headers(tmp_path, cluster.env(database))
 
 
 def prepared_dir(path):
@@ -120,8 +133,9 @@ class TagClients:
     until each has sent `each` requests or stop() is called. Every answer is recorded: the tags
     of a 201, anything else (status or exception) as a failure, with the time it came."""
 
-    def __init__(self, port, count=8, each=None):
+    def __init__(self, port, auth, count=8, each=None):
         self.port = port
+        self.auth = auth
         self.each = each
         self.tags = []          # every tag a client was told it got
         self.answers = []       # (monotonic time, status or exception text)
@@ -139,7 +153,7 @@ class TagClients:
             try:
                 conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
                 conn.request("POST", "/api/tags", body=b"{}",
-                             headers={"Host": "127.0.0.1", "Content-Type": "application/json"})
+                             headers={"Host": "127.0.0.1", "Content-Type": "application/json", **self.auth})
                 response = conn.getresponse()
                 body = response.read()
                 outcome = response.status
@@ -214,10 +228,10 @@ def worker_crashes(server) -> list[str]:
 
 # --- several hosts -----------------------------------------------------------------------------
 
-def test_three_hosts_issue_6000_gapless_unique_tags(hosts, nginx, cluster, database):
+def test_three_hosts_issue_6000_gapless_unique_tags(hosts, nginx, cluster, database, auth):
     servers = hosts(3)
     proxy = nginx(servers)
-    clients = TagClients(proxy.port, count=8, each=750).join()
+    clients = TagClients(proxy.port, auth, count=8, each=750).join()
     assert clients.failures() == []
     assert sorted(clients.tags) == [f"{TAG_PREFIX}{n:04d}" for n in range(1, 6001)]
     assert assert_database_gapless(cluster, database) == set(clients.tags)
@@ -226,12 +240,12 @@ def test_three_hosts_issue_6000_gapless_unique_tags(hosts, nginx, cluster, datab
         assert worker_crashes(server) == [], server.log()
 
 
-def test_a_host_killed_mid_run_loses_no_tag_a_client_was_given(hosts, nginx, cluster, database):
+def test_a_host_killed_mid_run_loses_no_tag_a_client_was_given(hosts, nginx, cluster, database, auth):
     servers = hosts(3)
     proxy = nginx(servers)
     victim = servers[1]
     doomed = [victim.pid, *victim.worker_pids()]
-    clients = TagClients(proxy.port, count=8, each=750)
+    clients = TagClients(proxy.port, auth, count=8, each=750)
     clients.wait_issued(2000)
     os.killpg(victim.pid, signal.SIGKILL)   # master and workers at once (own process group)
     killed_at = time.monotonic()
@@ -251,12 +265,12 @@ def test_a_host_killed_mid_run_loses_no_tag_a_client_was_given(hosts, nginx, clu
         assert survivor.proc.poll() is None and worker_crashes(survivor) == [], survivor.log()
 
 
-def test_hup_of_one_host_under_load_fails_no_request(hosts, nginx, cluster, database):
+def test_hup_of_one_host_under_load_fails_no_request(hosts, nginx, cluster, database, auth):
     servers = hosts(3)
     proxy = nginx(servers)
     reloaded = servers[0]
     before = reloaded.worker_pids()
-    clients = TagClients(proxy.port, count=8)
+    clients = TagClients(proxy.port, auth, count=8)
     try:
         clients.wait_issued(1000)
         reloaded.signal(signal.SIGHUP)
@@ -286,22 +300,23 @@ def readyz(server):
         conn.close()
 
 
-def get(server, path):
+def get(server, path, headers=None):
     conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
     try:
-        conn.request("GET", path, headers={"Host": "127.0.0.1"})
+        conn.request("GET", path, headers={"Host": "127.0.0.1", **(headers or {})})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
         conn.close()
 
 
-def test_postgresql_restarted_under_load_workers_live_and_recover(server_factory, tmp_path, cluster, database):
+def test_postgresql_restarted_under_load_workers_live_and_recover(server_factory, tmp_path, cluster, database,
+                                                                   auth):
     prepared_dir(tmp_path)
     srv = server_factory(workers=2, env=cluster.env(database))
     assert readyz(srv)[0] == 200
     workers = srv.worker_pids()
-    clients = TagClients(srv.port, count=4)
+    clients = TagClients(srv.port, auth, count=4)
     try:
         clients.wait_issued(200)
         # a quick restart: requests succeed again within seconds, no server restart
@@ -355,7 +370,9 @@ def test_bad_connection_settings_one_line_at_migrate_and_503_at_readyz(case, ser
     assert cluster.password not in json.dumps(state)
     workers = srv.worker_pids()
     # pages that need the database keep getting a 503 and the same workers keep serving them
-    assert_stays(lambda: get(srv, "/tags")[0] == 503 and readyz(srv)[0] == 503
+    # (a token, so the request reaches the database: checking it is the first thing that does)
+    token = {"Authorization": "Bearer rtu_" + "0" * 48}
+    assert_stays(lambda: get(srv, "/tags", token)[0] == 503 and readyz(srv)[0] == 503
                  and srv.worker_pids() == workers and srv.proc.poll() is None,
                  3, what="503s from the same workers")
     assert worker_crashes(srv) == [], srv.log()
@@ -381,7 +398,7 @@ def test_unix_socket_url_serves_tags(cluster, tmp_path, server_factory):
         prepared_dir(tmp_path)
         srv = server_factory(workers=2, env=env)
         assert readyz(srv)[0] == 200
-        clients = TagClients(srv.port, count=2, each=5).join()
+        clients = TagClients(srv.port, token_headers(tmp_path, env), count=2, each=5).join()
         assert clients.failures() == [] and clients.issued == 10
         assert cluster.query("SELECT count(*) FROM asset_tags", name) == [(10,)]
     finally:
