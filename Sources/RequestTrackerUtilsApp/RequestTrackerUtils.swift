@@ -147,9 +147,7 @@ public struct RequestTrackerUtils: PreforkApplication {
         signIn.add(to: &router)
         let hosts = HostPatterns(
             configuration[AppSettings.allowedHosts] + (debug ? HostPatterns.debugDefaults : []))
-        let routes = router
-        return Self.guarded(
-            signIn.guarded { request in try routes.handle(request) }, hosts: hosts, debug: debug, logger: logger)
+        return Self.guarded(signIn.guarded(router), hosts: hosts, debug: debug, logger: logger)
     }
 
     /// The routes behind the Host check, with database failures as a 503 page (logged at most

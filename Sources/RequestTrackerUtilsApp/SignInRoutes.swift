@@ -53,12 +53,15 @@ struct SignInRoutes: Sendable {
         return .account(session.account)
     }
 
-    /// Wraps `next`: public paths pass; otherwise an identity is needed (pages redirect to the
-    /// sign-in page, the API and bad tokens answer 401) with the role the path asks for (else
-    /// 403). The handler sees the user as `request.user`; the access log as `response.user`.
-    func guarded(_ next: @escaping Handler) -> Handler {
+    /// Puts the guard in front of `router`: public paths and paths no route matches (the
+    /// router's 404) pass; otherwise an identity is needed (pages redirect to the sign-in page,
+    /// the API and bad tokens answer 401) with the role the path asks for (else 403). The
+    /// handler sees the user as `request.user`; the access log as `response.user`.
+    func guarded(_ router: Router) -> Handler {
         { request in
-            if Self.isPublic(request.path, testRoutes: testRoutes) { return try next(request) }
+            if Self.isPublic(request.path, testRoutes: testRoutes) || !router.matchesPath(request) {
+                return try router.handle(request)
+            }
             let account: AccountStore.Account
             switch try identify(request, now: Timestamp.now().seconds) {
             case .account(let found): account = found
@@ -82,7 +85,7 @@ struct SignInRoutes: Sendable {
             } else if account.role == .tech || Self.teacherMayOpen(request.path) {
                 var request = request
                 request.user = account.name
-                response = try next(request)
+                response = try router.handle(request)
             } else if request.path.hasPrefix("/api/") {
                 response = AppContext.jsonError(
                     .forbidden, "this is for technology staff; \(account.name) is a \(account.role.title)")

@@ -4,6 +4,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -208,6 +209,7 @@ class Server:
 # of the server they talk to, and send `Authorization: Bearer TOKEN` as a script would.
 # ---------------------------------------------------------------------------------------------
 SERVERS: dict = {}          # port -> the Server listening there (the latest one)
+_TOKEN_LOCK = threading.Lock()
 TEST_PASSWORD = "correct horse battery staple"
 
 
@@ -230,6 +232,11 @@ def auth_headers(port, role="tech") -> dict:
     """`Authorization: Bearer ...` for a user of `role` (`tester-tech`, `tester-teacher`) in the
     database of the server on `port`, made on first use (the database must be migrated)."""
     server = SERVERS[port]
+    with _TOKEN_LOCK:       # test threads may ask at once; make the user once
+        return _auth_headers(server, role)
+
+
+def _auth_headers(server, role):
     if role not in server.tokens:
         name = f"tester-{role}"
         create_user(server.env, name, role)

@@ -200,7 +200,7 @@ def test_markup_typed_into_forms_shows_as_text(tmp_path, server_factory, browser
     browser.submit(browser.find("#notes"))
     message = browser.wait_for("p.message.ok")
     assert browser.execute("return document.querySelector('p.message.ok').textContent;").startswith(
-        f"Checked in {PAYLOAD.upper()} from {PAYLOAD} (damaged).")
+        f"Checked in {PAYLOAD.upper()} from {PAYLOAD} (damaged) by tester-tech.")
     assert count(browser, "p.message b") == 0
     assert browser.property(browser.find("#student"), "value") == ""   # a fresh form
 

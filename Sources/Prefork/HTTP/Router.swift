@@ -70,6 +70,14 @@ public struct Router: Sendable {
         return response
     }
 
+    /// Whether some route's pattern matches the request's path, whatever its method: what a
+    /// middleware asks to answer an unknown path with the router's 404 before anything else.
+    public func matchesPath(_ request: Request) -> Bool {
+        request.withHeadBytes { bytes in
+            routes.contains { match($0.segments, bytes, request.parsed.path) != nil }
+        }
+    }
+
     /// Matches path bytes against the segments; returns the captures, or nil.
     private func match(_ segments: [Segment], _ bytes: UnsafeRawBufferPointer, _ path: Range<Int>) -> [String: String]?
     {
