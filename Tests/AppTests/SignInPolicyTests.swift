@@ -12,6 +12,26 @@ import Testing
         #expect(policy.verdict(createdAt: 0, seenAt: 43_190, now: 43_200) == .expired)
     }
 
+    @Test func aShortIdleTimeoutIsTouchedOftenEnoughToBeKept() {
+        let policy = SessionPolicy(idleTimeout: 8, absoluteTimeout: 100)
+        #expect(policy.touchInterval == 2)
+        #expect(policy.verdict(createdAt: 0, seenAt: 0, now: 1) == .valid(touch: false))
+        #expect(policy.verdict(createdAt: 0, seenAt: 0, now: 2) == .valid(touch: true))
+        #expect(SessionPolicy(idleTimeout: 2, absoluteTimeout: 100).touchInterval == 1)
+    }
+
+    @Test func publicPathsAndWhatATeacherMayOpen() {
+        for path in ["/login", "/healthz", "/readyz", "/hello", "/static/app.css"] {
+            #expect(SignInRoutes.isPublic(path))
+        }
+        for path in ["/", "/tags", "/api/tags", "/logout", "/loginx", "/static", "/echo"] {
+            #expect(!SignInRoutes.isPublic(path))
+        }
+        #expect(SignInRoutes.isPublic("/echo", testRoutes: true))
+        #expect(SignInRoutes.teacherMayOpen("/") && SignInRoutes.teacherMayOpen("/logout"))
+        #expect(!SignInRoutes.teacherMayOpen("/tags") && !SignInRoutes.teacherMayOpen("/checkins.csv"))
+    }
+
     @Test func throttleCountsFailuresInTheWindowOnly() {
         let policy = ThrottlePolicy(limit: 3, window: 100)
         #expect(policy.wait(failures: [], now: 10) == nil)
