@@ -70,7 +70,9 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
                 status: ticketID.map { "updated, repair ticket #\($0)" } ?? "updated", summary: summary + ".",
                 failure: nil)
         } catch {
-            logger.error("check-in #\(checkin.id) of \(checkin.tag): Request Tracker not updated: \(error)")
+            logger.error(
+                "check-in #\(checkin.id) of \(checkin.tag): Request Tracker not updated: \(error)",
+                metadata: checkin.checkedInBy.isEmpty ? nil : ["REMOTE_USER": "\(checkin.checkedInBy)"])
             return CheckinSyncResult(
                 assetID: assetID, ticketID: ticketID, status: "failed: \(error.message)",
                 summary: "The check-in is saved here (#\(checkin.id)), but Request Tracker was not updated: "

@@ -376,6 +376,38 @@ def test_access_log_entries_in_the_journal_with_http_fields(units):
     assert path in e["MESSAGE"]
 
 
+def test_journal_entries_name_the_signed_in_user_and_failed_sign_ins(units):
+    """Who did what, in the journal: an access entry of a signed-in request carries
+    REMOTE_USER; a failed sign-in is one warning entry with the name tried and the client
+    address as fields, and no password."""
+    name, port = units.server(args=ACCESS_LOG_JOURNAL, service=(f"ExecStartPre={BIN} migrate",))
+    units.systemctl("start", name, timeout=START_TIMEOUT + 20)
+    workdir = units.workroot / name.removesuffix(".service") / "var"
+    env = f"WORKING_DIR={workdir}"
+    made = units.run("sh", "-c", f"printf 'journal test password\\n' | env {env} {BIN} user add jo --role tech"
+                     f" && env {env} {BIN} user token create jo")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    path = f"/tags?m={uuid.uuid4().hex[:8]}"
+    assert http(port, "GET", path, headers={"Host": "t", "Authorization": f"Bearer {token}"}).status == 200
+    e = _wait_journal(units, name, f"the access entry of {path}", lambda e: e.get("HTTP_PATH") == "/tags",
+                      "REMOTE_USER=jo")
+    assert e["REMOTE_USER"] == "jo" and " jo [" in e["MESSAGE"], e
+    # a failed sign-in through the form
+    page = http(port, "GET", "/login", headers={"Host": "t"})
+    cookie = page.header("set-cookie").split(";")[0]
+    csrf = re.search(rb'name="csrf_token" value="([0-9a-f]+)"', page.body).group(1).decode()
+    form = f"csrf_token={csrf}&name=jo&password=not+the+journal+password".encode()
+    assert http(port, "POST", "/login", body=form, headers={
+        "Host": "t", "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}).status == 401
+    e = _wait_journal(units, name, "the failed sign-in entry", lambda e: "failed sign-in" in str(e.get("MESSAGE")),
+                      "SIGN_IN_USER=jo")
+    assert e["REMOTE_ADDR"] == "127.0.0.1" and e["PRIORITY"] == "4", e
+    text = units.run("journalctl", "--no-pager", "-o", "export", "-u", name).stdout
+    assert "not the journal password" not in text and "not+the+journal+password" not in text
+    assert "journal test password" not in text
+
+
 def test_error_log_entries_are_native_journal_entries(units):
     name, _ = units.server()
     units.systemctl("start", name, timeout=START_TIMEOUT + 20)
