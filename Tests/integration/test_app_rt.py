@@ -2,6 +2,7 @@
 tag and serial, check-in changing the owner in RT, a repair ticket for a damaged device, label
 QR codes linking to the asset, and RT down or silent turning into a clear page, not a hung
 worker."""
+import base64
 import json
 import socket
 import time
@@ -85,6 +86,23 @@ def test_damaged_checkin_opens_a_repair_ticket_linked_to_the_asset(tmp_path, ser
     links = [link for link in ticket["_hyperlinks"] if link.get("ref") == "refers-to"]
     assert any(link.get("type") == "asset" and str(link.get("id")) == str(asset_id) for link in links), links
     assert owner_of(rt.get_asset(asset_id)) == "Nobody"
+    # the ticket's text says who recorded the check-in
+    text = ticket_text(rt, ticket_id)
+    assert "cracked screen" in text and f"(check-in #{checkin['id']}, recorded by tester-tech)" in text, text
+
+
+def ticket_text(rt, ticket_id) -> str:
+    """Every attachment's content of a ticket's transactions, as RT stored it."""
+    contents = []
+    status, history = rt.api("GET", f"/ticket/{ticket_id}/history")
+    assert status == 200, history
+    for transaction in history["items"]:
+        status, attachments = rt.api("GET", f"/transaction/{transaction['id']}/attachments")
+        for attachment in attachments.get("items", []) if status == 200 else []:
+            status, found = rt.api("GET", f"/attachment/{attachment['id']}")
+            if status == 200 and found.get("Content"):
+                contents.append(base64.b64decode(found["Content"]).decode("utf-8", "replace"))
+    return "\n".join(contents)
 
 
 def test_label_qr_links_to_the_asset_in_rt(tmp_path, server_factory, rt):
