@@ -58,6 +58,7 @@ let
       if cfg.settings == { } then null else pkgs.writeText "request-tracker-utils.toml" unit.configText;
     killBin = "${pkgs.coreutils}/bin/kill";
     findBin = "${pkgs.findutils}/bin/find";
+    systemdRunBin = "${config.systemd.package}/bin/systemd-run";
   };
 
   nginxUpstream = "request-tracker-utils";
@@ -406,6 +407,17 @@ in
       ];
 
       systemd.services.request-tracker-utils = unit.service;
+
+      # `request-tracker-utils-manage user add NAME --role tech`: the first administrator, and
+      # every other one-off command, as the service runs it (see service.nix).
+      environment.systemPackages = [
+        (pkgs.writeTextFile {
+          name = "request-tracker-utils-manage";
+          destination = "/bin/request-tracker-utils-manage";
+          executable = true;
+          text = unit.manageScript;
+        })
+      ];
 
       systemd.services.request-tracker-utils-backup = mkIf cfg.backup.enable unit.backupService;
       systemd.timers.request-tracker-utils-backup = mkIf cfg.backup.enable {

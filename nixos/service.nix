@@ -18,6 +18,8 @@
   killBin ? "/bin/kill",
   # Absolute path of find(1), which prunes old backups.
   findBin ? "/usr/bin/find",
+  # Absolute path of systemd-run(1), which request-tracker-utils-manage runs commands with.
+  systemdRunBin ? "systemd-run",
 }:
 let
   inherit (lib) optionalAttrs optionals;
@@ -65,6 +67,35 @@ let
     if m == null then null else builtins.head m;
 
   logsDirectory = "${cfg.workingDirectory}/logs";
+
+  # The service's environment: also what request-tracker-utils-manage gives one-off commands.
+  serviceEnvironment = {
+    WORKING_DIR = cfg.workingDirectory;
+    ALLOWED_HOSTS = builtins.concatStringsSep "," allowedHosts;
+    DEBUG = if cfg.debug then "true" else "false";
+    RT_URL = cfg.rtUrl;
+    RT_API_ENDPOINT = cfg.apiEndpoint;
+    PREFIX = cfg.prefix;
+    PADDING = toString cfg.padding;
+    LABEL_WIDTH_MM = number cfg.labelWidthMm;
+    LABEL_HEIGHT_MM = number cfg.labelHeightMm;
+  }
+  # Left out when empty, so a DATABASE_URL in the secrets file is the only one there is.
+  // optionalAttrs (databaseUrl != "") { DATABASE_URL = databaseUrl; }
+  # The directory only when it is on (ldapServer set).
+  // optionalAttrs (cfg.ldapServer or "" != "") (
+    {
+      LDAP_SERVER = cfg.ldapServer;
+      LDAP_BASE_DN = cfg.ldapBaseDn;
+      LDAP_UPN_SUFFIX = cfg.ldapUpnSuffix;
+      LDAP_USER_DN_TEMPLATE = cfg.ldapUserDnTemplate;
+      LDAP_TECH_GROUP = cfg.ldapTechGroup;
+      LDAP_TEACHER_GROUPS = builtins.concatStringsSep "," cfg.ldapTeacherGroups;
+      LDAP_VERIFY_CERT = if cfg.ldapVerifyCert then "true" else "false";
+      LDAP_TIMEOUT = toString cfg.ldapTimeout;
+    }
+    // optionalAttrs (cfg.ldapCaCertFile != null) { LDAP_CA_CERT_FILE = cfg.ldapCaCertFile; }
+  );
 
   # nginx proxies with `Host: <virtualHost>`: the application must answer to it.
   allowedHosts =
@@ -191,6 +222,34 @@ in
     "# request-tracker-utils settings (services.requestTrackerUtils.settings); see docs/settings.md\n"
     + builtins.concatStringsSep "" (map line (builtins.attrNames cfg.settings));
 
+  # request-tracker-utils-manage (module.nix puts it on the system's PATH): the binary's own
+  # commands (`user add`, `migrate status`, `tags ...`) as the service runs them: as its user,
+  # with its environment and secrets file, in a transient unit, so the database files keep
+  # their owner and the secrets file stays root's. Standard input and output are passed
+  # through (a password prompt works on a terminal; `printf ... |` works in scripts), the exit
+  # status is the command's. Like nextcloud-occ or paperless-manage.
+  manageScript =
+    let
+      shellArg = word: "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] word + "'";
+      words = [
+        systemdRunBin
+        "--pipe"
+        "--wait"
+        "--collect"
+        "--quiet"
+        "--service-type=exec"
+        "--property=User=${cfg.user}"
+        "--property=Group=${cfg.group}"
+        "--working-directory=${cfg.workingDirectory}"
+      ]
+      ++ optionals (cfg.secretsFile != null) [ "--property=EnvironmentFile=${cfg.secretsFile}" ]
+      ++ map (name: "--setenv=${name}=${serviceEnvironment.${name}}") (builtins.attrNames serviceEnvironment)
+      ++ [ bin ];
+    in
+    "#!/bin/sh\n"
+    + "# request-tracker-utils-manage: request-tracker-utils COMMAND as the service runs it\n"
+    + "exec ${builtins.concatStringsSep " " (map shellArg words)} \"$@\"\n";
+
   # systemd.services.request-tracker-utils
   service = {
     description = "Request Tracker Utils (Prefork server)";
@@ -207,33 +266,7 @@ in
     wants = optionals remoteDatabase [ "network-online.target" ];
     wantedBy = [ "multi-user.target" ];
 
-    environment = {
-      WORKING_DIR = cfg.workingDirectory;
-      ALLOWED_HOSTS = builtins.concatStringsSep "," allowedHosts;
-      DEBUG = if cfg.debug then "true" else "false";
-      RT_URL = cfg.rtUrl;
-      RT_API_ENDPOINT = cfg.apiEndpoint;
-      PREFIX = cfg.prefix;
-      PADDING = toString cfg.padding;
-      LABEL_WIDTH_MM = number cfg.labelWidthMm;
-      LABEL_HEIGHT_MM = number cfg.labelHeightMm;
-    }
-    # Left out when empty, so a DATABASE_URL in the secrets file is the only one there is.
-    // optionalAttrs (databaseUrl != "") { DATABASE_URL = databaseUrl; }
-    # The directory only when it is on (ldapServer set).
-    // optionalAttrs (cfg.ldapServer or "" != "") (
-      {
-        LDAP_SERVER = cfg.ldapServer;
-        LDAP_BASE_DN = cfg.ldapBaseDn;
-        LDAP_UPN_SUFFIX = cfg.ldapUpnSuffix;
-        LDAP_USER_DN_TEMPLATE = cfg.ldapUserDnTemplate;
-        LDAP_TECH_GROUP = cfg.ldapTechGroup;
-        LDAP_TEACHER_GROUPS = builtins.concatStringsSep "," cfg.ldapTeacherGroups;
-        LDAP_VERIFY_CERT = if cfg.ldapVerifyCert then "true" else "false";
-        LDAP_TIMEOUT = toString cfg.ldapTimeout;
-      }
-      // optionalAttrs (cfg.ldapCaCertFile != null) { LDAP_CA_CERT_FILE = cfg.ldapCaCertFile; }
-    );
+    environment = serviceEnvironment;
 
     serviceConfig = {
       Type = "notify";

@@ -191,7 +191,7 @@ struct AccountStore: Sendable {
         return account
     }
 
-    private static func badName(_ name: String) -> Failure {
+    static func badName(_ name: String) -> Failure {
         Failure(description: "\"\(name)\" is not a user name: use 1 to 64 letters, digits and . - _ @")
     }
 

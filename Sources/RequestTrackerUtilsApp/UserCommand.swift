@@ -57,9 +57,19 @@ enum UserCommand {
                 AppCommands.fail("user add: say the role: --role tech (everything) or --role teacher (audits)")
                 return 1
             }
+            // The name is checked before the password is asked for.
+            guard AccountStore.normalized(words[1]) != nil else { throw AccountStore.badName(words[1]) }
+            if try accounts.find(words[1]) != nil {
+                AppCommands.fail("user add: there is already a user named \(words[1].lowercased()) (see `user list`)")
+                return 1
+            }
             let account = try accounts.addLocal(words[1], role: role, password: try readPassword())
             print("added \(account.name) (\(account.role.title)); sign in at /login")
         case ("passwd", 2):
+            guard try accounts.find(words[1]) != nil else {
+                AppCommands.fail("user passwd: there is no user named \(words[1].lowercased()) (see `user list`)")
+                return 1
+            }
             try accounts.setPassword(words[1], try readPassword())
             print("password of \(words[1].lowercased()) changed; its sessions were ended")
         case ("disable", 2), ("enable", 2):

@@ -528,6 +528,25 @@ def test_rendered_unit_runs_hardened_under_real_systemd(rtutils_user, tmp_path_f
         wait_for(lambda: "Booting worker" in sd.journal_text(f"{name}.service", 200), 5,
                  what="'Booting worker' in journalctl -u")
 
+        # the first administrator, made with request-tracker-utils-manage as the docs say
+        manage = pkg / "bin" / "request-tracker-utils-manage"
+        manage.write_text(r["manageScript"])
+        manage.chmod(0o755)
+        made = sd.run("sh", "-c", f"printf 'first admin password\\n' | {manage} user add admin --role tech")
+        assert made.returncode == 0 and "added admin (technology staff)" in made.stdout, made.stdout + made.stderr
+        listed = sd.run(str(manage), "user", "list")
+        assert listed.returncode == 0 and listed.stdout.startswith("admin\ttech\tlocal\tenabled"), listed.stderr
+        uid = int(subprocess.check_output(["id", "-u", rtutils_user]))
+        assert all(path.stat().st_uid == uid for path in workdir.glob("database.sqlite*"))
+        refused = sd.run(str(manage), "user", "passwd", "nobody-here")
+        assert refused.returncode == 1 and "no user named nobody-here" in refused.stderr, refused.stderr
+        page = http(port, "GET", "/login", headers={"Host": "localhost"})
+        csrf = re.search(rb'name="csrf_token" value="([0-9a-f]+)"', page.body).group(1).decode()
+        signed_in = http(port, "POST", "/login", body=f"csrf_token={csrf}&name=admin&password=first+admin+password".encode(),
+                         headers={"Host": "localhost", "Content-Type": "application/x-www-form-urlencoded",
+                                  "Cookie": page.header("set-cookie").split(";")[0]})
+        assert signed_in.status == 303 and signed_in.header("set-cookie").startswith("rtu_session=")
+
         main = sd.show(f"{name}.service", "MainPID")
         workers = set(sd.procs(f"{name}.service")) - {int(main)}
         sd.systemctl("reload", f"{name}.service", timeout=60)

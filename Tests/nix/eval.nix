@@ -4,7 +4,8 @@
 #   nix-instantiate --eval --strict --json Tests/nix/eval.nix \
 #     --argstr overridesJSON '{"port": 9000}' --argstr package /usr/local --argstr configFile /tmp/x.toml
 #
-# Returns { options; cfg; service; backupService; backupTimer; configText; assertions; users; groups; nginx;
+# Returns { options; cfg; service; backupService; backupTimer; configText; manageScript; systemPackages; assertions;
+# users; groups; nginx;
 # postgresql; tmpfiles; logrotate; firewall } as JSON. Every option value (defaults and overrides) is checked against
 # its option's type; a mismatch aborts the evaluation naming the option.
 {
@@ -17,6 +18,8 @@
   coreutils ? "/usr",
   # where pkgs.findutils would be: the backup prunes with ${findutils}/bin/find
   findutils ? "/usr",
+  # where config.systemd.package would be: request-tracker-utils-manage runs ${systemd}/bin/systemd-run
+  systemd ? "/usr",
 }:
 let
   lib = import ./stub-lib.nix;
@@ -25,6 +28,7 @@ let
   pkgs = {
     callPackage = _: _: throw "eval.nix: the package default needs nixpkgs; pass package=";
     writeText = _name: _text: configFile;
+    writeTextFile = { name, text, ... }: { inherit name text; };
     inherit coreutils findutils;
   };
 
@@ -35,7 +39,7 @@ let
       config = {
         services.requestTrackerUtils = cfg;
         services.nginx.user = "nginx";
-        systemd.package = "/nonexistent/systemd";
+        systemd.package = systemd;
       };
     };
 
@@ -115,6 +119,7 @@ let
   unit = import ../../nixos/service.nix {
     inherit lib cfg configFile;
     killBin = "${coreutils}/bin/kill";
+    systemdRunBin = "${systemd}/bin/systemd-run";
   };
 in
 if unknown != [ ] then
@@ -126,7 +131,8 @@ else
     service = config.systemd.services.request-tracker-utils or null;
     backupService = config.systemd.services.request-tracker-utils-backup or null;
     backupTimer = config.systemd.timers.request-tracker-utils-backup or null;
-    inherit (unit) configText;
+    inherit (unit) configText manageScript;
+    systemPackages = config.environment.systemPackages or [ ];
     assertions = config.assertions or [ ];
     users = config.users.users or { };
     groups = config.users.groups or { };
