@@ -10,7 +10,8 @@
 #
 # What it does, each step safe to repeat (running it again upgrades the binary and the units):
 #   - system user and group rtutils (useradd --system), unless they exist
-#   - PREFIX/bin/request-tracker-utils
+#   - PREFIX/bin/request-tracker-utils, and request-tracker-utils-manage (one-off commands as
+#     the service runs them: `sudo request-tracker-utils-manage user add admin --role tech`)
 #   - /etc/systemd/system/request-tracker-utils.{service,socket} and -backup.{service,timer};
 #     systemctl daemon-reload
 #   - /etc/nginx/sites-available/request-tracker-utils.conf, linked from sites-enabled/, only
@@ -60,6 +61,11 @@ install -d -m 0755 "$DESTDIR$PREFIX/bin"
 install -m 0755 "$BINARY" "$DESTDIR$PREFIX/bin/.$NAME.new"
 mv -f "$DESTDIR$PREFIX/bin/.$NAME.new" "$DESTDIR$PREFIX/bin/$NAME"
 say "installed $PREFIX/bin/$NAME"
+# one-off commands as the service runs them (the first administrator: see docs/deployment.md)
+sed "s#/usr/local/bin/$NAME#$PREFIX/bin/$NAME#g" "$REPO/config/bin/$NAME-manage" > "$DESTDIR$PREFIX/bin/.$NAME-manage.new"
+chmod 0755 "$DESTDIR$PREFIX/bin/.$NAME-manage.new"
+mv -f "$DESTDIR$PREFIX/bin/.$NAME-manage.new" "$DESTDIR$PREFIX/bin/$NAME-manage"
+say "installed $PREFIX/bin/$NAME-manage"
 
 # units (replaced on every run: local changes belong in drop-ins, `systemctl edit $NAME`)
 install -d -m 0755 "$DESTDIR/etc/systemd/system"
@@ -129,5 +135,6 @@ install.sh: done. Next:
   1. edit $SECRETS (ALLOWED_HOSTS, RT_URL, RT_TOKEN) and $SITE (server_name)
   2. systemctl enable --now $NAME.socket $NAME.service $NAME-backup.timer
   3. systemctl reload nginx; curl -H 'Host: <your name>' http://127.0.0.1/readyz
+  4. the first administrator: $NAME-manage user add admin --role tech (prompts for a password)
   After an upgrade (this script again): systemctl restart $NAME (migrate and collectstatic run first)
 EOF

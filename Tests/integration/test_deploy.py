@@ -38,6 +38,7 @@ BACKUP = REPO / "config" / "systemd" / "request-tracker-utils-backup.service"
 BACKUP_TIMER = REPO / "config" / "systemd" / "request-tracker-utils-backup.timer"
 NGINX_SITE = REPO / "config" / "nginx" / "request-tracker-utils.conf"
 SECRETS_EXAMPLE = REPO / "config" / "secrets.env.example"
+MANAGE = REPO / "config" / "bin" / "request-tracker-utils-manage"
 INSTALL = REPO / "scripts" / "install.sh"
 SOURCE_BIN = os.environ.get("PREFORK_BIN") or str(REPO / ".build" / "release" / "request-tracker-utils")
 BIN_DIR = Path("/usr/local/lib/rtu-test-deploy")
@@ -107,12 +108,18 @@ class Deployment:
 
     # --- the server
     def manage(self, *args, stdin_text=None):
-        """A one-off command of the binary as docs/deployment.md tells operators to run it: as
-        the service user, with the service's settings (systemd-run, so the secrets file stays
-        readable by root only)."""
-        command = ["systemd-run", "--pipe", "--wait", "--quiet", "--collect", "-p", "User=rtutils",
-                   "-p", f"EnvironmentFile={self.secrets}", "-E", f"WORKING_DIR={self.state}", str(BIN), *args]
-        shell = shlex.join(command)
+        """A one-off command as docs/deployment.md tells operators to run it: the shipped
+        request-tracker-utils-manage (adapted like the unit), as root."""
+        script = self.workroot / "request-tracker-utils-manage"
+        if not script.exists():
+            text = MANAGE.read_text()
+            for old, new in [("/usr/local/bin/request-tracker-utils", str(BIN)),
+                             ("/var/lib/request-tracker-utils", str(self.state)),
+                             ("/etc/request-tracker-utils/secrets.env", str(self.secrets))]:
+                text = replace_once(text, old, new)
+            script.write_text(text)
+            script.chmod(0o755)
+        shell = shlex.join([str(script), *args])
         if stdin_text is not None:
             shell = f"printf '%s\\n' {shlex.quote(stdin_text)} | {shell}"
         done = self.sd.run("sh", "-c", shell, timeout=60)
@@ -547,6 +554,7 @@ def test_install_script_stages_every_file_and_is_idempotent(tmp_path):
              for p in root.rglob("*") if not p.is_dir()}
     expected = {
         "opt/rtu/bin/request-tracker-utils": 0o755,
+        "opt/rtu/bin/request-tracker-utils-manage": 0o755,
         "etc/systemd/system/request-tracker-utils.service": 0o644,
         "etc/systemd/system/request-tracker-utils.socket": 0o644,
         "etc/systemd/system/request-tracker-utils-backup.service": 0o644,
@@ -563,6 +571,8 @@ def test_install_script_stages_every_file_and_is_idempotent(tmp_path):
     # the unit follows --prefix, and nothing else of it changed
     unit = (root / "etc/systemd/system/request-tracker-utils.service").read_text()
     assert unit == SERVICE.read_text().replace("/usr/local/bin/", "/opt/rtu/bin/")
+    manage = (root / "opt/rtu/bin/request-tracker-utils-manage").read_text()
+    assert manage == MANAGE.read_text().replace("/usr/local/bin/", "/opt/rtu/bin/")
     backup = (root / "etc/systemd/system/request-tracker-utils-backup.service").read_text()
     assert backup == BACKUP.read_text().replace("/usr/local/bin/", "/opt/rtu/bin/")
     # secrets.env: the example with a generated key, owned by rtutils, accepted by the server
