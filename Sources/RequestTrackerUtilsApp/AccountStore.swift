@@ -43,6 +43,11 @@ struct AccountStore: Sendable {
         return lowered
     }
 
+    /// How many accounts exist (local and directory, enabled or not).
+    func count() throws -> Int {
+        try database.read { db in try db.int("SELECT count(*) FROM users") ?? 0 }
+    }
+
     func find(_ name: String) throws -> Account? {
         guard let name = Self.normalized(name) else { return nil }
         return try database.read { db in

@@ -28,7 +28,11 @@ struct SignInRoutes: Sendable {
     }
 
     func add(to router: inout Router) {
-        router.get("/login") { request in form(request, next: request.queryItems["next"]) }
+        router.get("/login") { request in
+            // A new installation says how its first account is made (there is no default one).
+            let none = directory == nil && (try? accounts.count()) == 0
+            return form(request, next: request.queryItems["next"], message: none ? Self.noAccountYet : nil)
+        }
         router.post("/login") { request in try signIn(request) }
         router.get("/logout") { request in signOutPage(request) }
         router.post("/logout") { request in try signOut(request) }
@@ -110,6 +114,10 @@ struct SignInRoutes: Sendable {
                 """)
         }
     }
+
+    static let noAccountYet =
+        "No account exists yet. The operator makes the first one on the server: `request-tracker-utils user add "
+        + "NAME --role tech` (under systemd: `sudo request-tracker-utils-manage user add NAME --role tech`)."
 
     func form(_ request: Request, next: String?, message: String? = nil, status: HTTPStatus = .ok) -> Response {
         context.formPage(request, status: status, title: "Sign in") { page, csrfField in

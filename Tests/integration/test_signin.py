@@ -34,6 +34,9 @@ def concrete(pattern):
 def test_without_sign_in_pages_redirect_and_the_api_answers_401(tmp_path, server_factory):
     prepared(tmp_path)
     srv = server_factory()
+    # a new installation's sign-in page says how the first account is made
+    status, _, page = request(srv.port, "GET", "/login")
+    assert status == 200 and b"No account exists yet" in page and b"user add NAME --role tech" in page
     checked = 0
     for method, pattern in routes(srv.port):
         path = concrete(pattern)
@@ -63,6 +66,7 @@ def test_a_teacher_gets_403_saying_which_role_the_page_needs(tmp_path, server_fa
     cookie = session_cookie(srv.port, "teacher")
     status, _, body = request(srv.port, "GET", "/", headers={"Cookie": cookie})
     assert status == 200 and b"signed in as tester-teacher, a teacher" in body
+    assert b"No account exists yet" not in request(srv.port, "GET", "/login")[2]
     for path in ("/tags", "/checkin", "/checkins", "/checkins.csv", "/labels", "/assets"):
         status, _, body = request(srv.port, "GET", path, headers={"Cookie": cookie})
         assert status == 403, path
