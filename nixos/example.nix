@@ -28,11 +28,12 @@
     openFirewall = true; # 80 and 443
   };
 
-  # TLS and access control belong to nginx (the application has no login).
+  # TLS belongs to nginx; people sign in to the application itself (local accounts, made
+  # with `sudo request-tracker-utils-manage user add admin --role tech`, or the directory:
+  # ldapServer and the other ldap* options).
   services.nginx.virtualHosts."rtutils.example.org" = {
     enableACME = true;
     forceSSL = true;
-    basicAuthFile = config.age.secrets.rtutils-htpasswd.path;
   };
   security.acme = {
     acceptTerms = true;
@@ -42,9 +43,5 @@
   age.secrets.rtutils = {
     file = ./secrets/rtutils.env.age;
     mode = "0400"; # read by systemd as root (EnvironmentFile=)
-  };
-  age.secrets.rtutils-htpasswd = {
-    file = ./secrets/rtutils-htpasswd.age;
-    owner = "nginx";
   };
 }

@@ -373,7 +373,7 @@ in
         example = "rtutils.example.org";
         description = ''
           Name of the nginx virtual host; extend it with
-          `services.nginx.virtualHosts.<name>` (`enableACME`, `forceSSL`, basic auth...).
+          `services.nginx.virtualHosts.<name>` (`enableACME`, `forceSSL`...).
         '';
       };
     };
