@@ -63,7 +63,11 @@ log() { printf '%s\n' "$*" >&2; }
 # ---------------------------------------------------------------- state and cleanup
 TMP=$(mktemp -d /tmp/prefork-bench.XXXXXX)
 chmod 755 "$TMP" # nginx workers run as nobody when we are root
-declare -A PID=() PORT=() SKIP=()
+declare -A PID=() PORT=() SKIP=() TOKEN=() COOKIE=()
+# Our pages and API need a signed-in user: a technology-staff account made with the binary's
+# `user` command; pages are requested with a session cookie (as a browser does), the JSON
+# write with an API token (as a script does).
+BENCH_PASSWORD="bench-only password 7f3a"
 ACTIVE=()
 
 # "pid ppid ticks" for every process (ticks = utime+stime+cutime+cstime, clock ticks).
@@ -202,7 +206,9 @@ start_ours() {
     port=$(free_port)
     # Production mode, with the preStart steps, as deployed.
     export WORKING_DIR=$TMP/ours ALLOWED_HOSTS=127.0.0.1 SECRET_KEY=bench-3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d
-    "$SERVER_BIN" migrate >"$TMP/ours-prestart.log" 2>&1 && "$SERVER_BIN" collectstatic >>"$TMP/ours-prestart.log" 2>&1 ||
+    "$SERVER_BIN" migrate >"$TMP/ours-prestart.log" 2>&1 && "$SERVER_BIN" collectstatic >>"$TMP/ours-prestart.log" 2>&1 &&
+        printf '%s\n' "$BENCH_PASSWORD" | "$SERVER_BIN" user add bench --role tech >>"$TMP/ours-prestart.log" 2>&1 &&
+        TOKEN[ours]=$("$SERVER_BIN" user token create bench 2>>"$TMP/ours-prestart.log" | tail -1) ||
         { skip ours "preStart failed: $(tail -1 "$TMP/ours-prestart.log")"; return; }
     "$SERVER_BIN" serve --bind "127.0.0.1:$port" --workers 2 >"$TMP/ours.log" 2>&1 </dev/null &
     PID[ours]=$! PORT[ours]=$port
@@ -221,7 +227,10 @@ start_ours_pg() {
     settings=(WORKING_DIR="$TMP/ours_pg" ALLOWED_HOSTS=127.0.0.1 DATABASE_URL="$url"
         PGPASSWORD="$(cat "$TMP/pg/password")" SECRET_KEY=bench-3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d)
     env "${settings[@]}" "$SERVER_BIN" migrate >"$TMP/ours_pg-prestart.log" 2>&1 &&
-        env "${settings[@]}" "$SERVER_BIN" collectstatic >>"$TMP/ours_pg-prestart.log" 2>&1 ||
+        env "${settings[@]}" "$SERVER_BIN" collectstatic >>"$TMP/ours_pg-prestart.log" 2>&1 &&
+        printf '%s\n' "$BENCH_PASSWORD" | env "${settings[@]}" "$SERVER_BIN" user add bench --role tech \
+            >>"$TMP/ours_pg-prestart.log" 2>&1 &&
+        TOKEN[ours_pg]=$(env "${settings[@]}" "$SERVER_BIN" user token create bench 2>>"$TMP/ours_pg-prestart.log" | tail -1) ||
         { skip ours_pg "preStart failed: $(tail -1 "$TMP/ours_pg-prestart.log")"; return; }
     env "${settings[@]}" "$SERVER_BIN" serve --bind "127.0.0.1:$port" --workers 2 >"$TMP/ours_pg.log" 2>&1 </dev/null &
     PID[ours_pg]=$! PORT[ours_pg]=$port
@@ -308,17 +317,28 @@ done
 # The "page" and "label" modes: 100 tags issued through the API, and the pages copied for nginx.
 # The "write" mode issues one more tag per request (ours only: nginx has no database).
 PAGE_SERVERS=" "
+sign_in() { # server -> "rtu_session=..." (the sign-in form, as a browser fills it in)
+    local base="http://127.0.0.1:${PORT[$1]}" jar="$TMP/cookies-$1" csrf
+    csrf=$(curl -sf -c "$jar" "$base/login" | sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p')
+    curl -sf -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrf_token=$csrf" --data-urlencode "name=bench" \
+        --data-urlencode "password=$BENCH_PASSWORD" "$base/login" &&
+        awk '$6 == "rtu_session" { print "rtu_session=" $7 }' "$jar"
+}
+issue_100() { # server
+    COOKIE[$1]=$(sign_in "$1") && [[ -n ${COOKIE[$1]} ]] &&
+        curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer ${TOKEN[$1]}" \
+            -d '{"count": 100, "note": "bench"}' "http://127.0.0.1:${PORT[$1]}/api/tags"
+}
 if [[ " ${ACTIVE[*]} " == *" ours "* ]]; then
-    curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"count": 100, "note": "bench"}' \
-        "http://127.0.0.1:${PORT[ours]}/api/tags" && PAGE_SERVERS+="ours "
+    issue_100 ours && PAGE_SERVERS+="ours " || log "warning: could not sign in to ours or issue tags"
     if [[ " ${ACTIVE[*]} " == *" ours_pg "* ]]; then
-        curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"count": 100, "note": "bench"}' \
-            "http://127.0.0.1:${PORT[ours_pg]}/api/tags" && PAGE_SERVERS+="ours_pg "
+        issue_100 ours_pg && PAGE_SERVERS+="ours_pg " || log "warning: could not sign in to ours_pg or issue tags"
     fi
     if [[ " ${ACTIVE[*]} " == *" nginx "* ]]; then
         mkdir -p "$TMP/nginx/html"
-        curl -sf -o "$TMP/nginx/html/tags.html" "http://127.0.0.1:${PORT[ours]}/tags" &&
-            curl -sf -o "$TMP/nginx/html/label.html" "http://127.0.0.1:${PORT[ours]}/labels/W12-0001" &&
+        curl -sf -H "Cookie: ${COOKIE[ours]}" -o "$TMP/nginx/html/tags.html" "http://127.0.0.1:${PORT[ours]}/tags" &&
+            curl -sf -H "Cookie: ${COOKIE[ours]}" -o "$TMP/nginx/html/label.html" \
+                "http://127.0.0.1:${PORT[ours]}/labels/W12-0001" &&
             PAGE_SERVERS+="nginx "
     fi
 fi
@@ -349,7 +369,9 @@ run_wrk() { # server mode seconds outfile
     if [[ $2 == close ]]; then
         wrk $(wrk_args "$2" "$3") -H 'Connection: close' "$(url "$1" "$2")" >"$4" 2>&1 || true
     elif [[ $2 == write ]]; then
-        wrk $(wrk_args "$2" "$3") -s "$TMP/post-tag.lua" "$(url "$1" "$2")" >"$4" 2>&1 || true
+        wrk $(wrk_args "$2" "$3") -s "$TMP/post-tag.lua" -H "Authorization: Bearer ${TOKEN[$1]}" "$(url "$1" "$2")" >"$4" 2>&1 || true
+    elif [[ $2 =~ ^(page|label)$ && -n ${COOKIE[$1]:-} ]]; then
+        wrk $(wrk_args "$2" "$3") -H "Cookie: ${COOKIE[$1]}" "$(url "$1" "$2")" >"$4" 2>&1 || true
     else
         wrk $(wrk_args "$2" "$3") "$(url "$1" "$2")" >"$4" 2>&1 || true
     fi
@@ -440,10 +462,10 @@ echo "- host: $(uname -srm), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.1f GiB
 echo "- load: wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }'), ${ROUNDS} interleaved rounds x ${DURATION}s (+${WARMUP}s warm-up each), best round by req/s"
 echo "- keep-alive: \`wrk $(wrk_args keepalive "$DURATION") URL\`"
 echo "- close:      \`wrk $(wrk_args close "$DURATION") -H 'Connection: close' URL\`"
-echo "- page:       \`wrk $(wrk_args page "$DURATION") URL/tags\` — ours renders 100 tags read from SQLite (production mode, after migrate and collectstatic); nginx serves a saved copy of that page from a file"
-echo "- label:      \`wrk $(wrk_args label "$DURATION") URL/labels/W12-0001\` — ours draws the label (QR code, Code 128) per request; nginx serves a saved copy"
+echo "- page:       \`wrk $(wrk_args page "$DURATION") URL/tags\` — ours renders 100 tags read from SQLite for a signed-in user (session cookie: the session is looked up per request; production mode, after migrate and collectstatic); nginx serves a saved copy of that page from a file"
+echo "- label:      \`wrk $(wrk_args label "$DURATION") URL/labels/W12-0001\` — ours draws the label (QR code, Code 128) per request, signed in; nginx serves a saved copy"
 echo "- ours_pg:    the same binary with DATABASE_URL on a throw-away PostgreSQL cluster (Tests/pg/pg-server.sh, TCP on loopback), page and write modes only; its CPU per request includes PostgreSQL's processes"
-echo "- write:      \`wrk $(wrk_args write "$DURATION") -s post-tag.lua URL/api/tags\` — POST {\"count\": 1, \"note\": \"bench\"}, one tag issued (an SQLite write transaction) per request; ours only"
+echo "- write:      \`wrk $(wrk_args write "$DURATION") -s post-tag.lua URL/api/tags\` — POST {\"count\": 1, \"note\": \"bench\"}, one tag issued (an SQLite write transaction) per request, with an API token; ours only"
 for s in "${ACTIVE[@]}"; do
     v=$(version_of "$s")
     echo "- $s: ${v:-unknown version}, 2 workers, 127.0.0.1:${PORT[$s]}/hello"

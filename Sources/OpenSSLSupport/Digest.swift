@@ -5,14 +5,21 @@ import COpenSSL
 public enum Digest {
     /// The SHA-256 digest of `bytes` (32 bytes).
     public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        let ok = withContiguous(bytes) { input in
-            EVP_Digest(input.baseAddress, input.count, &output, &length, EVP_sha256(), nil)
+        let output = [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            let ok = withContiguous(bytes) { input in
+                EVP_Digest(input.baseAddress, input.count, buffer.baseAddress, &length, sha256Algorithm, nil)
+            }
+            precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) failed")
+            count = 32
         }
-        precondition(ok == 1, "EVP_Digest(SHA-256) failed")
-        return Array(output.prefix(Int(length)))
+        return output
     }
+
+    /// SHA-256 fetched from OpenSSL's provider once per process: `EVP_sha256()` makes
+    /// `EVP_Digest` look the implementation up again on every call, which costs more than
+    /// hashing a session id. (Fetching starts no thread.)
+    nonisolated(unsafe) private static let sha256Algorithm: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
 
     /// The HMAC-SHA-256 of `message` under `key` (32 bytes).
     public static func hmacSHA256(key: some Collection<UInt8>, message: some Collection<UInt8>) -> [UInt8] {
@@ -31,15 +38,19 @@ public enum Digest {
     }
 
     /// Lowercase hexadecimal.
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
+    public static func hex(_ bytes: [UInt8]) -> String {
+        // Written straight into the string's storage: one allocation, no per-byte appends.
+        String(unsafeUninitializedCapacity: 2 * bytes.count) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = hexDigit(byte >> 4)
+                out[2 * index + 1] = hexDigit(byte & 0xF)
+            }
+            return 2 * bytes.count
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    @inline(__always)
+    private static func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 48 + value : 87 + value }
 
     /// Compares two byte strings in time independent of where they differ.
     public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -27,18 +27,10 @@ struct CSRF: Sendable {
         return cookie(request)
     }
 
-    /// The `csrftoken` cookie value the request carries, if it is well formed.
+    /// The `csrftoken` cookie value the request carries, if it is well formed (32 hex digits).
     static func cookie(_ request: Request) -> String? {
-        guard let header = request.header("cookie") else { return nil }
-        for part in header.split(separator: ";") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters() == cookieName else { continue }
-            let value = String(pair[1].trimmingCharacters())
-            if value.utf8.count == 32 && value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
-                return value
-            }
-        }
-        return nil
+        guard let value = request.cookie(cookieName), HexText.isLowercaseHex(value, count: 32) else { return nil }
+        return value
     }
 
     func token(forCookie cookie: String) -> String {
@@ -79,6 +71,19 @@ struct CSRF: Sendable {
         if request.user != nil, request.header("authorization") != nil { return true }
         guard let cookie = Self.binding(request), let field = form[Self.fieldName] else { return false }
         return Digest.constantTimeEqual(Array(token(forCookie: cookie).utf8), Array(field.utf8))
+    }
+}
+
+/// Checks on hexadecimal text.
+enum HexText {
+    /// Whether `text` is exactly `count` lowercase hex digits.
+    static func isLowercaseHex(_ text: String, count: Int) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count == count else { return false }
+            for byte in bytes where !(byte >= 48 && byte <= 57) && !(byte >= 97 && byte <= 102) { return false }
+            return true
+        }
     }
 }
 

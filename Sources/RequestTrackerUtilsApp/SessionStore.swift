@@ -13,6 +13,8 @@ struct SessionStore: Sendable {
 
     let database: AppDatabase
     let policy: SessionPolicy
+    /// Sessions this worker found, kept while the database is unchanged (SQLite only).
+    let cache = SessionCache()
 
     /// A new session for `account`: returns the id for the cookie (shown once).
     func create(for account: AccountStore.Account, now: Int) throws -> String {
@@ -32,6 +34,17 @@ struct SessionStore: Sendable {
     /// one is deleted. Records use at most once per `touchInterval`.
     func find(_ id: String, now: Int) throws -> Session? {
         guard id.utf8.count == 64 else { return nil }
+        // On SQLite, asking whether anything changed is cheaper than the look-up (one pragma),
+        // and any change at all, by any process, empties the cache: a session ended, an
+        // account disabled or a password changed elsewhere takes effect on the next request.
+        // On PostgreSQL both are a round trip, so it looks up each time.
+        let version = database.backend == .sqlite ? try database.connection.version() : nil
+        if let version, let cached = cache.lookUp(id, version: version) {
+            switch policy.verdict(createdAt: cached.createdAt, seenAt: cached.seenAt, now: now) {
+            case .valid(touch: false): return cached.session
+            case .valid(touch: true), .expired: break  // the store decides and records it
+            }
+        }
         let idHash = Self.hash(id)
         let found = try database.readStatements { db in
             try db.firstRow(
@@ -49,11 +62,17 @@ struct SessionStore: Sendable {
             return nil
         case .valid(let touch):
             guard !account.disabled else { return nil }
+            var seen = seenAt
             if touch {
                 try database.connection.execute(
                     "UPDATE sessions SET seen_at = ? WHERE id_hash = ?", [SQLValue(now), .text(idHash)])
+                seen = now
             }
-            return Session(account: account, idHash: idHash)
+            let session = Session(account: account, idHash: idHash)
+            if version != nil, let current = try database.connection.version() {
+                cache.store(id, .init(session: session, createdAt: createdAt, seenAt: seen), version: current)
+            }
+            return session
         }
     }
 
@@ -62,9 +81,44 @@ struct SessionStore: Sendable {
 
     private func end(idHash: String) throws {
         try database.connection.execute("DELETE FROM sessions WHERE id_hash = ?", [.text(idHash)])
+        cache.clear()
     }
 
     static func hash(_ id: String) -> String { Digest.hex(Digest.sha256(Array(id.utf8))) }
+}
+
+/// The sessions one worker has found, valid only for the database version they were read at.
+/// A worker serves one request at a time, so there is no lock.
+final class SessionCache: @unchecked Sendable {
+    struct Entry {
+        var session: SessionStore.Session
+        var createdAt: Int
+        var seenAt: Int
+    }
+
+    private var version: DatabaseVersion?
+    private var entries: [String: Entry] = [:]
+    /// Enough for the staff of a district on one worker; past it the cache starts again.
+    static let capacity = 512
+
+    func lookUp(_ id: String, version current: DatabaseVersion) -> Entry? {
+        guard version == current else {
+            clear()
+            return nil
+        }
+        return entries[id]
+    }
+
+    func store(_ id: String, _ entry: Entry, version current: DatabaseVersion) {
+        if version != current || entries.count >= Self.capacity { clear() }
+        version = current
+        entries[id] = entry
+    }
+
+    func clear() {
+        version = nil
+        entries.removeAll(keepingCapacity: true)
+    }
 }
 
 /// Failed sign-ins, counted in the database per subject (`user:NAME`, `address:IP`) so the

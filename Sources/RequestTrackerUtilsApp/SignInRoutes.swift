@@ -215,15 +215,7 @@ struct SignInRoutes: Sendable {
 
     /// The session cookie's value, if the request carries a well-formed one (64 hex digits).
     static func cookie(_ request: Request) -> String? {
-        guard let header = request.header("cookie") else { return nil }
-        for part in header.split(separator: ";") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters() == cookieName else { continue }
-            let value = String(pair[1].trimmingCharacters())
-            if value.utf8.count == 64 && value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
-                return value
-            }
-        }
-        return nil
+        guard let value = request.cookie(cookieName), HexText.isLowercaseHex(value, count: 64) else { return nil }
+        return value
     }
 }

@@ -19,6 +19,32 @@ import Testing
         deinit { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
     }
 
+    @Test func aWorkersCachedSessionFollowsChangesMadeByAnotherProcess() throws {
+        let scratch = try Scratch()
+        var accounts = AccountStore(database: scratch.database)
+        accounts.iterations = 1000
+        let bob = try accounts.addLocal("bob", role: .tech, password: "correct horse battery")
+        let worker = SessionStore(
+            database: scratch.database, policy: SessionPolicy(idleTimeout: 100, absoluteTimeout: 1000))
+        let id = try worker.create(for: bob, now: 1000)
+        #expect(try worker.find(id, now: 1001)?.account.role == .tech)
+        #expect(try worker.find(id, now: 1002)?.account.role == .tech)  // from the cache
+        // another connection (another worker, `user disable` on the command line) changes it
+        let elsewhere = AccountStore(database: try AppDatabase.open(path: scratch.path))
+        try elsewhere.setDisabled("bob", true)
+        #expect(try worker.find(id, now: 1003) == nil)
+        try elsewhere.setDisabled("bob", false)
+        #expect(try worker.find(id, now: 1004) == nil)  // disabling ended its sessions
+        let again = try worker.create(for: bob, now: 1005)
+        #expect(try worker.find(again, now: 1006) != nil)
+        try SessionStore(database: try AppDatabase.open(path: scratch.path), policy: worker.policy).end(again)
+        #expect(try worker.find(again, now: 1007) == nil)
+        // and the cache never outlives the policy: idle past the timeout is expired
+        let third = try worker.create(for: bob, now: 2000)
+        #expect(try worker.find(third, now: 2001) != nil)
+        #expect(try worker.find(third, now: 2101) == nil)
+    }
+
     @Test func aSessionLastsUntilIdleOrSignOutAndFollowsItsAccount() throws {
         let scratch = try Scratch()
         var accounts = AccountStore(database: scratch.database)
