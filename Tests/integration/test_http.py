@@ -3,6 +3,7 @@ HTTP/1.0, chunked bodies, 100-continue, request IDs."""
 import re
 import socket
 import subprocess
+import threading
 import time
 from email.utils import parsedate_to_datetime
 
@@ -271,6 +272,36 @@ def test_large_echo_body(shared_server):
     r = http(shared_server.port, "POST", "/echo", {"Content-Type": "application/octet-stream"}, body,
              timeout=30)
     assert r.status == 200 and r.body == body
+
+
+def test_pipelined_large_bodies_to_a_slow_reader_arrive_whole_and_in_order(shared_server):
+    """Large bodies go out beside their head (writev) instead of being copied behind it; when
+    the client's window is full the rest waits in the connection's pending output. A reader
+    with a small receive buffer that pipelines big and small answers gets every byte in order."""
+    bodies = [bytes([n]) * size for n, size in enumerate((300_000, 5_000, 4_095, 700_000), start=1)]
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", shared_server.port))
+    try:
+        data = b"".join(build_request("POST", "/echo", {"Content-Type": "application/octet-stream"}, b)
+                        for b in bodies) + build_request("GET", "/hello")
+        # sent from a thread: the server stops reading while its answers wait for this reader
+        sender = threading.Thread(target=s.sendall, args=(data,), daemon=True)
+        sender.start()
+        received = b""
+        expected = sum(len(b) for b in bodies) + 13
+        while sum(len(r.body) for r in parse_responses(received)) < expected:
+            time.sleep(0.001)       # the stimulus: a reader slower than the server
+            chunk = s.recv(8192)
+            assert chunk, "closed early"
+            received += chunk
+        responses = parse_responses(received)
+        assert [r.status for r in responses] == [200] * 5
+        assert [r.body for r in responses] == [*bodies, b"Hello, World!"]
+        sender.join(10)
+    finally:
+        s.close()
 
 
 def test_concurrent_connections(shared_server):

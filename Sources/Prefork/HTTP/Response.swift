@@ -66,6 +66,16 @@ public enum ResponseBody: Sendable {
         }
     }
 
+    /// Whether the worker sends this body from where it is (a file with `sendfile`, a page of
+    /// 4 KiB or more with `writev` beside the head) instead of copying it behind the head.
+    var sentSeparately: Bool {
+        switch self {
+        case .file: return true
+        case .buffer, .bytes: return count >= 4096
+        case .empty, .string, .staticString: return false
+        }
+    }
+
     /// Calls `body` with the bytes, without copying where the storage is contiguous (a file
     /// region is read into memory: the worker never calls this for one).
     func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {

@@ -24,9 +24,9 @@ struct ResponseWriter {
     typealias Persistence = ResponsePersistence
 
     /// Appends the whole response to `out` (`head` is the request's head, where a forwarded
-    /// request id lives); returns the number of body bytes written. A file
-    /// body is not appended: its bytes are counted, and the caller queues the region on the
-    /// connection to follow the head.
+    /// request id lives); returns the number of body bytes written. A file body or a large one
+    /// in memory (`sentSeparately`) is not appended: its bytes are counted, and the caller
+    /// queues it on the connection to follow the head.
     @discardableResult
     mutating func write(
         _ response: Response, requestID: RequestID, head: [UInt8] = [], persistence: Persistence,
@@ -66,7 +66,7 @@ struct ResponseWriter {
         out.append(13)
         out.append(10)
         guard bodyAllowed && !headOnly && bodyCount > 0 else { return 0 }
-        if case .file = response.body { return bodyCount }
+        if response.body.sentSeparately { return bodyCount }
         response.body.withBytes { out.append(contentsOf: $0) }
         return bodyCount
     }

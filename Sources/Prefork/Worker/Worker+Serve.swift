@@ -90,7 +90,8 @@ extension Worker {
     // MARK: - Running the application
 
     /// Runs the handler on `progress` and appends the response to `output`; returns true when
-    /// the response has a file body (queued on the connection, so the batch must end).
+    /// the body goes out separately (a file or a large page, queued on the connection, so the
+    /// batch must end).
     private func respond(
         to progress: ConnectionRequest, on connection: Connection, persistence: ResponsePersistence
     ) -> Bool {
@@ -109,8 +110,12 @@ extension Worker {
             response, requestID: id, head: progress.head, persistence: persistence,
             headOnly: parsed.methodCode == .head, into: &output)
         var queuedFile = false
-        if bodyBytes > 0, case .file(let region) = response.body {
-            connection.queueFile(region)
+        if bodyBytes > 0, response.body.sentSeparately {
+            if case .file(let region) = response.body {
+                connection.queueFile(region)
+            } else {
+                connection.queueBody(response.body)
+            }
             queuedFile = true
         }
         if let accessLog {
