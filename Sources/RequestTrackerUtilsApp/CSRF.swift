@@ -33,7 +33,19 @@ struct CSRF: Sendable {
         return value
     }
 
+    /// Tokens this worker computed, by binding: a signed-in user's pages all carry the same one,
+    /// and an HMAC costs more than the lookup.
+    let tokens = TokenCache()
+
     func token(forCookie cookie: String) -> String {
+        if let known = tokens.entries[cookie] { return known }
+        let token = sign(cookie)
+        if tokens.entries.count >= TokenCache.capacity { tokens.entries.removeAll(keepingCapacity: true) }
+        tokens.entries[cookie] = token
+        return token
+    }
+
+    private func sign(_ cookie: String) -> String {
         var cookie = cookie
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { mac in
             cookie.withUTF8 { signer.sign(UnsafeRawBufferPointer($0), into: mac.baseAddress!) }
@@ -72,6 +84,12 @@ struct CSRF: Sendable {
         guard let cookie = Self.binding(request), let field = form[Self.fieldName] else { return false }
         return Digest.constantTimeEqual(Array(token(forCookie: cookie).utf8), Array(field.utf8))
     }
+}
+
+/// A worker's computed CSRF tokens (one request at a time: no lock).
+final class TokenCache: @unchecked Sendable {
+    static let capacity = 1024
+    var entries: [String: String] = [:]
 }
 
 /// Checks on hexadecimal text.

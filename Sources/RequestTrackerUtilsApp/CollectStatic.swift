@@ -33,11 +33,11 @@ struct CollectStatic {
     func run(files: [(name: String, content: String)] = StaticAssets.files) throws -> Outcome {
         try makeDirectory(directory)
         var outcome = Outcome()
-        var manifest = StaticManifest(paths: [:])
+        var paths: [String: String] = [:]
         for file in files {
             let bytes = Array(file.content.utf8)
             let hashed = Self.hashedName(file.name, content: bytes)
-            manifest.paths[file.name] = hashed
+            paths[file.name] = hashed
             for name in [hashed, file.name] {
                 if try writeIfChanged(name, bytes) {
                     outcome.written.append(name)
@@ -46,6 +46,7 @@ struct CollectStatic {
                 }
             }
         }
+        let manifest = StaticManifest(paths: paths)
         let manifestBytes = Array(manifest.json.utf8)
         if try writeIfChanged(StaticManifest.fileName, manifestBytes) {
             outcome.written.append(StaticManifest.fileName)

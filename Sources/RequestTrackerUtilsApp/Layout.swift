@@ -23,14 +23,14 @@ enum Layout {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) · Request Tracker Utils</title>
-            <link rel="icon" href="\(manifest.url("favicon.svg"))" type="image/svg+xml">
-            <link rel="stylesheet" href="\(manifest.url("app.css"))">
+            <link rel="icon" href="\(manifest.faviconURL)" type="image/svg+xml">
+            <link rel="stylesheet" href="\(manifest.stylesheetURL)">
             """)
         for name in extraCSS { page.append("\n<link rel=\"stylesheet\" href=\"\(manifest.url(name))\">") }
         page.append(
             """
 
-            <script src="\(manifest.url("app.js"))" defer></script>
+            <script src="\(manifest.scriptURL)" defer></script>
             </head>
             <body>
             <header><strong><a href="/">Request Tracker Utils</a></strong>

@@ -5,7 +5,19 @@ struct StaticManifest: Sendable, Equatable {
     static let fileName = "staticfiles.json"
 
     /// Original name → hashed name (`app.css` → `app.3f2a9c1b7d4e.css`).
-    var paths: [String: String]
+    let paths: [String: String]
+    /// The URLs every page links, looked up once per manifest instead of once per page.
+    let faviconURL: String
+    let stylesheetURL: String
+    let scriptURL: String
+
+    init(paths: [String: String]) {
+        self.paths = paths
+        func url(_ name: String) -> String { "/static/" + (paths[name] ?? name) }
+        faviconURL = url("favicon.svg")
+        stylesheetURL = url("app.css")
+        scriptURL = url("app.js")
+    }
 
     /// The URL of a static file: hashed when the manifest knows it.
     func url(_ name: String) -> String { "/static/" + (paths[name] ?? name) }
