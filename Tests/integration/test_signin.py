@@ -226,8 +226,10 @@ def test_tokens_and_local_accounts_through_the_commands(tmp_path, server_factory
     short = run_cli("user", "add", "dave", "--role", "tech", env=env, input="short\n")
     assert short.returncode == 1 and short.stderr.count("\n") == 1
     assert "dave" not in user_cli(env, "list")
-    # and no password ever reached a log
-    for text in (srv.log(), srv.access_log()):
+    # and no password ever reached a log or the settings shown
+    shown = run_cli("print-config", env=env)
+    assert shown.returncode == 0, shown.stderr
+    for text in (srv.log(), srv.access_log(), shown.stdout + shown.stderr):
         assert "carol's" not in text and TEST_PASSWORD not in text
 
 
