@@ -383,7 +383,7 @@ def test_journal_entries_name_the_signed_in_user_and_failed_sign_ins(units):
     name, port = units.server(args=ACCESS_LOG_JOURNAL, service=(f"ExecStartPre={BIN} migrate",))
     units.systemctl("start", name, timeout=START_TIMEOUT + 20)
     workdir = units.workroot / name.removesuffix(".service") / "var"
-    env = f"WORKING_DIR={workdir}"
+    env = f"-i PATH=/usr/bin:/bin WORKING_DIR={workdir}"    # nothing else: no PREFORK_* of the test run
     made = units.run("sh", "-c", f"printf 'journal test password\\n' | env {env} {BIN} user add jo --role tech"
                      f" && env {env} {BIN} user token create jo")
     assert made.returncode == 0, made.stderr
