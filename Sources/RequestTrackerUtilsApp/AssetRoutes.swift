@@ -58,7 +58,14 @@ struct AssetRoutes: Sendable {
             """
         let query: Query
         if !tag.isEmpty {
-            query = .tag(tag)
+            switch TagInput.parse(tag) {
+            case .success(let parsed): query = .tag(parsed)
+            case .failure(let problem):
+                return context.page("Asset look-up", status: .badRequest, user: request.user) { page in
+                    page.append(Layout.message(problem.text, ok: false))
+                    page.append(form)
+                }
+            }
         } else if !serial.isEmpty {
             query = .serial(serial)
         } else {
@@ -114,7 +121,10 @@ struct AssetRoutes: Sendable {
     func api(_ request: Request, tag: String?) -> Response {
         let query: Query
         if let tag, !tag.isEmpty {
-            query = .tag(tag.uppercased())
+            switch TagInput.parse(tag) {
+            case .success(let parsed): query = .tag(parsed)
+            case .failure(let problem): return AppContext.jsonError(.badRequest, problem.text)
+            }
         } else if let serial = request.queryItems["serial"], !serial.isEmpty {
             query = .serial(serial)
         } else {

@@ -24,28 +24,35 @@ struct AssetTagStore: Sendable {
         return prefix + String(repeating: "0", count: max(0, padding - digits.count)) + digits
     }
 
-    /// Issues `count` consecutive tags in one transaction.
+    /// Issues `count` tags in one transaction: the next numbers, skipping any already in the
+    /// history (after `tags set-next --force` or an import), so a tag is never issued twice.
     func issue(count: Int = 1, note: String = "", by user: String) throws -> [IssuedTag] {
         precondition((1...Self.maximumBatch).contains(count))
         let issuedAt = Timestamp.now().iso8601
         return try database.write { db in
+            // Taking the counter's row first queues concurrent issuers (PostgreSQL's row lock;
+            // SQLite's write lock is already held).
             guard
-                let next = try db.int(
-                    "UPDATE tag_counter SET next_number = next_number + ? WHERE id = 1 RETURNING next_number",
-                    [SQLValue(count)])
+                var number = try db.int(
+                    "UPDATE tag_counter SET next_number = next_number WHERE id = 1 RETURNING next_number")
             else {
                 throw DatabaseError(.statement, "tag_counter has no row; run `request-tracker-utils migrate`")
             }
-            let first = next - count
             var issued: [IssuedTag] = []
-            for number in first..<next {
+            while issued.count < count {
                 let tag = IssuedTag(
                     number: number, tag: format(number), issuedAt: issuedAt, note: note, issuedBy: user)
-                try db.execute(
-                    "INSERT INTO asset_tags (number, tag, issued_at, note, issued_by) VALUES (?, ?, ?, ?, ?)",
-                    [SQLValue(tag.number), .text(tag.tag), .text(tag.issuedAt), .text(tag.note), .text(user)])
-                issued.append(tag)
+                let inserted = try db.firstRow(
+                    """
+                    INSERT INTO asset_tags (number, tag, issued_at, note, issued_by) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT DO NOTHING RETURNING number
+                    """,
+                    [SQLValue(tag.number), .text(tag.tag), .text(tag.issuedAt), .text(tag.note), .text(user)]
+                ) { $0.int(0) }
+                if inserted != nil { issued.append(tag) }
+                number += 1
             }
+            try db.execute("UPDATE tag_counter SET next_number = ? WHERE id = 1", [SQLValue(number)])
             return issued
         }
     }

@@ -2,8 +2,8 @@ import Prefork
 import PreforkCore
 
 /// Device check-in: `GET /checkin` (the form), `POST /checkins` (from the form),
-/// `POST /api/checkins` (JSON), `GET /checkins` (the day's dashboard), `GET /checkins.csv`,
-/// `GET /api/checkins`.
+/// `POST /api/checkins` (JSON); the day's list in CheckinDashboard.swift, retry, correction
+/// and deletion in CheckinEditing.swift.
 struct CheckinRoutes: Sendable {
     let context: AppContext
     /// Tells Request Tracker about a recorded check-in; nil when RT is not configured.
@@ -17,6 +17,9 @@ struct CheckinRoutes: Sendable {
         router.get("/checkins.csv") { request in try csv(request) }
         router.get("/api/checkins") { request in try list(request) }
         router.post("/checkins/:id/sync") { request in try retrySync(request) }
+        router.get("/checkins/:id/edit") { request in try editPage(request) }
+        router.post("/checkins/:id/edit") { request in try saveEdit(request) }
+        router.post("/checkins/:id/delete") { request in try delete(request) }
     }
 
     struct Input {
@@ -24,17 +27,21 @@ struct CheckinRoutes: Sendable {
         var student: String
         var condition: CheckinStore.Condition
         var notes: String
+        /// Open a repair ticket whatever the condition.
+        var ticket = false
+        /// The day's earlier check-in of this device to replace (the explicit override of 409).
+        var replace: Int64?
     }
 
     /// Validates the submitted fields; the error says which field and what is expected.
     static func input(_ fields: [String: String]) -> Result<Input, TagRoutes.Problem> {
-        let tag = (fields["tag"] ?? "").trimmingSpaces().uppercased()
+        let tag: String
+        switch TagInput.parse(fields["tag"] ?? "") {
+        case .success(let parsed): tag = parsed
+        case .failure(let problem): return .failure(problem)
+        }
         let student = (fields["student"] ?? "").trimmingSpaces()
         let notes = (fields["notes"] ?? "").trimmingSpaces()
-        guard !tag.isEmpty, tag.count <= 40, tag.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
-        else {
-            return .failure(TagRoutes.Problem(text: "tag is required: the asset tag on the device, like W12-0001"))
-        }
         guard !student.isEmpty, student.count <= 120 else {
             return .failure(TagRoutes.Problem(text: "student is required (at most 120 characters)"))
         }
@@ -47,20 +54,37 @@ struct CheckinRoutes: Sendable {
         if condition == .damaged && notes.isEmpty {
             return .failure(TagRoutes.Problem(text: "notes are required for a damaged device: say what is wrong"))
         }
-        return .success(Input(tag: tag, student: student, condition: condition, notes: notes))
+        let ticket = ["1", "true", "on", "yes"].contains((fields["ticket"] ?? "").lowercased())
+        if ticket && notes.isEmpty {
+            return .failure(TagRoutes.Problem(text: "notes are required for a repair ticket: say what is wrong"))
+        }
+        var replace: Int64?
+        if let text = fields["replace"], !text.isEmpty, text != "false" {
+            guard let id = Int64(text) else {
+                return .failure(TagRoutes.Problem(text: "replace must be the number of the day's earlier check-in"))
+            }
+            replace = id
+        }
+        return .success(
+            Input(
+                tag: tag, student: student, condition: condition, notes: notes, ticket: ticket, replace: replace))
     }
 
     // MARK: Form
 
     func form(
         _ request: Request, fields: [String: String] = [:], message: String? = nil, ok: Bool = false,
-        status: HTTPStatus = .ok
+        status: HTTPStatus = .ok, replacing existing: CheckinStore.Checkin? = nil
     ) -> Response {
         let condition = fields["condition"] ?? "good"
         return context.formPage(request, status: status, title: "Check in a device") { page, csrfField in
             page.append(
                 """
                 \(message.map { Layout.message($0, ok: ok) } ?? .empty)
+                """)
+            if let existing { Self.overrideCard(&page, csrfField: csrfField, fields: fields, existing: existing) }
+            page.append(
+                """
                 <form class="card" method="post" action="/checkins">
                 \(csrfField)
                 <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" required autofocus value="\(fields["tag"] ?? "")">
@@ -75,7 +99,8 @@ struct CheckinRoutes: Sendable {
             page.append(
                 """
                 </select>
-                <label for="notes">Notes (required if damaged)</label><textarea id="notes" name="notes" rows="3">\(fields["notes"] ?? "")</textarea>
+                <label for="notes">Notes (required if damaged or for a ticket)</label><textarea id="notes" name="notes" rows="3">\(fields["notes"] ?? "")</textarea>
+                <label><input name="ticket" type="checkbox" value="1"\(raw: fields["ticket"] == "1" ? " checked" : "")> Open a repair ticket in Request Tracker (always for a damaged device)</label>
                 <p><button type="submit">Check in</button></p>
                 </form>
                 <p><a href="/checkins">Today's check-ins</a></p>
@@ -93,12 +118,9 @@ struct CheckinRoutes: Sendable {
         case .success(let value): input = value
         case .failure(let problem): return form(request, fields: fields, message: problem.text, status: .badRequest)
         }
-        switch try context.checkins.record(
-            tag: input.tag, student: input.student, condition: input.condition, notes: input.notes,
-            by: request.user ?? "")
-        {
+        switch try record(input, request) {
         case .duplicate(let existing):
-            return form(request, fields: fields, message: Self.duplicateMessage(existing), status: .conflict)
+            return overrideForm(request, fields: fields, existing: existing)
         case .recorded(let checkin):
             // POST/redirect/GET: the page that says what happened is a GET, so reloading it
             // does not send the check-in again (which would answer "already checked in").
@@ -136,14 +158,16 @@ struct CheckinRoutes: Sendable {
         case .success(let value): input = value
         case .failure(let problem): return AppContext.jsonError(.badRequest, problem.text)
         }
-        switch try context.checkins.record(
-            tag: input.tag, student: input.student, condition: input.condition, notes: input.notes,
-            by: request.user ?? "")
-        {
+        switch try record(input, request) {
         case .duplicate(let existing):
             return .json(
                 JSONText.object([
-                    ("error", JSONText.quote(Self.duplicateMessage(existing))), ("checkin", json(existing)),
+                    (
+                        "error",
+                        JSONText.quote(
+                            Self.duplicateMessage(existing)
+                                + " To record this one instead, send it again with \"replace\": \(existing.id).")
+                    ), ("checkin", json(existing)),
                 ])
                     + "\n", status: .conflict)
         case .recorded(let checkin):
@@ -155,31 +179,47 @@ struct CheckinRoutes: Sendable {
         }
     }
 
-    func retrySync(_ request: Request) throws -> Response {
-        let fields = FormDecoding.decode(request.bodyText)
-        guard context.csrf.verify(request, form: fields) else {
-            return context.errorPage(.forbidden, "Check-in", CSRFMessage.text)
+    func record(_ input: Input, _ request: Request) throws -> CheckinStore.RecordResult {
+        try context.checkins.record(
+            tag: input.tag, student: input.student, condition: input.condition, notes: input.notes,
+            ticket: input.ticket, by: request.user ?? "", replacing: input.replace)
+    }
+
+    /// The 409 page: what was recorded, and a button that records this one instead.
+    func overrideForm(_ request: Request, fields: [String: String], existing: CheckinStore.Checkin) -> Response {
+        form(request, fields: fields, message: Self.duplicateMessage(existing), status: .conflict, replacing: existing)
+    }
+
+    /// The card that replaces the day's check-in `existing` with the one in `fields`.
+    static func overrideCard(
+        _ page: inout HTMLWriter, csrfField: HTML, fields: [String: String], existing: CheckinStore.Checkin
+    ) {
+        page.append(
+            """
+            <form class="card" method="post" action="/checkins">\(csrfField)
+            <p>If the earlier check-in was a mistake, record this one instead of it.</p>
+            """)
+        for name in ["tag", "student", "condition", "notes", "ticket"] {
+            page.append("<input type=\"hidden\" name=\"\(name)\" value=\"\(fields[name] ?? "")\">")
         }
-        guard let id = Int64(request.parameters["id"] ?? ""), let checkin = try context.checkins.find(id: id) else {
-            return context.errorPage(.notFound, "Check-in", "There is no such check-in.")
-        }
-        guard let condition = CheckinStore.Condition(rawValue: checkin.condition) else {
-            return context.errorPage(.internalServerError, "Check-in", "The check-in has an unknown condition.")
-        }
-        let input = Input(tag: checkin.tag, student: checkin.student, condition: condition, notes: checkin.notes)
-        let outcome = sync(checkin, input)
-        if let failure = outcome.failure {
-            return context.errorPage(failure, "Check-in \(checkin.tag)", outcome.summary)
-        }
-        return AppContext.redirect("/checkins?date=\(checkin.checkedInOn)")
+        page.append(
+            """
+            <input type="hidden" name="replace" value="\(String(existing.id))">
+            <p><button type="submit" id="replace">Replace check-in #\(String(existing.id)) with this one</button></p></form>
+            """)
     }
 
     /// What Request Tracker made of a check-in, from what was saved with it; false when RT was
-    /// not told.
+    /// not told (every such state offers Retry).
     static func requestTrackerOutcome(_ checkin: CheckinStore.Checkin) -> (String, Bool) {
         switch checkin.rtStatus {
         case "not in RT":
             return ("Request Tracker has no asset named \(checkin.tag); nothing was changed there.", true)
+        case "sending":
+            return (
+                "It is not known whether Request Tracker was changed (the answer never came back); Retry reads "
+                    + "RT first and changes only what is not done yet.", false
+            )
         case let status where status.hasPrefix("updated"):
             let asset = checkin.rtAssetID.map { "asset #\($0)" } ?? "the asset"
             let ticket = checkin.rtTicketID.map { "; repair ticket #\($0) opened" } ?? ""
@@ -207,130 +247,36 @@ struct CheckinRoutes: Sendable {
         var failure: HTTPStatus?
     }
 
-    private func sync(_ checkin: CheckinStore.Checkin, _ input: Input) -> SyncOutcome {
+    /// Tells RT, having first marked the check-in "sending": a worker killed mid-way leaves a
+    /// row that says RT may have changed, never one that claims nothing was sent.
+    func sync(_ checkin: CheckinStore.Checkin, _ input: Input) -> SyncOutcome {
         guard let requestTracker else {
             return SyncOutcome(summary: "Request Tracker is not configured (RT_URL); recorded here only.", failure: nil)
         }
+        do {
+            try context.checkins.markSending(id: checkin.id)
+        } catch {
+            context.logger.error("check-in #\(checkin.id): could not mark it as being sent to RT: \(error)")
+        }
         let result = requestTracker.checkIn(checkin, input)
         do {
-            try context.checkins.setRequestTracker(
-                id: checkin.id, assetID: result.assetID, ticketID: result.ticketID, status: result.status)
+            try context.checkins.setRequestTracker(id: checkin.id, result: result)
         } catch {
             context.logger.error("check-in #\(checkin.id): could not save the RT outcome: \(error)")
         }
         return SyncOutcome(summary: result.summary, failure: result.failure)
     }
 
-    // MARK: Dashboard and export
-
-    func dashboard(_ request: Request) throws -> Response {
-        let today = Timestamp.now().localDate
-        let date = Self.validDate(request.queryItems["date"]) ?? today
-        let checkins = try context.checkins.list(from: date, to: date)
-        var counts: [String: Int] = [:]
-        for checkin in checkins { counts[checkin.condition, default: 0] += 1 }
-        let (cookie, setCookie) = context.csrf.issue(request)
-        var response = context.page("Check-ins on \(date)", user: request.user) { page in
-            page.append(
-                """
-                <form class="no-print" method="get" action="/checkins"><label for="date">Day</label>
-                <input id="date" name="date" type="date" value="\(date)"> <button type="submit">Show</button>
-                <a href="/checkins.csv?from=\(date)&amp;to=\(date)">Download CSV</a> · <a href="/checkin">Check in a device</a></form>
-                <div class="stats">
-                """)
-            for name in ["total"] + CheckinStore.Condition.allCases.map(\.rawValue) {
-                page.append("<div><b>\(name == "total" ? checkins.count : counts[name, default: 0])</b>\(name)</div>")
-            }
-            page.append(
-                """
-                </div>
-                <table><thead><tr><th>Time</th><th>Tag</th><th>Student</th><th>Condition</th><th>Notes</th><th>By</th><th>Request Tracker</th></tr></thead>
-                <tbody>
-                """)
-            for (index, checkin) in checkins.enumerated() {
-                if index > 0 { page.append("\n") }
-                page.append(
-                    """
-                    <tr><td>\(Timestamp.localTime(ofISO: checkin.checkedInAt))</td><td class="tag">\(checkin.tag)</td>\
-                    <td>\(checkin.student)</td><td>\(checkin.condition)</td><td>\(checkin.notes)</td><td>\(checkin.checkedInBy)</td><td>\(checkin.rtStatus)
-                    """)
-                if let ticket = checkin.rtTicketID { page.append(" (ticket #\(ticket))") }
-                if checkin.rtStatus.hasPrefix("failed") {
-                    page.append(
-                        """
-                        <form method="post" action="/checkins/\(checkin.id)/sync">\(context.csrf.field(cookie: cookie))\
-                        <button type="submit">Retry</button></form>
-                        """)
-                }
-                page.append("</td></tr>")
-            }
-            page.append(
-                checkins.isEmpty
-                    ? "</tbody></table>\n<p class=\"muted\">No check-ins on \(date).</p>" : "</tbody></table>\n")
-        }
-        if let setCookie { response.headers.add("Set-Cookie", setCookie) }
-        return response
-    }
-
-    func csv(_ request: Request) throws -> Response {
-        let today = Timestamp.now().localDate
-        let from = Self.validDate(request.queryItems["from"]) ?? today
-        let to = Self.validDate(request.queryItems["to"]) ?? from
-        let checkins = try context.checkins.list(from: from, to: to, limit: 1_000_000).reversed()
-        var lines = [
-            "id,date,checked_in_at,tag,student,condition,notes,rt_asset_id,rt_ticket_id,rt_status,checked_in_by"
-        ]
-        for c in checkins {
-            let cells = [
-                String(c.id), c.checkedInOn, c.checkedInAt, c.tag, c.student, c.condition, c.notes,
-                c.rtAssetID.map(String.init) ?? "", c.rtTicketID.map(String.init) ?? "", c.rtStatus, c.checkedInBy,
-            ]
-            lines.append(cells.map(CSVText.cell).joined(separator: ","))
-        }
-        var response = Response.bytes(
-            Array((lines.joined(separator: "\r\n") + "\r\n").utf8), contentType: "text/csv; charset=utf-8")
-        response.headers.add("Content-Disposition", "attachment; filename=\"checkins-\(from)-to-\(to).csv\"")
-        return response
-    }
-
-    func list(_ request: Request) throws -> Response {
-        let today = Timestamp.now().localDate
-        let from = Self.validDate(request.queryItems["from"] ?? request.queryItems["date"]) ?? today
-        let to = Self.validDate(request.queryItems["to"]) ?? from
-        let checkins = try context.checkins.list(from: from, to: to)
-        return .json(JSONText.object([("checkins", JSONText.array(checkins.map(json)))]) + "\n")
-    }
-
-    private func json(_ c: CheckinStore.Checkin) -> String {
-        JSONText.object([
-            ("id", String(c.id)), ("tag", JSONText.quote(c.tag)), ("student", JSONText.quote(c.student)),
-            ("condition", JSONText.quote(c.condition)), ("notes", JSONText.quote(c.notes)),
-            ("checked_in_on", JSONText.quote(c.checkedInOn)), ("checked_in_at", JSONText.quote(c.checkedInAt)),
-            ("rt_asset_id", c.rtAssetID.map(String.init) ?? "null"),
-            ("rt_ticket_id", c.rtTicketID.map(String.init) ?? "null"), ("rt_status", JSONText.quote(c.rtStatus)),
-            ("checked_in_by", JSONText.quote(c.checkedInBy)),
-        ])
-    }
-
-    /// `YYYY-MM-DD`, or nil.
-    static func validDate(_ text: String?) -> String? {
-        guard let text, text.utf8.count == 10 else { return nil }
-        let bytes = Array(text.utf8)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 7 {
-                guard byte == UInt8(ascii: "-") else { return nil }
-            } else if !(48...57).contains(byte) {
-                return nil
-            }
-        }
-        return text
-    }
 }
 
 /// What telling Request Tracker about a check-in came to.
 struct CheckinSyncResult: Sendable {
     var assetID: Int?
     var ticketID: Int?
+    /// What RT said of the asset before changing it ("" when not read, or already changed).
+    var previousOwner = ""
+    var deviceType = ""
+    var serial = ""
     /// Stored with the check-in: "updated", "failed: …".
     var status: String
     /// One sentence for the person at the desk.
@@ -342,30 +288,4 @@ struct CheckinSyncResult: Sendable {
 /// Tells Request Tracker about a recorded check-in (owner change, repair ticket).
 protocol CheckinSync: Sendable {
     func checkIn(_ checkin: CheckinStore.Checkin, _ input: CheckinRoutes.Input) -> CheckinSyncResult
-}
-
-/// One CSV cell (RFC 4180 quoting). Cells starting with = + - @ are prefixed with ' so a
-/// spreadsheet does not run them as formulas (CSV injection).
-enum CSVText {
-    static func cell(_ text: String) -> String {
-        var value = text
-        if let first = value.first, "=+-@\t\r".contains(first) { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences("\"", "\"\"") + "\""
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var slice = Substring(self)
-        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
-        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
-        return String(slice)
-    }
-
-    func replacingOccurrences(_ target: Character, _ replacement: String) -> String {
-        var out = ""
-        for character in self { if character == target { out += replacement } else { out.append(character) } }
-        return out
-    }
 }

@@ -20,6 +20,16 @@ struct CheckinStore: Sendable {
         var rtStatus: String
         /// The signed-in user who recorded it ("" before sign-in existed).
         var checkedInBy: String
+        /// The asset's owner in RT before the check-in changed it ("" until RT was read).
+        var previousOwner = ""
+        /// The asset's "Type" and "Serial Number" in RT, as read at check-in.
+        var deviceType = ""
+        var serial = ""
+        /// Staff asked for a repair ticket whatever the condition.
+        var ticketRequested = false
+
+        /// A damaged device always gets a ticket; any other when staff ask for one.
+        var wantsTicket: Bool { condition == Condition.damaged.rawValue || ticketRequested }
     }
 
     enum RecordResult {
@@ -31,24 +41,41 @@ struct CheckinStore: Sendable {
 
     /// The columns ``checkin(_:)`` reads, by position.
     static let columns =
-        "id, tag, student, condition, notes, checked_in_on, checked_in_at, rt_asset_id, rt_ticket_id, rt_status, checked_in_by"
+        "id, tag, student, condition, notes, checked_in_on, checked_in_at, rt_asset_id, rt_ticket_id, rt_status, checked_in_by, previous_owner, "
+        + "device_type, serial, ticket_requested"
 
     /// Records a check-in, or returns the one already recorded for this device today. The
     /// insert skips a conflicting row (on PostgreSQL it first waits for a racing insert of the
     /// same device to commit), so exactly one of any number of racing workers records it.
-    func record(tag: String, student: String, condition: Condition, notes: String, by user: String) throws
-        -> RecordResult
-    {
+    func record(
+        tag: String, student: String, condition: Condition, notes: String, ticket: Bool = false, by user: String,
+        replacing replaced: Int64? = nil
+    ) throws -> RecordResult {
         let now = Timestamp.now()
         return try database.write { db in
+            if let replaced,
+                let updated = try db.firstRow(
+                    """
+                    UPDATE checkins SET student = ?, condition = ?, notes = ?, ticket_requested = ?, checked_in_at = ?,
+                        checked_in_by = ?, rt_status = 'not sent'
+                    WHERE id = ? AND tag = ? AND checked_in_on = ? RETURNING \(Self.columns)
+                    """,
+                    [
+                        .text(student), .text(condition.rawValue), .text(notes), SQLValue(ticket ? 1 : 0),
+                        .text(now.iso8601), .text(user), .int(replaced), .text(tag), .text(now.localDate),
+                    ], Self.checkin)
+            {
+                return .recorded(updated)
+            }
             if let recorded = try db.firstRow(
                 """
-                INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at, checked_in_by)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tag, checked_in_on) DO NOTHING RETURNING \(Self.columns)
+                INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at, checked_in_by,
+                    ticket_requested)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tag, checked_in_on) DO NOTHING RETURNING \(Self.columns)
                 """,
                 [
                     .text(tag), .text(student), .text(condition.rawValue), .text(notes), .text(now.localDate),
-                    .text(now.iso8601), .text(user),
+                    .text(now.iso8601), .text(user), SQLValue(ticket ? 1 : 0),
                 ], Self.checkin)
             {
                 return .recorded(recorded)
@@ -62,15 +89,50 @@ struct CheckinStore: Sendable {
         }
     }
 
-    /// Saves what happened in Request Tracker for a check-in.
-    func setRequestTracker(id: Int64, assetID: Int?, ticketID: Int?, status: String) throws {
+    /// Marks a check-in as being sent to RT, before the first RT call: if the worker dies on
+    /// the way, the row says RT may have been changed (and a retry reads RT first).
+    func markSending(id: Int64) throws {
+        try database.write { db in
+            try db.execute("UPDATE checkins SET rt_status = 'sending' WHERE id = ?", [.int(id)])
+        }
+    }
+
+    /// Saves what happened in Request Tracker for a check-in; what RT said of the asset fills
+    /// the fields still empty (a retry does not forget the owner the first try saw).
+    func setRequestTracker(id: Int64, result: CheckinSyncResult) throws {
         try database.write { db in
             try db.execute(
                 """
                 UPDATE checkins SET rt_asset_id = coalesce(?, rt_asset_id),
-                    rt_ticket_id = coalesce(?, rt_ticket_id), rt_status = ? WHERE id = ?
+                    rt_ticket_id = coalesce(?, rt_ticket_id), rt_status = ?,
+                    previous_owner = CASE WHEN previous_owner = '' THEN ? ELSE previous_owner END,
+                    device_type = CASE WHEN ? <> '' THEN ? ELSE device_type END,
+                    serial = CASE WHEN ? <> '' THEN ? ELSE serial END
+                WHERE id = ?
                 """,
-                [SQLValue(assetID), SQLValue(ticketID), .text(status), .int(id)])
+                [
+                    SQLValue(result.assetID), SQLValue(result.ticketID), .text(result.status),
+                    .text(result.previousOwner), .text(result.deviceType), .text(result.deviceType),
+                    .text(result.serial), .text(result.serial), .int(id),
+                ])
+        }
+    }
+
+    /// Corrects a mistaken check-in (the RT changes it made stay: see the page).
+    func correct(id: Int64, student: String, condition: Condition, notes: String, by user: String) throws -> Checkin? {
+        try database.write { db in
+            try db.firstRow(
+                """
+                UPDATE checkins SET student = ?, condition = ?, notes = ?, checked_in_by = ?
+                WHERE id = ? RETURNING \(Self.columns)
+                """, [.text(student), .text(condition.rawValue), .text(notes), .text(user), .int(id)], Self.checkin)
+        }
+    }
+
+    /// Deletes a mistaken check-in; false when there was none.
+    func delete(id: Int64) throws -> Bool {
+        try database.write { db in
+            try db.firstRow("DELETE FROM checkins WHERE id = ? RETURNING id", [.int(id)]) { $0.int(0) } != nil
         }
     }
 
@@ -99,6 +161,8 @@ struct CheckinStore: Sendable {
         Checkin(
             id: Int64(row.int(0)), tag: row.text(1), student: row.text(2), condition: row.text(3), notes: row.text(4),
             checkedInOn: row.text(5), checkedInAt: row.text(6), rtAssetID: row.optionalInt(7),
-            rtTicketID: row.optionalInt(8), rtStatus: row.text(9), checkedInBy: row.text(10))
+            rtTicketID: row.optionalInt(8), rtStatus: row.text(9), checkedInBy: row.text(10),
+            previousOwner: row.text(11), deviceType: row.text(12), serial: row.text(13),
+            ticketRequested: row.int(14) != 0)
     }
 }

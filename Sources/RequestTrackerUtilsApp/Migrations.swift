@@ -157,6 +157,24 @@ enum Migrations {
                 ALTER TABLE asset_tags ADD COLUMN issued_by TEXT NOT NULL DEFAULT '';
                 ALTER TABLE checkins ADD COLUMN checked_in_by TEXT NOT NULL DEFAULT '';
                 """),
+        Migration(
+            version: 5, name: "tags linked to RT assets; what a check-in found",
+            sqlite: """
+                ALTER TABLE asset_tags ADD COLUMN rt_asset_id INTEGER;
+                CREATE UNIQUE INDEX asset_tags_by_rt_asset ON asset_tags (rt_asset_id) WHERE rt_asset_id IS NOT NULL;
+                ALTER TABLE checkins ADD COLUMN previous_owner TEXT NOT NULL DEFAULT '';
+                ALTER TABLE checkins ADD COLUMN device_type TEXT NOT NULL DEFAULT '';
+                ALTER TABLE checkins ADD COLUMN serial TEXT NOT NULL DEFAULT '';
+                ALTER TABLE checkins ADD COLUMN ticket_requested INTEGER NOT NULL DEFAULT 0;
+                """,
+            postgresql: """
+                ALTER TABLE asset_tags ADD COLUMN rt_asset_id BIGINT;
+                CREATE UNIQUE INDEX asset_tags_by_rt_asset ON asset_tags (rt_asset_id) WHERE rt_asset_id IS NOT NULL;
+                ALTER TABLE checkins ADD COLUMN previous_owner TEXT NOT NULL DEFAULT '';
+                ALTER TABLE checkins ADD COLUMN device_type TEXT NOT NULL DEFAULT '';
+                ALTER TABLE checkins ADD COLUMN serial TEXT NOT NULL DEFAULT '';
+                ALTER TABLE checkins ADD COLUMN ticket_requested INTEGER NOT NULL DEFAULT 0;
+                """),
     ]
 
     static var latest: Int { all.last!.version }

@@ -37,9 +37,12 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
 
     // MARK: Check-in
 
+    /// Idempotent, so a retry after an unknown outcome changes RT at most once: the asset is
+    /// read first (its owner before the change is what the check-in records), the owner set
+    /// only if it is not already `checkinOwner`, and a ticket opened only if the check-in has
+    /// none yet.
     func checkIn(_ checkin: CheckinStore.Checkin, _ input: CheckinRoutes.Input) -> CheckinSyncResult {
-        var assetID: Int?
-        var ticketID: Int?
+        var result = CheckinSyncResult(status: "", summary: "", failure: nil)
         do {
             let asset: RTAsset
             do {
@@ -50,35 +53,52 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
                     summary: "Request Tracker has no asset named \(checkin.tag); nothing was changed there.",
                     failure: nil)
             }
-            assetID = asset.id
-            try client.updateAsset(id: asset.id, owner: checkinOwner)
-            var summary = "Request Tracker: asset #\(asset.id) now owned by \(checkinOwner)"
-            if input.condition == .damaged {
-                ticketID = try client.createTicket(
-                    queue: repairQueue, subject: "Repair \(checkin.tag): damaged at check-in",
-                    text: """
-                        \(checkin.tag) (\(asset.description.isEmpty ? asset.name : asset.description)) was checked in \
-                        damaged on \(checkin.checkedInOn) from \(checkin.student) (check-in #\(checkin.id)\(Self.by(checkin))).
-
-                        \(checkin.notes)
-                        """,
-                    refersToAsset: asset.id)
-                summary += "; repair ticket #\(ticketID!) opened in \(repairQueue)"
+            result.assetID = asset.id
+            result.deviceType = asset.customFields["Type"]?.first ?? ""
+            result.serial = asset.serial ?? ""
+            if asset.owner != checkinOwner {
+                result.previousOwner = asset.owner
+                try client.updateAsset(id: asset.id, owner: checkinOwner)
             }
-            return CheckinSyncResult(
-                assetID: asset.id, ticketID: ticketID,
-                status: ticketID.map { "updated, repair ticket #\($0)" } ?? "updated", summary: summary + ".",
-                failure: nil)
+            var summary = "Request Tracker: asset #\(asset.id) now owned by \(checkinOwner)"
+            var ticketID = checkin.rtTicketID
+            if checkin.wantsTicket && ticketID == nil {
+                ticketID = try client.createTicket(
+                    queue: repairQueue, subject: Self.ticketSubject(checkin), text: Self.ticketText(checkin, asset),
+                    refersToAsset: asset.id)
+                result.ticketID = ticketID
+            }
+            if let ticketID { summary += "; repair ticket #\(ticketID) in \(repairQueue)" }
+            result.status = ticketID.map { "updated, repair ticket #\($0)" } ?? "updated"
+            result.summary = summary + "."
+            return result
         } catch {
             logger.error(
                 "check-in #\(checkin.id) of \(checkin.tag): Request Tracker not updated: \(error)",
                 metadata: checkin.checkedInBy.isEmpty ? nil : ["REMOTE_USER": "\(checkin.checkedInBy)"])
-            return CheckinSyncResult(
-                assetID: assetID, ticketID: ticketID, status: "failed: \(error.message)",
-                summary: "The check-in is saved here (#\(checkin.id)), but Request Tracker was not updated: "
-                    + "\(error). Retry from the check-ins page once RT answers.",
-                failure: Self.status(error))
+            result.status = "failed: \(error.message)"
+            result.summary =
+                "The check-in is saved here (#\(checkin.id)), but Request Tracker was not updated: "
+                + "\(error). Retry from the check-ins page once RT answers."
+            result.failure = Self.status(error)
+            return result
         }
+    }
+
+    /// Names the check-in, so a ticket can be found again from it.
+    static func ticketSubject(_ checkin: CheckinStore.Checkin) -> String {
+        checkin.condition == CheckinStore.Condition.damaged.rawValue
+            ? "Repair \(checkin.tag): damaged at check-in #\(checkin.id)"
+            : "Check \(checkin.tag): \(checkin.condition) at check-in #\(checkin.id)"
+    }
+
+    static func ticketText(_ checkin: CheckinStore.Checkin, _ asset: RTAsset) -> String {
+        """
+        \(checkin.tag) (\(asset.description.isEmpty ? asset.name : asset.description)) was checked in \
+        \(checkin.condition) on \(checkin.checkedInOn) from \(checkin.student) (check-in #\(checkin.id)\(by(checkin))).
+
+        \(checkin.notes)
+        """
     }
 
     /// Who recorded a check-in, for RT's ticket text: ", recorded by NAME".

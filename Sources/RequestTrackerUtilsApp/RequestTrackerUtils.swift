@@ -17,7 +17,9 @@ public struct RequestTrackerUtils: PreforkApplication {
 
     public var settings: [AnySetting] { AppSettings.all }
 
-    public var commands: [ApplicationCommand] { AppCommands.all + [UserCommand.command] + RTCommands.all }
+    public var commands: [ApplicationCommand] {
+        AppCommands.all + [UserCommand.command, TagsCommand.command] + RTCommands.all
+    }
 
     /// Checked in the master before anything binds, so a bad start stops with one line per
     /// problem: RT credentials when RT_URL is set, and production mode's requirements.

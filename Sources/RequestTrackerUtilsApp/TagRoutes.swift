@@ -12,6 +12,7 @@ struct TagRoutes: Sendable {
     func add(to router: inout Router) {
         router.get("/tags") { request in try page(request) }
         router.post("/tags") { request in try issueFromForm(request) }
+        router.post("/tags/next") { request in try setNextFromForm(request) }
         router.get("/api/tags") { request in try list(request) }
         router.post("/api/tags") { request in try issueFromAPI(request) }
     }
@@ -20,6 +21,9 @@ struct TagRoutes: Sendable {
         let query = request.queryItems
         return try context.formPage(request, status: status, title: "Asset tags") { page, csrfField in
             if let message { page.append(Layout.message(message, ok: false)) }
+            if let next = query["next-set"] {
+                page.append(Layout.message("The next tag is now \(next) (it was \(query["was"] ?? "?")).", ok: true))
+            }
             if let first = query["issued"], let count = Int(query["count"] ?? "1") {
                 let last = query["last"] ?? first
                 page.append(
@@ -45,7 +49,18 @@ struct TagRoutes: Sendable {
                 <tbody>
                 """)
             page.append(history.rows)
-            page.append("</tbody></table>")
+            page.append(
+                """
+                </tbody></table>
+                <details class="card"><summary>Set the next tag</summary>
+                <form method="post" action="/tags/next">
+                \(csrfField)
+                <p>For a district whose tags already run: the next tag issued. Below the last issued one only with the box ticked, when you know those numbers are free.</p>
+                <label for="next">Next tag</label><input id="next" name="next" type="text" required placeholder="\(history.next)">
+                <label><input name="force" type="checkbox" value="1"> even if it is not above the last issued tag</label>
+                <p><button type="submit">Set</button></p>
+                </form></details>
+                """)
         }
     }
 
@@ -65,6 +80,25 @@ struct TagRoutes: Sendable {
         return AppContext.redirect(
             "/tags?issued=\(HTTPURL.percentEncode(issued.first!.tag))&last=\(HTTPURL.percentEncode(issued.last!.tag))&count=\(count)"
         )
+    }
+
+    func setNextFromForm(_ request: Request) throws -> Response {
+        let form = FormDecoding.decode(request.bodyText)
+        guard context.csrf.verify(request, form: form) else {
+            return try page(request, message: CSRFMessage.text, status: .forbidden)
+        }
+        let typed = (form["next"] ?? "").trimmingSpaces()
+        do {
+            let previous = try context.tags.setNext(typed, force: form["force"] == "1")
+            context.logger.info(
+                "next tag set to \(typed.uppercased()) (was \(previous))",
+                metadata: ["REMOTE_USER": "\(request.user ?? "")"])
+            return AppContext.redirect(
+                "/tags?next-set=\(HTTPURL.percentEncode(try context.tags.peekNext()))&was=\(HTTPURL.percentEncode(previous))"
+            )
+        } catch let refusal as AssetTagStore.Refusal {
+            return try page(request, message: refusal.description, status: .conflict)
+        }
     }
 
     func issueFromAPI(_ request: Request) throws -> Response {

@@ -61,18 +61,18 @@ def versions(backend):
 def test_migrate_from_empty_then_idempotent(tmp_path, backend):
     first = cli(tmp_path, "migrate")
     assert first.returncode == 0, first.stderr
-    assert "applied 0001 asset tags" in first.stdout and "now at version 4" in first.stdout
+    assert "applied 0001 asset tags" in first.stdout and "now at version 5" in first.stdout
     second = cli(tmp_path, "migrate")
     assert second.returncode == 0
-    assert "no migrations to apply" in second.stdout and "at version 4" in second.stdout
-    assert versions(backend) == [1, 2, 3, 4]
+    assert "no migrations to apply" in second.stdout and "at version 5" in second.stdout
+    assert versions(backend) == [1, 2, 3, 4, 5]
     if not backend.is_postgresql:
         assert backend.query("PRAGMA journal_mode") == [("wal",)]
     status = cli(tmp_path, "migrate", "status")
     assert status.returncode == 0 and "[X] 0003 request tracker links" in status.stdout
 
 
-@pytest.mark.parametrize("start", [1, 2, 3])
+@pytest.mark.parametrize("start", [1, 2, 3, 4])
 def test_migrate_from_each_earlier_version_keeps_data(tmp_path, backend, start):
     done = cli(tmp_path, "migrate", str(start))
     assert done.returncode == 0, done.stderr
@@ -81,14 +81,14 @@ def test_migrate_from_each_earlier_version_keeps_data(tmp_path, backend, start):
     assert pending.returncode == 1 and "pending" in pending.stdout
     # data written by the older release
     backend.execute("UPDATE tag_counter SET next_number = 8",
-                    "INSERT INTO asset_tags VALUES (7, 'W12-0007', '2026-01-01T00:00:00Z', 'old')")
+                    "INSERT INTO asset_tags (number, tag, issued_at, note) VALUES (7, 'W12-0007', '2026-01-01T00:00:00Z', 'old')")
     if start >= 2:
         backend.execute("INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at) "
                         "VALUES ('W12-0007', 'Ann', 'good', '', '2026-01-01', '2026-01-01T00:00:00Z')")
     done = cli(tmp_path, "migrate")
     assert done.returncode == 0, done.stderr
     assert f"applied 000{start + 1}" in done.stdout
-    assert versions(backend) == [1, 2, 3, 4]
+    assert versions(backend) == [1, 2, 3, 4, 5]
     assert backend.query("SELECT tag, note, issued_by FROM asset_tags") == [("W12-0007", "old", "")]
     if start >= 2:
         assert backend.query("SELECT rt_status FROM checkins") == [("not sent",)]
@@ -100,8 +100,8 @@ def test_migrate_refuses_a_newer_database(tmp_path, backend):
     refused = cli(tmp_path, "migrate")
     assert refused.returncode == 1
     lines = refused.stderr.strip().splitlines()
-    assert len(lines) == 1 and "schema version 99, newer than this release knows (4)" in lines[0], refused.stderr
-    assert versions(backend) == [1, 2, 3, 4, 99]
+    assert len(lines) == 1 and "schema version 99, newer than this release knows (5)" in lines[0], refused.stderr
+    assert versions(backend) == [1, 2, 3, 4, 5, 99]
 
 
 def test_migrate_backwards_and_unknown_target_are_refused(tmp_path):
@@ -126,8 +126,8 @@ def test_concurrent_migrates_apply_each_migration_once(tmp_path, backend):
         results = [(p.wait(30), *p.communicate()) for p in procs]
         assert all(code == 0 for code, _, _ in results), results
         applied = sum(out.count("applied ") for _, out, _ in results)
-        assert applied == 4, results
-        assert versions(database) == [1, 2, 3, 4]
+        assert applied == 5, results
+        assert versions(database) == [1, 2, 3, 4, 5]
 
 
 @sqlite_only  # the SQLite file lives in WORKING_DIR
@@ -304,9 +304,9 @@ def test_checkin_form_with_csrf_and_dashboard_and_csv(tmp_path, server_factory):
     assert "attachment" in headers["content-disposition"]
     lines = body.decode().splitlines()
     assert lines[0].startswith("id,date,checked_in_at,tag,student,condition,notes")
-    assert lines[0].endswith(",checked_in_by")
+    assert lines[0].endswith(",checked_in_by,previous_owner,device_type,serial")
     assert "W12-0100,'=cmd|' /C calc'!A0,fair,\"scratched, \"\"lid\"\"\"" in lines[1]
-    assert lines[1].endswith(",tester-tech")
+    assert lines[1].endswith(",tester-tech,,,")
 
 
 def test_tag_form_issues_and_redirects(tmp_path, server_factory):
@@ -444,7 +444,7 @@ def test_backup_while_the_server_writes(tmp_path, server_factory):
         stop = True
         total = sum(w.result() for w in writers)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"backed up {tmp_path}/var/database.sqlite to {target} (schema version 4, integrity ok)"
+    assert done.stdout.strip() == f"backed up {tmp_path}/var/database.sqlite to {target} (schema version 5, integrity ok)"
     with sqlite3.connect(target) as copy:
         count, top = copy.execute("SELECT count(*), max(number) FROM asset_tags").fetchone()
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -45,15 +45,18 @@ public struct ApplicationCommand: Sendable {
     /// The command's own options that take a value (`--role`): given to `run` with the
     /// positional arguments, in order, as `--role VALUE`, instead of being read as settings.
     public var options: [String]
+    /// The command's own options without a value (`--force`): given to `run` as they are.
+    public var flags: [String]
     public var run: @Sendable (Configuration, [String], Logger) -> Int32
 
     public init(
-        name: String, summary: String, options: [String] = [],
+        name: String, summary: String, options: [String] = [], flags: [String] = [],
         run: @escaping @Sendable (Configuration, [String], Logger) -> Int32
     ) {
         self.name = name
         self.summary = summary
         self.options = options
+        self.flags = flags
         self.run = run
     }
 
@@ -67,6 +70,8 @@ public struct ApplicationCommand: Sendable {
             let argument = arguments[index]
             if let option = options.first(where: { argument.hasPrefix($0 + "=") }) {
                 own += [option, String(argument.dropFirst(option.count + 1))]
+            } else if flags.contains(argument) {
+                own.append(argument)
             } else if options.contains(argument) {
                 own.append(argument)
                 if index + 1 < arguments.count {
