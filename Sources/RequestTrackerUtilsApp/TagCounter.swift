@@ -119,8 +119,8 @@ struct LegacyTags: Equatable {
     }
 
     private static func confirmedLine(_ line: String) -> Confirmed? {
-        guard let dash = line.firstRange(of: " - Asset Tag: "), let idPart = line.firstRange(of: ", Request Tracker ID: "),
-            dash.upperBound <= idPart.lowerBound
+        guard let dash = line.firstRange(of: " - Asset Tag: "),
+            let idPart = line.firstRange(of: ", Request Tracker ID: "), dash.upperBound <= idPart.lowerBound
         else { return nil }
         let tag = String(line[dash.upperBound..<idPart.lowerBound]).trimmingSpaces().uppercased()
         guard !tag.isEmpty, let assetID = Int(String(line[idPart.upperBound...]).trimmingSpaces()),
