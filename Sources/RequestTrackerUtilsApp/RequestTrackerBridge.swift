@@ -14,6 +14,11 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
     let repairQueue: String
     let logger: Logger
 
+    /// One deadline for all the RT calls of one request: `RT_TIMEOUT`, which check-config keeps
+    /// below the worker `timeout`, so a slow RT ends the request cleanly before the master would
+    /// kill the worker mid-way.
+    func deadline() -> RTDeadline { RTDeadline(seconds: client.configuration.timeout) }
+
     // MARK: Look-ups
 
     func details(tag: String) throws -> AssetDetails? {
@@ -43,10 +48,11 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
     /// none yet.
     func checkIn(_ checkin: CheckinStore.Checkin, _ input: CheckinRoutes.Input) -> CheckinSyncResult {
         var result = CheckinSyncResult(status: "", summary: "", failure: nil)
+        let deadline = deadline()
         do {
             let asset: RTAsset
             do {
-                asset = try client.asset(tag: checkin.tag)
+                asset = try client.asset(tag: checkin.tag, deadline: deadline)
             } catch let error where error.kind == .notFound {
                 return CheckinSyncResult(
                     status: "not in RT",
@@ -58,14 +64,14 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
             result.serial = asset.serial ?? ""
             if asset.owner != checkinOwner {
                 result.previousOwner = asset.owner
-                try client.updateAsset(id: asset.id, owner: checkinOwner)
+                try client.updateAsset(id: asset.id, owner: checkinOwner, deadline: deadline)
             }
             var summary = "Request Tracker: asset #\(asset.id) now owned by \(checkinOwner)"
             var ticketID = checkin.rtTicketID
             if checkin.wantsTicket && ticketID == nil {
                 ticketID = try client.createTicket(
                     queue: repairQueue, subject: Self.ticketSubject(checkin), text: Self.ticketText(checkin, asset),
-                    refersToAsset: asset.id)
+                    refersToAsset: asset.id, deadline: deadline)
                 result.ticketID = ticketID
             }
             if let ticketID { summary += "; repair ticket #\(ticketID) in \(repairQueue)" }

@@ -124,6 +124,8 @@ public struct RequestTrackerUtils: PreforkApplication {
                 repairQueue: configuration[RTSettings.repairQueue], logger: logger)
         }
         TagRoutes(context: context).add(to: &router)
+        AssetTagRoutes(context: context, bridge: requestTracker).add(to: &router)
+        IntakeRoutes(context: context, bridge: requestTracker).add(to: &router)
         CheckinRoutes(context: context, requestTracker: requestTracker).add(to: &router)
         LabelRoutes(context: context, directory: requestTracker).add(to: &router)
         AssetRoutes(context: context, bridge: requestTracker).add(to: &router)

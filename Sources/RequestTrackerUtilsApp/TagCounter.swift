@@ -40,6 +40,49 @@ extension AssetTagStore {
         }
     }
 
+    /// The tag of RT asset `assetID`: the one already linked to it, else the next number,
+    /// linked in the same transaction (the unique link makes a retried call find it instead of
+    /// using a second tag). `isNew` says which.
+    func issue(forAsset assetID: Int, note: String, by user: String) throws -> (tag: IssuedTag, isNew: Bool) {
+        let issuedAt = Timestamp.now().iso8601
+        return try database.write { db in
+            // The counter's row first: concurrent calls for one asset queue here, and the
+            // second then sees the first one's link.
+            guard
+                var number = try db.int(
+                    "UPDATE tag_counter SET next_number = next_number WHERE id = 1 RETURNING next_number")
+            else { throw DatabaseError(.statement, "tag_counter has no row; run `request-tracker-utils migrate`") }
+            if let existing = try db.firstRow(
+                "SELECT number, tag, issued_at, note, issued_by FROM asset_tags WHERE rt_asset_id = ?",
+                [SQLValue(assetID)], Self.issuedTag)
+            {
+                return (existing, false)
+            }
+            while true {
+                let tag = IssuedTag(number: number, tag: format(number), issuedAt: issuedAt, note: note, issuedBy: user)
+                let inserted = try db.firstRow(
+                    """
+                    INSERT INTO asset_tags (number, tag, issued_at, note, issued_by, rt_asset_id)
+                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING number
+                    """,
+                    [
+                        SQLValue(number), .text(tag.tag), .text(issuedAt), .text(note), .text(user),
+                        SQLValue(assetID),
+                    ]
+                ) { $0.int(0) }
+                number += 1
+                if inserted != nil {
+                    try db.execute("UPDATE tag_counter SET next_number = ? WHERE id = 1", [SQLValue(number)])
+                    return (tag, true)
+                }
+            }
+        }
+    }
+
+    static func issuedTag(_ row: Row) -> IssuedTag {
+        IssuedTag(number: row.int(0), tag: row.text(1), issuedAt: row.text(2), note: row.text(3), issuedBy: row.text(4))
+    }
+
     struct ImportOutcome: Equatable {
         var imported = 0
         var alreadyHere = 0

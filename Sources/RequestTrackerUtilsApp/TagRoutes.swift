@@ -21,6 +21,14 @@ struct TagRoutes: Sendable {
         let query = request.queryItems
         return try context.formPage(request, status: status, title: "Asset tags") { page, csrfField in
             if let message { page.append(Layout.message(message, ok: false)) }
+            if let tagged = query["tagged"], let asset = query["asset"] {
+                page.append(
+                    Layout.message(
+                        query["again"] == nil
+                            ? "RT asset #\(asset) is now \(tagged)." : "RT asset #\(asset) already had \(tagged); RT has that name.",
+                        ok: true))
+                page.append("<p><a href=\"/labels/\(percentEncoded: tagged)\">Print its label</a></p>")
+            }
             if let next = query["next-set"] {
                 page.append(Layout.message("The next tag is now \(next) (it was \(query["was"] ?? "?")).", ok: true))
             }
@@ -52,6 +60,14 @@ struct TagRoutes: Sendable {
             page.append(
                 """
                 </tbody></table>
+                <details class="card"><summary>Tag an asset already in Request Tracker</summary>
+                <form method="post" action="/tags/asset">
+                \(csrfField)
+                <p>The asset gets the next tag (or the one it was given before) as its Name in RT.</p>
+                <label for="by">Find it by</label><select id="by" name="by"><option value="id">RT asset id</option><option value="serial">serial number</option><option value="tag">its current name</option></select>
+                <label for="asset">Value</label><input id="asset" name="asset" type="text" required>
+                <p><button type="submit">Tag it</button></p>
+                </form></details>
                 <details class="card"><summary>Set the next tag</summary>
                 <form method="post" action="/tags/next">
                 \(csrfField)

@@ -143,3 +143,53 @@ def test_old_labels_scanned_with_their_check_digit(tmp_path, server_factory):
     assert status == 400 and b"was misread" in body
     assert request(srv.port, "GET", "/api/assets/W12-00043*1")[0] == 400
     assert run_cli("tags", "next", env={"WORKING_DIR": str(tmp_path / "var")}).stdout.strip() == "W12-0001"
+
+
+# --- tags for RT assets (the real RT 5) ---------------------------------------------------------
+
+from rt_harness import rt  # noqa: E402,F401  (the session fixture)
+from test_app_rt import new_asset  # noqa: E402
+
+
+def test_a_tag_for_an_rt_asset_renames_it_and_is_kept(tmp_path, server_factory, rt, backend):
+    prepared(tmp_path)
+    srv = server_factory(env=rt.env())
+    _, serial, asset_id = new_asset(rt)
+    status, _, body = post_json(srv.port, "/api/tags/asset", {"serial": serial})
+    assert status == 201, body
+    answer = json.loads(body)
+    assert answer["asset_id"] == asset_id and answer["new"] is True
+    assert rt.get_asset(asset_id)["Name"] == answer["tag"]
+    assert backend.query(f"SELECT tag FROM asset_tags WHERE rt_asset_id = {asset_id}") == [(answer["tag"],)]
+    # again, by id: the same tag, no second one
+    status, _, body = post_json(srv.port, "/api/tags/asset", {"id": asset_id})
+    assert status == 200 and json.loads(body) == {**answer, "new": False}
+    # the form on /tags
+    _, _, other_id = new_asset(rt)
+    cookie = session_cookie(srv.port)
+    _, _, page = request(srv.port, "GET", "/tags", headers={"Cookie": cookie})
+    token = re.search(rb'name="csrf_token" value="([0-9a-f]+)"', page).group(1).decode()
+    form = urllib.parse.urlencode({"csrf_token": token, "by": "id", "asset": str(other_id)}).encode()
+    status, headers, _ = request(srv.port, "POST", "/tags/asset", form,
+                                 {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 303, headers
+    _, _, page = request(srv.port, "GET", headers["location"], headers={"Cookie": cookie})
+    assert f"RT asset #{other_id} is now".encode() in page
+    missing = post_json(srv.port, "/api/tags/asset", {"id": 999999})
+    assert missing[0] == 404
+
+
+def test_the_asset_created_webhook_uses_one_tag_per_asset(tmp_path, server_factory, rt, backend):
+    prepared(tmp_path)
+    srv = server_factory(env=rt.env())
+    _, _, asset_id = new_asset(rt)
+    first = post_json(srv.port, "/webhook/asset-created", {"asset_id": asset_id})
+    second = post_json(srv.port, "/webhook/asset-created", {"asset_id": asset_id})
+    assert first[0] == 201 and second[0] == 200, (first, second)
+    assert json.loads(first[2])["tag"] == json.loads(second[2])["tag"]
+    assert backend.query(f"SELECT count(*) FROM asset_tags WHERE rt_asset_id = {asset_id}") == [(1,)]
+    assert backend.query("SELECT count(*) FROM asset_tags") == [(1,)]
+    # a token is needed (RT's scrip sends one); without it, 401
+    assert request(srv.port, "POST", "/webhook/asset-created", json.dumps({"asset_id": asset_id}).encode(),
+                   {"Content-Type": "application/json"}, auth=None)[0] == 401
+    assert post_json(srv.port, "/webhook/asset-created", {"serial": "x"})[0] == 400
