@@ -104,8 +104,9 @@ let package = Package(
         .testTarget(name: "DatabaseTests", dependencies: ["Database", "SQLite", "PostgreSQL"], swiftSettings: strict),
         // Unit tests plus decoding of the rendered SVGs with rsvg-convert and zbarimg.
         .testTarget(name: "LabelGraphicsTests", dependencies: ["LabelGraphics"], swiftSettings: strict),
-        .testTarget(name: "CurlTests", dependencies: ["Curl"], swiftSettings: strict),
-        .testTarget(name: "RequestTrackerTests", dependencies: ["RequestTracker"], swiftSettings: strict),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RequestTrackerTests", dependencies: ["RequestTracker", "Curl", "TestSupport"], swiftSettings: strict),
         // The libpq wrapper against a throw-away cluster (Tests/pg/pg-server.sh).
         .testTarget(
             name: "PostgreSQLTests", dependencies: ["PostgreSQL", "Database", "SystemCalls", "TestSupport"],

@@ -41,7 +41,10 @@ extension RTClient {
 
     /// The ids of the assets an RT query (AssetSQL, as in RT's asset search: `Catalog = 'General
     /// assets' AND Status = 'new'`) selects, in id order; `GET /assets?query=...`. RT refuses a
-    /// query it cannot parse (`.rejected`). More than ``searchLimit`` matches throws `.rejected`.
+    /// query on a field it does not know (400, `.rejected`), but RT 5.0 reads some text it
+    /// cannot parse (`Nonsense`, `Name = = 'x'`) as no condition at all and answers every
+    /// asset: show the count before acting on the result. More than ``searchLimit`` matches
+    /// throws `.rejected`.
     public func assetIDs(query: String, deadline: RTDeadline? = nil) throws(RTError) -> [Int] {
         let deadline = deadline ?? defaultDeadline
         var ids: [Int] = []

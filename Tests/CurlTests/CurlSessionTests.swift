@@ -1,41 +1,10 @@
 import Curl
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// A loopback TCP socket that listens and never accepts or answers: the kernel completes
-/// connections into its backlog, so a client connects and then waits for a response.
-final class SilentListener {
-    let descriptor: Int32
-    let port: Int
-
-    /// `listening: false` binds the port without listening: connections to it are refused.
-    init(listening: Bool = true) throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0, !listening || listen(descriptor, 16) == 0 else {
-            close(descriptor)
-            throw CurlError(.other, "listen failed")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        self.descriptor = descriptor
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit { close(descriptor) }
-}
 
 func request(_ url: String, seconds: Double, headers: [(name: String, value: String)] = []) -> CurlRequest {
     CurlRequest(
@@ -44,7 +13,7 @@ func request(_ url: String, seconds: Double, headers: [(name: String, value: Str
 
 @Suite struct CurlSessionTests {
     @Test func refusedConnectionIsItsOwnKind() throws {
-        let listener = try SilentListener(listening: false)
+        let listener = try MuteListener(listening: false)
         let port = listener.port
         let session = try CurlSession()
         let error = #expect(throws: CurlError.self) { try session.perform(request("http://127.0.0.1:\(port)/", seconds: 2)) }
@@ -52,7 +21,7 @@ func request(_ url: String, seconds: Double, headers: [(name: String, value: Str
     }
 
     @Test func silentServerTimesOutAtTheDeadline() throws {
-        let listener = try SilentListener()
+        let listener = try MuteListener()
         let session = try CurlSession()
         let started = ContinuousClock.now
         let error = #expect(throws: CurlError.self) {
@@ -65,7 +34,7 @@ func request(_ url: String, seconds: Double, headers: [(name: String, value: Str
     }
 
     @Test func silentServerTimesOutInTheTLSHandshake() throws {
-        let listener = try SilentListener()
+        let listener = try MuteListener()
         let session = try CurlSession()
         let error = #expect(throws: CurlError.self) {
             try session.perform(request("https://127.0.0.1:\(listener.port)/", seconds: 0.5))

@@ -1,5 +1,6 @@
 import Curl
 import FoundationEssentials
+import TestSupport
 import Testing
 
 @testable import RequestTracker
@@ -105,6 +106,22 @@ func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
             try RTClient(.init(url: "https://rt.example", authentication: .token("t"), caFile: "/nonexistent.pem"))
         }
         #expect(missing?.kind == .configuration)
+    }
+
+    /// Two calls to an RT that never answers, with one deadline of 1.5 s: both end within it,
+    /// not 1.5 s each.
+    @Test func oneDeadlineCoversSeveralCalls() throws {
+        let listener = try MuteListener()
+        let client = try RTClient(
+            .init(url: "http://127.0.0.1:\(listener.port)", authentication: .token("t"), timeout: 10))
+        let deadline = RTDeadline(seconds: 1.5)
+        let started = ContinuousClock.now
+        let first = #expect(throws: RTError.self) { try client.check(deadline: deadline) }
+        let second = #expect(throws: RTError.self) { try client.asset(tag: "T-1", deadline: deadline) }
+        let elapsed = ContinuousClock.now - started
+        #expect(first?.kind == .timeout && second?.kind == .timeout)
+        #expect(first?.message == "timed out after 1.5s while waiting for the response")
+        #expect(elapsed >= .milliseconds(1400) && elapsed < .milliseconds(2200), "took \(elapsed)")
     }
 
     @Test func aPassedDeadlineFailsWithoutAsking() throws {
