@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "SystemCalls", swiftSettings: strict),
         // OpenSSL (libcrypto, libssl), imported only by the OpenSSLSupport module.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        // The one Swift wrapper of OpenSSL: SHA-256, HMAC, random bytes, TLS client streams.
+        // The one Swift wrapper of OpenSSL: SHA-256, HMAC, random bytes, password hashes.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"], swiftSettings: strict),
         // sqlite3, imported only by the SQLite module.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -46,11 +46,13 @@ let package = Package(
         // The one Swift wrapper of libpq: blocking connections, parameterized and prepared
         // statements, text results, errors with their SQLSTATE.
         .target(name: "PostgreSQL", dependencies: ["CPostgreSQL"], swiftSettings: strict),
-        // A blocking HTTP/1.1 client with deadlines, for synchronous workers (RT's REST API).
-        .target(
-            name: "HTTPClient", dependencies: ["OpenSSLSupport", "SystemCalls", "PreforkCore"], swiftSettings: strict),
-        // Request Tracker's REST 2.0 API: assets, tickets.
-        .target(name: "RequestTracker", dependencies: ["HTTPClient", "OpenSSLSupport"], swiftSettings: strict),
+        // libcurl (Debian libcurl4-openssl-dev, nixpkgs curl), imported only by the Curl module.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // The one Swift wrapper of libcurl: blocking requests on a reused easy handle (keep-alive,
+        // TLS session reuse), one deadline per request, certificate verification, errors by kind.
+        .target(name: "Curl", dependencies: ["CCurl"], swiftSettings: strict),
+        // Request Tracker's REST 2.0 API: assets, tickets. JSON through FoundationEssentials' coders.
+        .target(name: "RequestTracker", dependencies: ["Curl", "PreforkCore"], swiftSettings: strict),
         // Pure parts: HTTP parsing, settings registry, supervision policy, log formats.
         // No syscalls beyond reading a clock; unit-tested without forking.
         .target(
@@ -72,7 +74,7 @@ let package = Package(
         .target(
             name: "RequestTrackerUtilsApp",
             dependencies: [
-                "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics", "HTTPClient", "RequestTracker",
+                "Prefork", "PreforkCore", "OpenSSLSupport", "LabelGraphics", "RequestTracker",
                 "SystemCalls", "Database", "LDAP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,9 +104,9 @@ let package = Package(
         .testTarget(name: "DatabaseTests", dependencies: ["Database", "SQLite", "PostgreSQL"], swiftSettings: strict),
         // Unit tests plus decoding of the rendered SVGs with rsvg-convert and zbarimg.
         .testTarget(name: "LabelGraphicsTests", dependencies: ["LabelGraphics"], swiftSettings: strict),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["test-server.py"], swiftSettings: strict),
-        .testTarget(name: "RequestTrackerTests", dependencies: ["RequestTracker"], swiftSettings: strict),
+            name: "RequestTrackerTests", dependencies: ["RequestTracker", "Curl", "TestSupport"], swiftSettings: strict),
         // The libpq wrapper against a throw-away cluster (Tests/pg/pg-server.sh).
         .testTarget(
             name: "PostgreSQLTests", dependencies: ["PostgreSQL", "Database", "SystemCalls", "TestSupport"],

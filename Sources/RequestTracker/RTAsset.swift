@@ -1,5 +1,7 @@
 /// An RT asset as the app uses it. The asset's Name is its tag (the number on the label).
-public struct RTAsset: Sendable, Equatable {
+/// Encodes (for `rt-asset` and the API) as `id`, `name`, `description`, `status`, `owner`,
+/// `catalog_id`, `serial` (null without one) and `custom_fields`.
+public struct RTAsset: Sendable, Equatable, Encodable {
     public var id: Int
     /// The asset tag.
     public var name: String
@@ -10,7 +12,8 @@ public struct RTAsset: Sendable, Equatable {
     public var owner: String
     /// The catalog's id (RT answers with the id, not the name).
     public var catalogID: Int
-    /// Every custom field's values, by field name.
+    /// The values of every custom field that has one, by field name (RT also lists the
+    /// catalog's empty fields; they are left out).
     public var customFields: [String: [String]]
 
     /// The custom field that holds the manufacturer's serial number.
@@ -18,6 +21,9 @@ public struct RTAsset: Sendable, Equatable {
 
     /// The value of the "Serial Number" custom field, if it has one.
     public var serial: String? { customFields[Self.serialNumberField]?.first }
+
+    /// The first value of the custom field `name`, if it has one.
+    public func customField(_ name: String) -> String? { customFields[name]?.first }
 
     public init(
         id: Int, name: String, description: String = "", status: String = "new", owner: String = "Nobody",
@@ -32,33 +38,31 @@ public struct RTAsset: Sendable, Equatable {
         self.customFields = customFields
     }
 
-    /// Reads RT's `GET /asset/N` answer; nil when the essentials (id, Name) are missing.
-    public init?(restRecord record: JSONValue) {
-        guard let id = record["id"]?.intValue, let name = record["Name"]?.stringValue else { return nil }
-        self.id = id
-        self.name = name
-        description = record["Description"]?.stringValue ?? ""
-        status = record["Status"]?.stringValue ?? ""
-        // Users come as {"id": "alice", "type": "user", ...}: the id is the user name.
-        owner = record["Owner"]?["id"]?.stringValue ?? record["Owner"]?.stringValue ?? ""
-        catalogID = record["Catalog"]?["id"]?.intValue ?? 0
+    /// From RT's `GET /asset/N` answer.
+    init(_ record: RTAssetRecord) {
         var fields: [String: [String]] = [:]
-        for field in record["CustomFields"]?.arrayValue ?? [] {
-            guard let fieldName = field["name"]?.stringValue else { continue }
-            fields[fieldName] = (field["values"]?.arrayValue ?? []).compactMap { $0.stringValue }
+        for field in record.customFields ?? [] where !field.values.isEmpty {
+            fields[field.name, default: []] += field.values
         }
-        customFields = fields
+        self.init(
+            id: record.id.value, name: record.name, description: record.description ?? "",
+            status: record.status ?? "", owner: record.owner?.id ?? "",
+            catalogID: record.catalog.flatMap { Int($0.id) } ?? 0, customFields: fields)
     }
 
-    /// The asset as JSON, for `rt-asset` and the app's pages.
-    public var json: JSONValue {
-        let fields = customFields.keys.sorted().map { name in
-            JSONValue.Member(name, .array((customFields[name] ?? []).map { .string($0) }))
-        }
-        return .object([
-            "id": .number(String(id)), "name": .string(name), "description": .string(description),
-            "status": .string(status), "owner": .string(owner), "catalog_id": .number(String(catalogID)),
-            "serial": serial.map { .string($0) } ?? .null, "custom_fields": .object(fields),
-        ])
+    private enum CodingKeys: String, CodingKey {
+        case id, name, description, status, owner, catalogID = "catalog_id", serial, customFields = "custom_fields"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(description, forKey: .description)
+        try container.encode(status, forKey: .status)
+        try container.encode(owner, forKey: .owner)
+        try container.encode(catalogID, forKey: .catalogID)
+        try container.encode(serial, forKey: .serial)  // null, not left out, when there is none
+        try container.encode(customFields, forKey: .customFields)
     }
 }

@@ -1,4 +1,4 @@
-import HTTPClient
+import Curl
 
 /// Why a call to RT failed, as one line an operator can act on, naming RT_URL:
 /// "RT at https://tickets.example.org: timed out after 10s while waiting for the response".
@@ -11,7 +11,7 @@ public struct RTError: Error, Sendable, CustomStringConvertible {
 
         /// RT could not be reached: DNS, refused connection, TLS, a connection cut short.
         public static let unreachable = Kind("unreachable")
-        /// RT did not answer within RT_TIMEOUT.
+        /// RT did not answer before the deadline (RT_TIMEOUT, or the request's).
         public static let timeout = Kind("timeout")
         /// RT refused the credentials (401) or the user lacks a right (403).
         public static let unauthorized = Kind("unauthorized")
@@ -44,16 +44,18 @@ public struct RTError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "RT at \(url): \(message)" }
 
-    /// Maps a transport failure. RT_URL already names the host, so the HTTP client's message
-    /// goes without its host:port: "RT at https://rt.example: timed out after 10s while connecting".
-    init(_ error: HTTPClientError, url: String) {
-        let kind: Kind
+    /// Maps a transport failure. RT_URL already names the host, so libcurl's message goes as
+    /// it is: "RT at https://rt.example: timed out after 10s while connecting".
+    init(_ error: CurlError, url: String) {
+        self.init(Self.kind(of: error), url: url, error.message)
+    }
+
+    static func kind(of error: CurlError) -> Kind {
         switch error.kind {
-        case .timedOut: kind = .timeout
-        case .invalidURL, .invalidRequest: kind = .configuration
-        case .malformedResponse, .responseTooLarge: kind = .badResponse
-        default: kind = .unreachable
+        case .timedOut: return .timeout
+        case .invalidRequest: return .configuration
+        case .responseTooLarge: return .badResponse
+        default: return .unreachable
         }
-        self.init(kind, url: url, error.message)
     }
 }

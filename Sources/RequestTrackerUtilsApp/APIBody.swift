@@ -1,5 +1,5 @@
+import FoundationEssentials
 import Prefork
-import RequestTracker
 
 /// The JSON API's request bodies: a flat JSON object of strings, numbers, booleans and nulls.
 /// `Content-Type: application/json` is required; besides saying what the body is, it keeps
@@ -28,7 +28,8 @@ enum APIBody {
 }
 
 /// One JSON object whose values are strings, numbers, booleans or null, as text (numbers as
-/// written, booleans as true/false, nulls left out). Parsing is the RT client's `JSONValue`.
+/// integers or as Swift writes the Double; booleans as true/false; nulls left out). Parsing is
+/// FoundationEssentials' JSONDecoder.
 struct FlatJSONParser {
     let bytes: [UInt8]
     private(set) var problem = ""
@@ -36,28 +37,40 @@ struct FlatJSONParser {
     init(bytes: [UInt8]) { self.bytes = bytes }
 
     mutating func parseObject() -> [String: String]? {
-        let value: JSONValue
+        let members: [String: PlainValue]
         do {
-            value = try JSONValue(parsing: bytes)
-        } catch {
-            problem = error.description
+            members = try JSONDecoder().decode([String: PlainValue].self, from: Data(bytes))
+        } catch DecodingError.typeMismatch(_, let context) where !context.codingPath.isEmpty {
+            let key = context.codingPath[0].stringValue
+            problem = "\"\(key)\" holds an object or array; only plain values are accepted"
             return nil
-        }
-        guard case .object(let members) = value else {
+        } catch DecodingError.typeMismatch {
             problem = "expected {"
             return nil
+        } catch {
+            problem = "invalid JSON"
+            return nil
         }
-        var result: [String: String] = [:]
-        for member in members {
-            switch member.value {
-            case .null: continue
-            case .string(let text), .number(let text): result[member.key] = text
-            case .bool(let flag): result[member.key] = flag ? "true" : "false"
-            case .array, .object:
-                problem = "\"\(member.key)\" holds an object or array; only plain values are accepted"
-                return nil
+        return members.compactMapValues(\.text)
+    }
+
+    /// A string, number, boolean or null, as text (nil for null).
+    private struct PlainValue: Decodable {
+        var text: String?
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() {
+                text = nil
+            } else if let flag = try? container.decode(Bool.self) {
+                text = flag ? "true" : "false"
+            } else if let number = try? container.decode(Int.self) {
+                text = String(number)
+            } else if let number = try? container.decode(Double.self) {
+                text = String(number)
+            } else {
+                text = try container.decode(String.self)
             }
         }
-        return result
     }
 }

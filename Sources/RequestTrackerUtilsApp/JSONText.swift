@@ -1,9 +1,26 @@
-import RequestTracker
-
 /// Writing JSON by hand, for the API's small responses.
 enum JSONText {
-    /// A JSON string literal (the RT client's encoder: `<` is escaped too, safe inside HTML).
-    static func quote(_ text: String) -> String { JSONValue.string(text).encoded }
+    /// A JSON string literal. `<` is escaped too (`\u003c`), so the text is also safe inside an
+    /// HTML `<script>`; control characters as `\uXXXX` (or their short escapes).
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<": out += "\\u003c"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
 
     static func quote(_ text: String?) -> String { text.map { quote($0) } ?? "null" }
 

@@ -1,4 +1,4 @@
-import HTTPClient
+import PreforkCore
 import LabelGraphics
 import Prefork
 
@@ -74,10 +74,10 @@ struct LabelRoutes: Sendable {
         let query = request.queryItems
         if let tag = query["tag"], !tag.isEmpty {  // the single-label form
             let details = ["name", "serial", "owner"].compactMap { key in
-                query[key].flatMap { $0.isEmpty ? nil : "\(key)=\(HTTPURL.percentEncode($0))" }
+                query[key].flatMap { $0.isEmpty ? nil : "\(key)=\(PercentEncoding.encode($0))" }
             }
             let suffix = details.isEmpty ? "" : "?" + details.joined(separator: "&")
-            return AppContext.redirect("/labels/\(HTTPURL.percentEncode(tag.uppercased()))\(suffix)")
+            return AppContext.redirect("/labels/\(PercentEncoding.encode(tag.uppercased()))\(suffix)")
         }
         var tags: [String] = []
         if let list = query["tags"] {

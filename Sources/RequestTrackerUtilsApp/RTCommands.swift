@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Logging
 import Prefork
 import PreforkCore
@@ -47,10 +48,27 @@ enum RTCommands {
             } else {
                 asset = try client.asset(tag: argument)
             }
-            guard case .object(var members) = asset.json else { return }
-            members.append(.init("url", .string(client.assetWebURL(id: asset.id))))
-            print(JSONValue.object(members).prettyPrinted)
+            print(printed(asset, url: client.assetWebURL(id: asset.id)))
         }
+    }
+
+    /// The asset as `rt-asset` prints it: RTAsset's JSON plus its `url` in RT, keys sorted,
+    /// indented for people.
+    static func printed(_ asset: RTAsset, url: String) -> String {
+        struct Printed: Encodable {
+            var asset: RTAsset
+            var url: String
+            func encode(to encoder: any Encoder) throws {
+                try asset.encode(to: encoder)
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encode(url, forKey: .url)
+            }
+            enum Key: CodingKey { case url }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(Printed(asset: asset, url: url)) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Runs `body` with the configured client; an error becomes one line on stderr and exit 1.

@@ -1,4 +1,4 @@
-import HTTPClient
+import PreforkCore
 import Logging
 import Prefork
 import RequestTracker
@@ -37,7 +37,7 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
 
     func webURL(tag: String, id: Int?) -> String {
         if let id { return client.assetWebURL(id: id) }
-        return baseURL + "/Search/Results.html?Class=RT::Assets&Query=" + HTTPURL.percentEncode("Name = '\(tag)'")
+        return baseURL + "/Search/Results.html?Class=RT::Assets&Query=" + PercentEncoding.encode("Name = '\(tag)'")
     }
 
     // MARK: Check-in

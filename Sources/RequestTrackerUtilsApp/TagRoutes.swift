@@ -1,4 +1,3 @@
-import HTTPClient
 import Prefork
 import PreforkCore
 
@@ -94,7 +93,7 @@ struct TagRoutes: Sendable {
         }
         let issued = try context.tags.issue(count: count, note: note, by: request.user ?? "")
         return AppContext.redirect(
-            "/tags?issued=\(HTTPURL.percentEncode(issued.first!.tag))&last=\(HTTPURL.percentEncode(issued.last!.tag))&count=\(count)"
+            "/tags?issued=\(PercentEncoding.encode(issued.first!.tag))&last=\(PercentEncoding.encode(issued.last!.tag))&count=\(count)"
         )
     }
 

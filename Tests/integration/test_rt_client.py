@@ -145,15 +145,17 @@ def test_wrong_api_path_is_a_clear_error(rt, path):
 
 
 def test_swift_live_rt_suite_passes_against_this_rt(rt):
-    """The RTClient's own write tests (LiveRTTests), which `swift test` skips without an RT:
+    """The RTClient's own write tests (LiveRTTests, LiveRTAssetTests), which `swift test` skips without an RT:
     run here, where the session's RT is up. Needs the test build `make unit` made."""
     import os
     import subprocess
     from pathlib import Path
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "RT_TEST_URL": rt.url, "RT_TEST_TOKEN": rt.token}
-    done = subprocess.run(["swift", "test", "--skip-build", "--filter", "LiveRTTests"], cwd=root, env=env,
+    done = subprocess.run(["swift", "test", "--skip-build", "--filter", "LiveRT"], cwd=root, env=env,
                           capture_output=True, text=True, timeout=300)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
-    assert "Suite LiveRTTests passed" in output and "skipped" not in output.split("Suite LiveRTTests")[1][:200], output[-2000:]
+    for suite in ("LiveRTTests", "LiveRTAssetTests"):
+        assert f"Suite {suite} passed" in output and "skipped" not in output.split(f"Suite {suite}")[1][:200], \
+            output[-2000:]

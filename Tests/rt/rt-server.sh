@@ -19,8 +19,9 @@
 #   rt.env                 source it before running RT's own tools against this instance
 #   server.pid
 #
-# Seeded fixtures: the catalog "General assets" (RT ships it) with the asset custom field
-# "Serial Number" attached, the users alice and it-staff, and the assets
+# Seeded fixtures: the catalog "General assets" (RT ships it) with the asset custom fields
+# "Serial Number", "Internal Name", "Model", "Funding Source" (free text) and "Type" (one of
+# Chromebook, Laptop, Tablet, Charger, Power Adapter, Cable) attached, the users alice and it-staff, and the assets
 # "T-1001" (serial SN-1001) and "T-1002" (serial SN-1002).
 #
 # Environment: RT_BCRYPT_COST (default 4: token and password checks take milliseconds, not
@@ -203,6 +204,20 @@ seed() {
         $ok or die "custom field: $why\n";
         ($ok, $why) = $field->AddToObject($catalog);
         $ok or die "attach custom field: $why\n";
+        # What device intake and the labels read: free text, and Type as a list of choices.
+        for my $name ("Internal Name", "Model", "Funding Source", "Type") {
+            my $other = RT::CustomField->new($system);
+            ($ok, $why) = $other->Create(Name => $name, Type => $name eq "Type" ? "SelectSingle" : "FreeformSingle",
+                LookupType => RT::Asset->CustomFieldLookupType);
+            $ok or die "custom field $name: $why\n";
+            ($ok, $why) = $other->AddToObject($catalog);
+            $ok or die "attach custom field $name: $why\n";
+            next unless $name eq "Type";
+            for my $choice ("Chromebook", "Laptop", "Tablet", "Charger", "Power Adapter", "Cable") {
+                ($ok, $why) = $other->AddValue(Name => $choice);
+                $ok or die "value $choice of Type: $why\n";
+            }
+        }
         for my $name ("alice", "it-staff") {
             my $user = RT::User->new($system);
             ($ok, $why) = $user->Create(Name => $name, EmailAddress => "$name\@example.test",
@@ -216,7 +231,7 @@ seed() {
             $ok or die "asset T-$number: $why\n";
         }' >>"$dir/log/seed.log" 2>&1 || { tail -20 "$dir/log/seed.log" >&2; fail "seeding failed"; }
     touch "$dir/seeded"
-    say "seeded: catalog 'General assets' with CF 'Serial Number', users alice and it-staff, assets T-1001 T-1002"
+    say "seeded: catalog 'General assets' with CFs 'Serial Number', 'Internal Name', 'Model', 'Funding Source', 'Type', users alice and it-staff, assets T-1001 T-1002"
 }
 
 stop() {

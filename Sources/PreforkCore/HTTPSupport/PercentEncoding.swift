@@ -1,7 +1,7 @@
 /// Percent-encoding of one URL component (a query name or value, a path segment): RFC 3986's
 /// unreserved characters stay, every other byte becomes `%XX` (uppercase hex). The result is
 /// safe in a URL component and in HTML alike. Used by the HTML writer (`\(percentEncoded:)`)
-/// and by the HTTP client (`HTTPURL.percentEncode`).
+/// and by the application (links to RT and to its own pages).
 public enum PercentEncoding {
     /// RFC 3986's unreserved characters: the only bytes an encoded component keeps.
     @inline(__always)
