@@ -27,12 +27,14 @@ struct IntakeBatch: Equatable {
             return .failure(.init(text: "serials are required: one serial number per line"))
         }
         guard serials.count <= maximum else {
-            return .failure(.init(text: "at most \(maximum) devices at a time (\(serials.count) given): split the batch"))
+            return .failure(
+                .init(text: "at most \(maximum) devices at a time (\(serials.count) given): split the batch"))
         }
         var seen: Set<String> = []
         for serial in serials {
             guard serial.utf8.count <= 64, serial.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                return .failure(.init(text: "\(serial.prefix(64)) is not a serial number (printable, at most 64 characters)"))
+                return .failure(
+                    .init(text: "\(serial.prefix(64)) is not a serial number (printable, at most 64 characters)"))
             }
             guard seen.insert(serial).inserted else {
                 return .failure(.init(text: "\(serial) is listed twice"))
@@ -40,8 +42,10 @@ struct IntakeBatch: Equatable {
         }
         let text = { (name: String) in (fields[name] ?? "").trimmingSpaces() }
         let catalog = text("catalog").isEmpty ? defaultCatalog : text("catalog")
-        for (name, value) in [("catalog", catalog), ("type", text("type")), ("model", text("model")),
-            ("funding source", text("funding_source")), ("description", text("description"))]
+        for (name, value) in [
+            ("catalog", catalog), ("type", text("type")), ("model", text("model")),
+            ("funding source", text("funding_source")), ("description", text("description")),
+        ]
         where value.count > 200 {
             return .failure(.init(text: "\(name) must be at most 200 characters"))
         }

@@ -27,9 +27,10 @@ struct IntakeRoutes: Sendable {
         var generator = SystemRandomNumberGenerator()
         do {
             for serial in batch.serials {
-                if let existing = try client.assetIDs(customField: RTAsset.serialNumberField, value: serial, deadline: deadline)
-                    .first
-                {
+                if let existing = try client.assetIDs(
+                    customField: RTAsset.serialNumberField, value: serial, deadline: deadline
+                )
+                .first {
                     outcome.duplicate = (serial, existing)
                     outcome.notMade = batch.serials
                     return outcome
@@ -62,9 +63,9 @@ struct IntakeRoutes: Sendable {
                 break
             }
         }
+        let tags = outcome.made.isEmpty ? "" : " (\(outcome.made.map(\.tag).joined(separator: ", ")))"
         context.logger.info(
-            "intake: \(outcome.made.count) of \(batch.serials.count) device(s) created in RT"
-                + (outcome.made.isEmpty ? "" : " (\(outcome.made.map(\.tag).joined(separator: ", ")))"),
+            "intake: \(outcome.made.count) of \(batch.serials.count) device(s) created in RT\(tags)",
             metadata: ["REMOTE_USER": "\(user)"])
         return outcome
     }
@@ -74,7 +75,9 @@ struct IntakeRoutes: Sendable {
     ) throws(RTError) -> String {
         for _ in 0..<12 {
             let name = InternalNames.random(using: &generator)
-            if try client.assetIDs(customField: "Internal Name", value: name, deadline: deadline).isEmpty { return name }
+            if try client.assetIDs(customField: "Internal Name", value: name, deadline: deadline).isEmpty {
+                return name
+            }
         }
         throw RTError(
             .rejected, url: client.configuration.url,
@@ -114,7 +117,9 @@ struct IntakeRoutes: Sendable {
         var members = [
             ("created", JSONText.array(made)), ("not_created", JSONText.array(outcome.notMade.map(JSONText.quote))),
         ]
-        guard let stopped = Self.stopped(outcome) else { return .json(JSONText.object(members) + "\n", status: .created) }
+        guard let stopped = Self.stopped(outcome) else {
+            return .json(JSONText.object(members) + "\n", status: .created)
+        }
         members.insert(("error", JSONText.quote(stopped)), at: 0)
         let status = outcome.duplicate != nil ? .conflict : RequestTrackerBridge.status(outcome.failure!)
         return .json(JSONText.object(members) + "\n", status: status)
@@ -149,11 +154,15 @@ struct IntakeRoutes: Sendable {
         context.formPage(request, status: status, title: "Device intake") { page, csrfField in
             if let message { page.append(Layout.message(message, ok: false)) }
             if !made.isEmpty {
-                page.append("<table><thead><tr><th>Serial</th><th>Tag</th><th>Internal Name</th><th>RT</th></tr></thead><tbody>")
+                page.append(
+                    "<table><thead><tr><th>Serial</th><th>Tag</th><th>Internal Name</th><th>RT</th></tr></thead><tbody>"
+                )
                 for device in made {
                     page.append(
-                        "<tr><td>\(device.serial)</td><td class=\"tag\">\(device.tag)</td><td>\(device.internalName)</td>"
-                            + "<td>#\(String(device.assetID))</td></tr>")
+                        """
+                        <tr><td>\(device.serial)</td><td class="tag">\(device.tag)</td><td>\(device.internalName)</td>\
+                        <td>#\(String(device.assetID))</td></tr>
+                        """)
                 }
                 page.append("</tbody></table><p><a href=\"\(labels)\">Print the labels of these</a></p>")
             }

@@ -24,7 +24,8 @@ struct TagRoutes: Sendable {
                 page.append(
                     Layout.message(
                         query["again"] == nil
-                            ? "RT asset #\(asset) is now \(tagged)." : "RT asset #\(asset) already had \(tagged); RT has that name.",
+                            ? "RT asset #\(asset) is now \(tagged)."
+                            : "RT asset #\(asset) already had \(tagged); RT has that name.",
                         ok: true))
                 page.append("<p><a href=\"/labels/\(percentEncoded: tagged)\">Print its label</a></p>")
             }
@@ -109,7 +110,7 @@ struct TagRoutes: Sendable {
                 "next tag set to \(typed.uppercased()) (was \(previous))",
                 metadata: ["REMOTE_USER": "\(request.user ?? "")"])
             return AppContext.redirect(
-                "/tags?next-set=\(HTTPURL.percentEncode(try context.tags.peekNext()))&was=\(HTTPURL.percentEncode(previous))"
+                "/tags?next-set=\(PercentEncoding.encode(try context.tags.peekNext()))&was=\(PercentEncoding.encode(previous))"
             )
         } catch let refusal as AssetTagStore.Refusal {
             return try page(request, message: refusal.description, status: .conflict)
