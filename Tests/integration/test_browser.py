@@ -174,6 +174,31 @@ def test_label_prints_at_the_configured_size(tmp_path, server_factory, browser, 
     assert_no_errors(browser)
 
 
+@pytest.mark.parametrize("size, width, height, other", [("small", 90.3, 29, "large"), ("large", 100, 62, "small")])
+def test_one_page_per_label_at_either_size(tmp_path, server_factory, browser, size, width, height, other):
+    """The size chosen per print, single and batch: each label its own page of its size, and
+    the page's switch goes to the other size."""
+    srv = start(tmp_path, server_factory, env={"LABEL_FOOTER": "Western CUSD #12"})
+    path = f"/labels/W12-0042?name=ThinkPad%20X1&serial=pf4abcd9&size={size}"
+    sign_in(browser, srv, path)
+    assert browser.text(browser.find("p.no-print")).startswith(f"{width:g} × {height:g} mm.")
+    assert count(browser, f'.print-label[data-size="{size}"] > svg') == 1
+    assert_printed_at(browser, width, height)
+
+    browser.get(srv.url(f"/labels?from=W12-0001&count=3&size={size}"))
+    browser.wait_for(lambda b: b.title.startswith("3 labels"))
+    assert count(browser, f'.print-label[data-size="{size}"] > svg') == 3
+    assert_printed_at(browser, width, height, labels=3)
+
+    # the switch: the same batch at the other size
+    browser.click(browser.find(f'.size-switch a[data-size="{other}"]'))
+    browser.wait_for(lambda b: b.current_url.endswith(f"size={other}"))
+    other_width, other_height = (100, 62) if other == "large" else (90.3, 29)
+    assert count(browser, f'.print-label[data-size="{other}"] > svg') == 3
+    assert_printed_at(browser, other_width, other_height, labels=3)
+    assert_no_errors(browser)
+
+
 def test_markup_typed_into_forms_shows_as_text(tmp_path, server_factory, browser):
     srv = start(tmp_path, server_factory)
     sign_in(browser, srv, "/tags")

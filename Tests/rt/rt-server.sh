@@ -19,9 +19,9 @@
 #   rt.env                 source it before running RT's own tools against this instance
 #   server.pid
 #
-# Seeded fixtures: the catalog "General assets" (RT ships it) with the asset custom field
-# "Serial Number" attached, the users alice and it-staff, and the assets
-# "T-1001" (serial SN-1001) and "T-1002" (serial SN-1002).
+# Seeded fixtures: the catalog "General assets" (RT ships it) with the asset custom fields
+# "Serial Number", "Internal Name", "Model", "Funding Source" and "Type" attached, the users
+# alice and it-staff, and the assets "T-1001" (serial SN-1001) and "T-1002" (serial SN-1002).
 #
 # Environment: RT_BCRYPT_COST (default 4: token and password checks take milliseconds, not
 # the quarter second RT's default 12 costs; only hashes made after the database is created),
@@ -203,6 +203,15 @@ seed() {
         $ok or die "custom field: $why\n";
         ($ok, $why) = $field->AddToObject($catalog);
         $ok or die "attach custom field: $why\n";
+        # What the labels print besides the serial, and the type that picks their size.
+        for my $name ("Internal Name", "Model", "Funding Source", "Type") {
+            my $extra = RT::CustomField->new($system);
+            ($ok, $why) = $extra->Create(Name => $name, Type => "FreeformSingle",
+                LookupType => RT::Asset->CustomFieldLookupType);
+            $ok or die "custom field $name: $why\n";
+            ($ok, $why) = $extra->AddToObject($catalog);
+            $ok or die "attach custom field $name: $why\n";
+        }
         for my $name ("alice", "it-staff") {
             my $user = RT::User->new($system);
             ($ok, $why) = $user->Create(Name => $name, EmailAddress => "$name\@example.test",
@@ -216,7 +225,7 @@ seed() {
             $ok or die "asset T-$number: $why\n";
         }' >>"$dir/log/seed.log" 2>&1 || { tail -20 "$dir/log/seed.log" >&2; fail "seeding failed"; }
     touch "$dir/seeded"
-    say "seeded: catalog 'General assets' with CF 'Serial Number', users alice and it-staff, assets T-1001 T-1002"
+    say "seeded: catalog 'General assets' with CFs Serial Number, Internal Name, Model, Funding Source, Type; users alice and it-staff, assets T-1001 T-1002"
 }
 
 stop() {
