@@ -100,7 +100,7 @@ def test_size_is_chosen_per_print(tmp_path, server_factory):
     status, headers, svg = request(srv.port, "GET", "/labels/W12-0042.svg?size=SMALL")
     assert status == 200 and headers["content-type"] == "image/svg+xml" and svg_size(svg) == (b"90.3", b"29")
     status, _, page = request(srv.port, "GET", "/labels?from=W12-0001&count=3&size=small")
-    assert status == 200 and page.count(b'data-size="small">') == 3 and page.count(b"<svg ") == 3
+    assert status == 200 and page.count(b'data-size="small">') == 3 and page.count(b'<svg xmlns="http://www.w3.org/2000/svg" class="label"') == 3
     assert b'href="/labels?from=W12-0001&amp;count=3&amp;size=large"' in page
     status, _, page = request(srv.port, "GET", "/labels?tags=A-1,B-2&size=large")
     assert status == 200 and page.count(b'data-size="large">') == 2

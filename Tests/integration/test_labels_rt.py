@@ -99,7 +99,7 @@ def test_batch_of_tags_takes_each_labels_details_from_rt(tmp_path, server_factor
     assert b"N: Brave Otter" in page and b"N: Calm Heron" in page
     assert b"Request Tracker has no asset named W12-NO-SUCH" in page
     status, _, page = request(srv.port, "GET", f"/labels?tags={laptop},{charger}&size=small")
-    assert status == 200 and re.findall(rb'data-size="(\w+)">', page) == [b"small", b"small"]
+    assert status == 200 and re.findall(rb'<div class="print-label" data-size="(\w+)">', page) == [b"small", b"small"]
     assert b'<strong aria-current="true">Small</strong>' in page
 
 
