@@ -110,7 +110,8 @@ extension LabelRoutes {
                 page.append(
                     Layout.message(
                         "Request Tracker has no asset named \(missing.joined(separator: ", ")); "
-                            + "\(missing.count == 1 ? "its label links" : "their labels link") to a search for it.",
+                            + (missing.count == 1
+                                ? "its label links to a search for it." : "their labels link to searches for them."),
                         ok: false))
             }
             page.append(

@@ -232,18 +232,7 @@ struct LabelRoutes: Sendable {
     }
 
     /// `text` as one URL component: RFC 3986's unreserved characters kept, the rest `%XX`.
-    static func encoded(_ text: String) -> String {
-        var result = ""
-        for byte in text.utf8 {
-            if PercentEncoding.isUnreserved(byte) {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = Array("0123456789ABCDEF".utf8)
-                result += "%" + String(UnicodeScalar(hex[Int(byte >> 4)])) + String(UnicodeScalar(hex[Int(byte & 15)]))
-            }
-        }
-        return result
-    }
+    static func encoded(_ text: String) -> String { PercentEncoding.encode(text) }
 
     static func isTag(_ tag: String) -> Bool {
         !tag.isEmpty && tag.utf8.count <= 40 && tag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x2F }
