@@ -33,6 +33,10 @@ let
     "padding"
     "label_width_mm"
     "label_height_mm"
+    "label_small_width_mm"
+    "label_small_height_mm"
+    "label_size"
+    "label_footer"
     "error_logfile"
     "access_logfile"
     "secret_key"
@@ -166,14 +170,43 @@ in
       type = types.number;
       default = 100;
       example = 90.3;
-      description = "Label width in millimetres (`LABEL_WIDTH_MM`): 100 for the large 100×62 labels, 90.3 for the small 90.3×29 ones.";
+      description = "Width of the large label (`size=large`) in millimetres (`LABEL_WIDTH_MM`): 100 for the 100×62 device labels.";
     };
 
     labelHeightMm = mkOption {
       type = types.number;
       default = 62;
       example = 29;
-      description = "Label height in millimetres (`LABEL_HEIGHT_MM`).";
+      description = "Height of the large label in millimetres (`LABEL_HEIGHT_MM`).";
+    };
+
+    labelSmallWidthMm = mkOption {
+      type = types.number;
+      default = 90.3;
+      example = 62;
+      description = "Width of the small label (`size=small`, chargers and cables) in millimetres (`LABEL_SMALL_WIDTH_MM`).";
+    };
+
+    labelSmallHeightMm = mkOption {
+      type = types.number;
+      default = 29;
+      description = "Height of the small label in millimetres (`LABEL_SMALL_HEIGHT_MM`).";
+    };
+
+    labelSize = mkOption {
+      type = types.enum [
+        "large"
+        "small"
+      ];
+      default = "large";
+      description = "Label size when the URL names none (`LABEL_SIZE`); RT assets of type Charger, Power Adapter or Cable get the small one regardless.";
+    };
+
+    labelFooter = mkOption {
+      type = types.str;
+      default = "";
+      example = "Western CUSD #12";
+      description = "Line printed at the foot of every label, above the bar code (`LABEL_FOOTER`); empty prints none.";
     };
 
     rtUrl = mkOption {

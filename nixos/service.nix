@@ -79,6 +79,10 @@ let
     PADDING = toString cfg.padding;
     LABEL_WIDTH_MM = number cfg.labelWidthMm;
     LABEL_HEIGHT_MM = number cfg.labelHeightMm;
+    LABEL_SMALL_WIDTH_MM = number cfg.labelSmallWidthMm;
+    LABEL_SMALL_HEIGHT_MM = number cfg.labelSmallHeightMm;
+    LABEL_SIZE = cfg.labelSize;
+    LABEL_FOOTER = cfg.labelFooter;
   }
   # Left out when empty, so a DATABASE_URL in the secrets file is the only one there is.
   // optionalAttrs (databaseUrl != "") { DATABASE_URL = databaseUrl; }

@@ -1,22 +1,51 @@
-/// What a device label shows: the asset tag (large, and as a Code 128), three lines of
-/// detail, and the QR payload (typically the asset's URL in Request Tracker).
+/// What a device label shows: the asset tag (large, and as a Code 128), lines of detail under
+/// it, an optional footer line (e.g. the district's name), and the QR payload (typically the
+/// asset's URL in Request Tracker).
 public struct LabelContent: Sendable, Equatable {
+    /// One line of detail: `className` becomes the SVG text element's class ("name", "serial", ...).
+    public struct Line: Sendable, Equatable {
+        public var className: String
+        public var text: String
+
+        public init(_ className: String, _ text: String) {
+            self.className = className
+            self.text = text
+        }
+    }
+
     /// The asset tag, e.g. "W12-0001"; printed large and as the Code 128 bar code.
     public var tag: String
-    /// The device name or model.
-    public var name: String
-    /// The serial number.
-    public var serial: String
-    /// Who the device is assigned to (a person, room or school).
-    public var owner: String
+    /// The detail lines under the tag, top to bottom; lines with empty text are not printed.
+    public var lines: [Line]
+    /// A line across the foot of the label, above the bar code (class "footer"); empty for none.
+    public var footer: String
     /// What the QR Code holds.
     public var qrPayload: String
 
-    public init(tag: String, name: String, serial: String, owner: String, qrPayload: String) {
+    public init(tag: String, lines: [Line], footer: String = "", qrPayload: String) {
         self.tag = tag
-        self.name = name
-        self.serial = serial
-        self.owner = owner
+        self.lines = lines
+        self.footer = footer
         self.qrPayload = qrPayload
+    }
+
+    /// The three classic lines: the device name, "S/N serial" and the owner.
+    public init(tag: String, name: String, serial: String, owner: String, qrPayload: String) {
+        self.init(
+            tag: tag,
+            lines: [Line("name", name), Line("serial", serial.isEmpty ? "" : "S/N " + serial), Line("owner", owner)],
+            qrPayload: qrPayload)
+    }
+
+    /// The text of the "name" line ("" when there is none); setting it replaces or adds that line.
+    public var name: String {
+        get { lines.first { $0.className == "name" }?.text ?? "" }
+        set {
+            if let index = lines.firstIndex(where: { $0.className == "name" }) {
+                lines[index].text = newValue
+            } else {
+                lines.insert(Line("name", newValue), at: 0)
+            }
+        }
     }
 }

@@ -6,6 +6,9 @@
 /// - Lower labels (e.g. 90.3×29 mm): the QR Code at the left, full height; text and the
 ///   Code 128 share the column to its right.
 ///
+/// A footer (when the content has one) is centred in its own band just above the bar code:
+/// across the whole width on large labels, in the column beside the QR Code on low ones.
+///
 /// Text lines never run past the label: the stack is scaled down to fit the height, and each
 /// line is shrunk to fit its width down to a minimum size, then cut with an ellipsis.
 ///
@@ -61,6 +64,12 @@ struct LabelLayout {
                 x: margin, y: heightMm - margin - barHeight, width: widthMm - 2 * margin, height: barHeight)
             barcode = Self.placed(tagCode, in: barBox)
             if barcode != nil { textBottom = barBox.y - 1.5 }
+            if let footer = Self.footer(
+                content.footer, left: margin, right: widthMm - margin, bottom: textBottom, large: true)
+            {
+                lines.append(footer)
+                textBottom = footer.baseline - footer.fit.fontSize * Self.ascent - 0.5
+            }
             let side = min(textBottom - margin, widthMm / 2)
             if let qrCode {
                 qr = (qrCode, Box(x: margin, y: margin, width: side, height: side))
@@ -77,10 +86,31 @@ struct LabelLayout {
                 x: textLeft, y: heightMm - margin - barHeight, width: widthMm - margin - textLeft, height: barHeight)
             barcode = Self.placed(tagCode, in: barBox)
             if barcode != nil { textBottom = barBox.y - 1 }
+            if let footer = Self.footer(
+                content.footer, left: textLeft, right: widthMm - margin, bottom: textBottom, large: false)
+            {
+                lines.append(footer)
+                textBottom = footer.baseline - footer.fit.fontSize * Self.ascent - 0.3
+            }
         }
-        lines = Self.stack(
-            content, large: large, left: textLeft, top: textTop, width: widthMm - margin - textLeft,
-            height: textBottom - textTop)
+        lines.insert(
+            contentsOf: Self.stack(
+                content, large: large, left: textLeft, top: textTop, width: widthMm - margin - textLeft,
+                height: textBottom - textTop),
+            at: 0)
+    }
+
+    /// The footer line, bold and centred between `left` and `right`, its bottom at `bottom`; nil
+    /// when there is no footer.
+    private static func footer(_ text: String, left: Double, right: Double, bottom: Double, large: Bool) -> Line? {
+        guard !text.isEmpty else { return nil }
+        let sizes = large ? (preferred: 3.5, minimum: 2.2) : (preferred: 2.6, minimum: 1.8)
+        let width = right - left
+        let fit = TextFit(text, maxWidth: width, preferredSize: sizes.preferred, minimumSize: sizes.minimum)
+        let baseline = bottom - fit.fontSize * (lineHeight - ascent)
+        return Line(
+            className: "footer", fit: fit, x: left + max(0, (width - fit.width) / 2), baseline: baseline, bold: true,
+            maxWidth: width)
     }
 
     /// The bar code in `box`, unless its modules would be too narrow there.
@@ -89,19 +119,16 @@ struct LabelLayout {
         return (code, box)
     }
 
-    /// The text lines from the top of the area down: tag (bold), name, "S/N serial", owner;
-    /// empty fields are skipped.
+    /// The text lines from the top of the area down: the tag (bold), then the content's lines;
+    /// empty lines are skipped.
     private static func stack(
         _ content: LabelContent, large: Bool, left: Double, top: Double, width: Double, height: Double
     ) -> [Line] {
         let tagSizes = large ? (preferred: 10.0, minimum: 5.0) : (preferred: 6.0, minimum: 3.5)
         let detailSizes = large ? (preferred: 4.5, minimum: 2.5) : (preferred: 3.0, minimum: 2.0)
-        let entries = [
-            ("tag", content.tag, true),
-            ("name", content.name, false),
-            ("serial", content.serial.isEmpty ? "" : "S/N " + content.serial, false),
-            ("owner", content.owner, false),
-        ].filter { !$0.1.isEmpty }
+        let entries = ([("tag", content.tag, true)] + content.lines.map { ($0.className, $0.text, false) }).filter {
+            !$0.1.isEmpty
+        }
         let wanted = entries.reduce(0.0) { sum, entry in
             sum + (entry.2 ? tagSizes.preferred : detailSizes.preferred) * lineHeight
         }

@@ -1,8 +1,9 @@
 /// Printable asset labels as SVG documents, sized in mm for a label printer.
 public enum LabelSVG {
     /// A complete SVG document of the label: `width`/`height` in mm and a viewBox in mm, a white
-    /// background, the QR Code (`class="qr"`), the text lines (`class` "tag", "name", "serial",
-    /// "owner"; the serial printed as "S/N …") and the tag's Code 128 (`class="barcode"`).
+    /// background, the QR Code (`class="qr"`), the text lines (`class` "tag", then each content
+    /// line's class, e.g. "name", "serial", "owner"), the footer (`class="footer"`, centred above
+    /// the bar code) and the tag's Code 128 (`class="barcode"`).
     ///
     /// The layout depends on the height: from 40 mm up (e.g. 100×62 mm) the QR Code sits top
     /// left with the text beside it and the bar code runs across the bottom; lower labels

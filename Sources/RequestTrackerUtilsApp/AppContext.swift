@@ -12,8 +12,7 @@ struct AppContext: Sendable {
     let checkins: CheckinStore
     let staticFiles: ManifestSource
     let csrf: CSRF
-    let labelWidthMm: Double
-    let labelHeightMm: Double
+    let labels: LabelOptions
     let logger: Logger
 
     /// The manifest pages link static files with (re-read when collectstatic replaces it).

@@ -39,16 +39,6 @@ enum AppSettings {
         doc: "Digits in an asset tag's number, zero-padded: 4 gives W12-0001 (numbers past 9999 grow a digit).",
         hint: SettingValidators.rangeHint(1...12), validate: SettingValidators.range(1...12))
 
-    static let labelWidthMm = SettingKey<Double>(
-        "label_width_mm", section: "Labels", env: ["LABEL_WIDTH_MM"], default: 100,
-        doc: "Label width in millimetres: 100 for the large 100×62 labels, 90.3 for the small 90.3×29 ones.",
-        validate: millimetres)
-
-    static let labelHeightMm = SettingKey<Double>(
-        "label_height_mm", section: "Labels", env: ["LABEL_HEIGHT_MM"], default: 62,
-        doc: "Label height in millimetres: 62 for the large labels, 29 for the small ones.",
-        validate: millimetres)
-
     static let sessionIdleTimeout = SettingKey<Seconds>(
         "session_idle_timeout", section: "Application", env: ["SESSION_IDLE_TIMEOUT"], default: 7200,
         doc: "Seconds a signed-in session may go unused before it ends (two hours).",
@@ -83,8 +73,9 @@ enum AppSettings {
     static let all: [AnySetting] =
         [
             workingDir.any, secretKey.any, debug.any, allowedHosts.any,
-            prefix.any, padding.any, labelWidthMm.any, labelHeightMm.any, sessionIdleTimeout.any, sessionMaxAge.any,
-            signInFailureLimit.any, signInFailureWindow.any,
+            prefix.any, padding.any,
+        ] + LabelSettings.all + [
+            sessionIdleTimeout.any, sessionMaxAge.any, signInFailureLimit.any, signInFailureWindow.any,
         ] + DatabaseSettings.all + DirectorySettings.all + RTSettings.all + [enableTestRoutes.any]
 
     /// The problem when `key`, the timeout of calls to an outside service (RT, the database,
@@ -101,9 +92,5 @@ enum AppSettings {
                 + "'timeout' (\(workerTimeout.rendered)s, from \(configuration.source(of: "timeout"))): a slow \(what) "
                 + "would get workers killed; lower \(key.env.first ?? key.name) or raise timeout",
             setting: key.name)
-    }
-
-    private static let millimetres: @Sendable (Double) -> String? = { value in
-        (10...500).contains(value) ? nil : "must be between 10 and 500 millimetres, not \(value)"
     }
 }

@@ -104,14 +104,9 @@ struct AssetRoutes: Sendable {
                 page.append("<tr><th>\(name)</th><td>\(value)</td></tr>")
             }
             page.append("</table>\n<p><a href=\"\(web)\">Open in Request Tracker</a> ·\n")
-            page.append("<a href=\"/labels/\(percentEncoded: asset.name)?")
-            let labelQuery = [("name", details.name), ("serial", details.serial), ("owner", details.owner)]
-            for (index, (key, value)) in labelQuery.filter({ !$0.1.isEmpty }).enumerated() {
-                page.append(index == 0 ? "\(key)=\(percentEncoded: value)" : "&amp;\(key)=\(percentEncoded: value)")
-            }
             page.append(
                 """
-                ">Label</a> ·
+                <a href="/labels/asset/\(asset.id)">Label</a> ·
                 <a href="/checkin?tag=\(percentEncoded: asset.name)">Check in</a></p>
                 """)
         }

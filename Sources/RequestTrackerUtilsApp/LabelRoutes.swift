@@ -1,165 +1,238 @@
 import LabelGraphics
 import Prefork
 import PreforkCore
+import RequestTracker
 
-/// What a label says about an asset, from the query or from Request Tracker.
-struct AssetDetails: Sendable {
-    var id: Int?
-    var name = ""
-    var serial = ""
-    var owner = ""
-}
-
-/// Finds an asset's details by tag; nil result when RT does not know the tag.
-protocol AssetDirectory: Sendable {
-    func details(tag: String) throws -> AssetDetails?
-    /// The asset's page in RT, or a search for its tag when the id is not known.
-    func webURL(tag: String, id: Int?) -> String
-}
-
-/// Printable labels: `GET /labels` (the form and recent tags), `GET /labels/TAG` (one label),
-/// `GET /labels/TAG.svg` (the SVG alone), `GET /labels?tags=A,B` or `?from=TAG&count=N` (a
-/// batch, one label per printed page). Each label is `LABEL_WIDTH_MM` × `LABEL_HEIGHT_MM` with
-/// a QR code of the asset's URL in RT and a Code 128 of its tag, drawn on the server.
+/// Printable labels, drawn on the server as SVG:
+///
+/// - `GET /labels`: the forms and the recently issued tags.
+/// - `GET /labels/TAG`, `GET /labels/TAG.svg`: one label by tag; its details from the query
+///   (`name`, `serial`, `owner`), else from the asset in RT when RT is configured.
+/// - `GET /labels/asset/ID`, `GET /labels/asset/ID.svg`: one label by RT asset id.
+/// - `GET /labels?tags=A,B,…`: a batch by tags, each with its details from RT when RT is
+///   configured; `GET /labels?from=TAG&count=N`: a batch of bare tags, for pre-printing.
+///
+/// Every one takes `size=large|small` (``LabelOptions/size(requested:assetType:)`` decides
+/// when it is absent) and prints one label per page of the label's size. RT refusing or down
+/// is a 502 page, RT silent past RT_TIMEOUT a 504, each saying why.
 struct LabelRoutes: Sendable {
     let context: AppContext
     let directory: (any AssetDirectory)?
 
     static let maximumBatch = 200
 
+    /// One label to draw.
+    struct Label {
+        var tag: String
+        var details: AssetDetails
+        var size: LabelSize
+    }
+
+    /// A page that cannot be made, as the response that says why.
+    struct Refusal: Error {
+        let response: Response
+    }
+
     func add(to router: inout Router) {
         router.get("/labels") { request in try index(request) }
-        router.get("/labels/:tag") { request in try single(request) }
+        router.get("/labels/:tag") { request in try single(request, byAsset: false) }
+        router.get("/labels/asset/:id") { request in try single(request, byAsset: true) }
     }
 
-    /// The label SVG for a tag: details from the query, else from RT when it is configured.
-    func label(tag: String, query: [String: String], lookUp: Bool) throws -> (svg: String, note: String?) {
-        var details = AssetDetails(
-            name: query["name"] ?? "", serial: query["serial"] ?? "", owner: query["owner"] ?? "")
-        var note: String?
-        if lookUp, let directory, details.name.isEmpty && details.serial.isEmpty && details.owner.isEmpty {
-            if let found = try directory.details(tag: tag) {
-                details = found
+    // MARK: One label
+
+    func single(_ request: Request, byAsset: Bool) throws -> Response {
+        var key = request.parameters[byAsset ? "id" : "tag"] ?? ""
+        let svgOnly = key.hasSuffix(".svg")
+        if svgOnly { key.removeLast(4) }
+        let label: Label
+        let note: String?
+        do {
+            let requested = try requestedSize(request)
+            if byAsset {
+                (label, note) = (try asset(id: key, requested: requested, user: request.user), nil)
             } else {
-                note = "Request Tracker has no asset named \(tag); the label links to a search for it."
+                (label, note) = try tagged(key, query: request.queryItems, requested: requested, user: request.user)
             }
+        } catch {
+            return error.response
         }
-        let payload = directory?.webURL(tag: tag, id: details.id) ?? tag
-        let content = LabelContent(
-            tag: tag, name: details.name, serial: details.serial, owner: details.owner, qrPayload: payload)
-        return (LabelSVG.render(content, widthMm: context.labelWidthMm, heightMm: context.labelHeightMm), note)
-    }
-
-    func single(_ request: Request) throws -> Response {
-        var tag = request.parameters["tag"] ?? ""
-        let svgOnly = tag.hasSuffix(".svg")
-        if svgOnly { tag.removeLast(4) }
-        guard Self.isTag(tag) else { return context.errorPage(.badRequest, "Label", "Not an asset tag: \(tag)") }
-        let (svg, note) = try label(tag: tag, query: request.queryItems, lookUp: true)
+        let svg = render(label)
         if svgOnly { return Response.bytes(Array(svg.utf8), contentType: "image/svg+xml") }
-        let size = "\(Self.millimetres(context.labelWidthMm)) × \(Self.millimetres(context.labelHeightMm)) mm"
-        return context.page("Label \(tag)", extraCSS: ["labels.css"], user: request.user) { page in
+        let path = byAsset ? "/labels/asset/\(key)" : "/labels/\(Self.encoded(label.tag))"
+        let detailsQuery = byAsset ? [] : Self.detailsQuery(request.queryItems)
+        return context.page("Label \(label.tag)", extraCSS: ["labels.css"], user: request.user) { page in
             page.append(
                 """
                 \(note.map { Layout.message($0, ok: false) } ?? .empty)
-                <p class="no-print">\(size). <button type="button" data-print>Print</button>
-                <a href="/labels/\(percentEncoded: tag).svg">SVG</a></p>
-                \(pageStyle)
-                <div class="labels"><div class="print-label">\(raw: svg)</div></div>
+                <p class="no-print">\(context.labels.caption(label.size)). <button type="button" data-print>Print</button>
+                <a href="\(path).svg\(Self.queryString(detailsQuery + [("size", label.size.rawValue)]))">SVG</a>
+                \(sizeSwitch(current: label.size, path: path, query: detailsQuery))</p>
+                \(pageStyle([label.size]))
+                <div class="labels">\(labelElement(svg, label.size))</div>
                 """)
         }
     }
 
-    func index(_ request: Request) throws -> Response {
-        let query = request.queryItems
-        if let tag = query["tag"], !tag.isEmpty {  // the single-label form
-            let details = ["name", "serial", "owner"].compactMap { key in
-                query[key].flatMap { $0.isEmpty ? nil : "\(key)=\(PercentEncoding.encode($0))" }
-            }
-            let suffix = details.isEmpty ? "" : "?" + details.joined(separator: "&")
-            return AppContext.redirect("/labels/\(PercentEncoding.encode(tag.uppercased()))\(suffix)")
+    /// The label of the asset with RT id `id`.
+    private func asset(id text: String, requested: LabelSize?, user: String?) throws(Refusal) -> Label {
+        guard let id = Int(text), id > 0 else {
+            throw Refusal(response: context.errorPage(.badRequest, "Label", "Not an RT asset id: \(text)", user: user))
         }
-        var tags: [String] = []
-        if let list = query["tags"] {
-            tags = list.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }).map {
-                String($0).uppercased()
-            }
-        } else if let from = query["from"] {
-            guard let count = Int(query["count"] ?? "1"), (1...Self.maximumBatch).contains(count),
-                let range = Self.series(from: from.uppercased(), count: count)
-            else {
-                return context.errorPage(
-                    .badRequest, "Labels",
-                    "from must be a tag ending in digits, and count a number from 1 to \(Self.maximumBatch)")
-            }
-            tags = range
+        guard let directory else {
+            throw Refusal(
+                response: context.errorPage(
+                    .serviceUnavailable, "Label",
+                    "Labels by RT asset id need Request Tracker, which is not set up here: the operator sets RT_URL "
+                        + "and RT_TOKEN (see docs/application.md).", user: user))
         }
-        if tags.isEmpty { return try form(user: request.user) }
-        guard tags.count <= Self.maximumBatch else {
-            return context.errorPage(.badRequest, "Labels", "At most \(Self.maximumBatch) labels at a time.")
+        let found: AssetDetails?
+        do {
+            found = try directory.details(id: id)
+        } catch {
+            throw rtFailure(error, user: user)
         }
-        if let bad = tags.first(where: { !Self.isTag($0) }) {
-            return context.errorPage(.badRequest, "Labels", "Not an asset tag: \(bad)")
+        guard let details = found else {
+            throw Refusal(
+                response: context.errorPage(.notFound, "Label", "Request Tracker has no asset #\(id).", user: user))
         }
-        // A batch prints what the query gives: one RT request per label would make a big
-        // batch as slow as RT; single labels look their details up.
-        return try context.page(
-            "\(tags.count) label\(tags.count == 1 ? "" : "s")", extraCSS: ["labels.css"], user: request.user
-        ) { page in
-            page.append(
-                """
-                <p class="no-print">\(tags.first!) to \(tags.last!), one label per page when printed.
-                <button type="button" data-print>Print</button></p>
-                \(pageStyle)
-                <div class="labels">
-                """)
-            for (index, tag) in tags.enumerated() {
-                if index > 0 { page.append("\n") }
-                let svg = try label(tag: tag, query: [:], lookUp: false).svg
-                page.append("<div class=\"print-label\">\(raw: svg)</div>")
-            }
-            page.append("</div>")
+        guard Self.isTag(details.tag) else {
+            throw Refusal(
+                response: context.errorPage(
+                    .unprocessableContent, "Label",
+                    "Request Tracker's asset #\(id) has no Name usable as a tag (\(details.tag)).", user: user))
         }
+        return Label(
+            tag: details.tag, details: details,
+            size: context.labels.size(requested: requested, assetType: details.type))
     }
 
-    private func form(user: String?) throws -> Response {
-        let recent = try context.tags.recent(limit: 20)
-        return context.page("Labels", user: user) { page in
-            page.append(
-                """
-                <form class="card" method="get" action="/labels">
-                <p>One label; leave the details empty to take them from Request Tracker.</p>
-                <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" required>
-                <label for="name">Name</label><input id="name" name="name" type="text">
-                <label for="serial">Serial number</label><input id="serial" name="serial" type="text">
-                <label for="owner">Owner</label><input id="owner" name="owner" type="text">
-                <p><button type="submit">Show label</button></p>
-                </form>
-                <form class="card" method="get" action="/labels">
-                <p>A batch, one label per printed page.</p>
-                <label for="from">First tag</label><input id="from" name="from" type="text" placeholder="W12-0001">
-                <label for="count">How many</label><input id="count" name="count" type="number" min="1" max="\(Self.maximumBatch)" value="10">
-                <p><button type="submit">Show labels</button></p>
-                </form>
-                <h2>Recently issued tags</h2><ul>
-                """)
-            for tag in recent {
-                page.append("<li><a href=\"/labels/\(percentEncoded: tag.tag)\" class=\"tag\">\(tag.tag)</a></li>")
-            }
-            page.append("</ul>")
+    /// The label of `tag`: details from the query, else from RT when it is configured (with a
+    /// note when RT has no such asset).
+    private func tagged(
+        _ tag: String, query: [String: String], requested: LabelSize?, user: String?
+    ) throws(Refusal) -> (Label, String?) {
+        guard Self.isTag(tag) else {
+            throw Refusal(response: context.errorPage(.badRequest, "Label", "Not an asset tag: \(tag)", user: user))
         }
+        let typed = AssetDetails(name: query["name"] ?? "", serial: query["serial"] ?? "", owner: query["owner"] ?? "")
+        guard typed.name.isEmpty && typed.serial.isEmpty && typed.owner.isEmpty, directory != nil else {
+            return (
+                Label(tag: tag, details: typed, size: context.labels.size(requested: requested, assetType: "")), nil
+            )
+        }
+        let (label, missing) = try lookUp(tag, requested: requested, user: user)
+        return (label, missing ? "Request Tracker has no asset named \(tag); the label links to a search for it." : nil)
     }
 
-    /// `@page` sized to the label, so each label prints on its own page of the label printer.
-    var pageStyle: HTML {
-        let width = Self.millimetres(context.labelWidthMm)
-        let height = Self.millimetres(context.labelHeightMm)
-        return "<style>@page { size: \(width)mm \(height)mm; margin: 0; }</style>"
+    /// A label with the details RT has for `tag`, and whether RT lacks the asset.
+    func lookUp(_ tag: String, requested: LabelSize?, user: String?) throws(Refusal) -> (Label, Bool) {
+        guard let directory else {
+            return (
+                Label(
+                    tag: tag, details: AssetDetails(), size: context.labels.size(requested: requested, assetType: "")),
+                false
+            )
+        }
+        let found: AssetDetails?
+        do {
+            found = try directory.details(tag: tag)
+        } catch {
+            throw rtFailure(error, user: user)
+        }
+        let details = found ?? AssetDetails()
+        return (
+            Label(tag: tag, details: details, size: context.labels.size(requested: requested, assetType: details.type)),
+            found == nil
+        )
     }
 
-    static func millimetres(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+    /// The page for RT failing: 502 when it refused or could not be reached, 504 when it did not
+    /// answer within RT_TIMEOUT; the cause in one sentence, as on the look-up page.
+    private func rtFailure(_ error: RTError, user: String?) -> Refusal {
+        context.logger.warning("label: Request Tracker could not answer: \(error)")
+        return Refusal(
+            response: context.errorPage(
+                RequestTrackerBridge.status(error), "Label",
+                "Request Tracker could not answer: \(error). Try again in a moment; if it goes on, tell whoever runs RT.",
+                user: user))
     }
+
+    /// `size=` from the query: nil when absent or empty.
+    func requestedSize(_ request: Request) throws(Refusal) -> LabelSize? {
+        guard let text = request.queryItems["size"], !text.isEmpty else { return nil }
+        guard let size = LabelSize(rawValue: text.lowercased()) else {
+            throw Refusal(
+                response: context.errorPage(
+                    .badRequest, "Label", "size must be large or small, not \(text)", user: request.user))
+        }
+        return size
+    }
+
+    // MARK: Drawing
+
+    /// The label's SVG at its size.
+    func render(_ label: Label) -> String {
+        let payload = directory?.webURL(tag: label.tag, id: label.details.id) ?? label.tag
+        let content = context.labels.content(
+            tag: label.tag, details: label.details, size: label.size, qrPayload: payload)
+        let dimensions = context.labels.dimensions(label.size)
+        return LabelSVG.render(content, widthMm: dimensions.widthMm, heightMm: dimensions.heightMm)
+    }
+
+    /// One label as the page holds it: its `data-size` names its `@page` (see labels.css).
+    func labelElement(_ svg: String, _ size: LabelSize) -> HTML {
+        "<div class=\"print-label\" data-size=\"\(size.rawValue)\">\(raw: svg)</div>"
+    }
+
+    /// `@page` rules sized to the labels, so each label prints on its own page of the label
+    /// printer: the unnamed page (what the first page gets) at the first label's size, and one
+    /// named page per size, which each label asks for by its `data-size`.
+    func pageStyle(_ sizes: [LabelSize]) -> HTML {
+        let first = context.labels.dimensions(sizes.first ?? context.labels.defaultSize)
+        var style = "@page { size: \(Self.mm(first.widthMm)) \(Self.mm(first.heightMm)); margin: 0; }"
+        for size in LabelSize.allCases {
+            let dimensions = context.labels.dimensions(size)
+            style +=
+                " @page \(size.rawValue) { size: \(Self.mm(dimensions.widthMm)) \(Self.mm(dimensions.heightMm)); margin: 0; }"
+        }
+        return "<style>\(raw: style)</style>"
+    }
+
+    /// "Size: Large Small", the current one in bold, the others links to the same labels at
+    /// that size (a batch of mixed sizes has no current one).
+    func sizeSwitch(current: LabelSize?, path: String, query: [(String, String)]) -> HTML {
+        var writer = HTMLWriter(capacity: 256)
+        writer.append("<span class=\"size-switch\">Size:")
+        for size in LabelSize.allCases {
+            let name = size == .large ? "Large" : "Small"
+            if size == current {
+                writer.append(" <strong aria-current=\"true\">\(name)</strong>")
+            } else {
+                let href = path + Self.queryString(query + [("size", size.rawValue)])
+                writer.append(" <a href=\"\(href)\" data-size=\"\(size.rawValue)\">\(name)</a>")
+            }
+        }
+        writer.append("</span>")
+        return writer.html
+    }
+
+    // MARK: Helpers
+
+    static func mm(_ value: Double) -> String { LabelOptions.millimetres(value) + "mm" }
+
+    /// The typed details of a label URL (name, serial, owner), in that order, the empty ones left out.
+    static func detailsQuery(_ query: [String: String]) -> [(String, String)] {
+        ["name", "serial", "owner"].compactMap { key in query[key].flatMap { $0.isEmpty ? nil : (key, $0) } }
+    }
+
+    /// "?a=1&b=2" (values percent-encoded), or "" for no items.
+    static func queryString(_ items: [(String, String)]) -> String {
+        items.isEmpty ? "" : "?" + items.map { "\($0.0)=\(encoded($0.1))" }.joined(separator: "&")
+    }
+
+    /// `text` as one URL component: RFC 3986's unreserved characters kept, the rest `%XX`.
+    static func encoded(_ text: String) -> String { PercentEncoding.encode(text) }
 
     static func isTag(_ tag: String) -> Bool {
         !tag.isEmpty && tag.utf8.count <= 40 && tag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x2F }

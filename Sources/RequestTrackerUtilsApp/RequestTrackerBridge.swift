@@ -21,19 +21,23 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
 
     // MARK: Look-ups
 
-    func details(tag: String) throws -> AssetDetails? {
+    func details(tag: String) throws(RTError) -> AssetDetails? {
         do {
             return Self.details(try client.asset(tag: tag))
-        } catch let error where error.kind == .notFound {
+        } catch  where error.kind == .notFound {
             return nil
         }
     }
 
-    static func details(_ asset: RTAsset) -> AssetDetails {
-        AssetDetails(
-            id: asset.id, name: asset.description.isEmpty ? asset.name : asset.description,
-            serial: asset.serial ?? "", owner: asset.owner == "Nobody" ? "" : asset.owner)
+    func details(id: Int) throws(RTError) -> AssetDetails? {
+        do {
+            return Self.details(try client.asset(id: id))
+        } catch  where error.kind == .notFound {
+            return nil
+        }
     }
+
+    static func details(_ asset: RTAsset) -> AssetDetails { AssetDetails(asset) }
 
     func webURL(tag: String, id: Int?) -> String {
         if let id { return client.assetWebURL(id: id) }

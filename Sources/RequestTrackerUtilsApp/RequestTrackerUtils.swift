@@ -102,8 +102,7 @@ public struct RequestTrackerUtils: PreforkApplication {
             checkins: CheckinStore(database: database),
             staticFiles: ManifestSource(directory: CollectStatic.directory(workingDirectory: workingDirectory)),
             csrf: CSRF(key: Array(secret.utf8)),
-            labelWidthMm: configuration[AppSettings.labelWidthMm],
-            labelHeightMm: configuration[AppSettings.labelHeightMm],
+            labels: LabelSettings.options(from: configuration),
             logger: logger)
 
         var router = Router()

@@ -42,6 +42,10 @@ enum StaticAssets {
         .labels { display: flex; flex-direction: column; align-items: flex-start; gap: 4mm; }
         .print-label { break-inside: avoid; page-break-inside: avoid; border: 1px dashed #bbb; }
         .print-label svg { display: block; }
+        /* Each label on a page of its own size: LabelRoutes writes @page large and @page small. */
+        .print-label[data-size="large"] { page: large; }
+        .print-label[data-size="small"] { page: small; }
+        .size-switch { margin-left: 1rem; }
         @media print {
           /* Only the labels reach the printer: the page's title alone would waste a label. */
           main > *:not(.labels), footer { display: none; }

@@ -81,6 +81,13 @@ import Testing
             tag: "CHROMEBOOK-2024-000123", name: "Lenovo 100e Chromebook Gen 4 (Student, Grade 7)",
             serial: "PF4ABCD9", owner: "Schüler: Jürgen Müller-Lüdenscheidt",
             qrPayload: "https://rt.example.org/Asset/Display.html?id=987654&Queue=Chromebooks"),
+        // The district's label: the original's fields and a footer between text and bar code.
+        LabelContent(
+            tag: "W12-00042",
+            lines: [
+                .init("internal-name", "N: Brave Otter"), .init("serial", "S: PF4ABCD9"), .init("model", "M: 20W0"),
+            ],
+            footer: "Western CUSD #12", qrPayload: "https://rt.example.org/Asset/Display.html?id=42"),
     ]
 
     static let labelCases: [(LabelContent, Double, Double)] = labelContents.flatMap { [($0, 100, 62), ($0, 90.3, 29)] }

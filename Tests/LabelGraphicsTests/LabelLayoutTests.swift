@@ -97,4 +97,32 @@ import Testing
         #expect(SVG.number(0.1 + 0.2) == "0.3" && SVG.number(-2.5) == "-2.5" && SVG.number(-0.0001) == "0")
         #expect(SVG.number(12.0004) == "12" && SVG.number(0.05) == "0.05")
     }
+
+    /// The footer sits centred in its own band above the bar code, clear of the QR Code and the
+    /// other lines, at both sizes; without one the layout is as before.
+    @Test(arguments: sizes) func footerAboveTheBarcode(width: Double, height: Double) throws {
+        var content = Self.sample
+        content.footer = "Western CUSD #12"
+        let layout = LabelLayout(content, widthMm: width, heightMm: height)
+        let footer = try #require(layout.lines.last)
+        let bar = try #require(layout.barcode?.box)
+        let qr = try #require(layout.qr?.box)
+        #expect(footer.className == "footer" && footer.fit.text == "Western CUSD #12" && footer.bold)
+        #expect(footer.baseline + footer.fit.fontSize * 0.25 <= bar.y)
+        #expect(footer.x + footer.fit.width <= width - 0.5)
+        #expect(abs((footer.x + footer.fit.width / 2) - (bar.x + bar.width / 2)) < 1e-9)  // centred over the bar code
+        if height >= LabelLayout.largeMinimumHeight {
+            #expect(qr.y + qr.height <= footer.baseline - footer.fit.fontSize * LabelLayout.ascent)
+        } else {
+            #expect(footer.x >= qr.x + qr.width)
+        }
+        let top = footer.baseline - footer.fit.fontSize * LabelLayout.ascent
+        for line in layout.lines.dropLast() {
+            #expect(line.baseline + line.fit.fontSize * 0.25 <= top, "\(line.className)")
+        }
+        #expect(
+            LabelLayout(Self.sample, widthMm: width, heightMm: height).lines.allSatisfy { $0.className != "footer" })
+        let svg = LabelSVG.render(content, widthMm: width, heightMm: height)
+        #expect(svg.contains("class=\"footer\"") && svg.contains(">Western CUSD #12</text>"))
+    }
 }

@@ -75,10 +75,12 @@ class RT:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
 
-    def create_asset(self, name, serial=None, description="", catalog="General assets"):
+    def create_asset(self, name, serial=None, description="", catalog="General assets", fields=None):
+        """`fields`: more custom fields by name ("Internal Name", "Model", "Funding Source", "Type")."""
         body = {"Name": name, "Catalog": catalog, "Description": description}
-        if serial:
-            body["CustomFields"] = {"Serial Number": serial}
+        custom = {**({"Serial Number": serial} if serial else {}), **(fields or {})}
+        if custom:
+            body["CustomFields"] = custom
         status, answer = self.api("POST", "/asset", body)
         assert status == 201, (status, answer)
         return int(answer["id"])

@@ -8,12 +8,14 @@ import os
 import re
 import signal
 import urllib.parse
+import uuid
 
 import pytest
 
 from browser import Browser, cmdline, process_table
 from browser_harness import browser  # noqa: F401  (the fixture)
 from conftest import TEST_PASSWORD, auth_headers
+from rt_harness import rt  # noqa: F401  (the session fixture)
 from test_app import prepared
 
 PAYLOAD = "<b>\"'&"
@@ -171,6 +173,49 @@ def test_label_prints_at_the_configured_size(tmp_path, server_factory, browser, 
     assert browser.current_url == srv.url("/labels/W12-0042?name=ThinkPad%20X1")
     assert browser.text(browser.find("p.no-print")).startswith(f"{width} × {height} mm.")
     assert_printed_at(browser, float(width), float(height))
+    assert_no_errors(browser)
+
+
+@pytest.mark.parametrize("size, width, height, other", [("small", 90.3, 29, "large"), ("large", 100, 62, "small")])
+def test_one_page_per_label_at_either_size(tmp_path, server_factory, browser, size, width, height, other):
+    """The size chosen per print, single and batch: each label its own page of its size, and
+    the page's switch goes to the other size."""
+    srv = start(tmp_path, server_factory, env={"LABEL_FOOTER": "Western CUSD #12"})
+    path = f"/labels/W12-0042?name=ThinkPad%20X1&serial=pf4abcd9&size={size}"
+    sign_in(browser, srv, path)
+    assert browser.text(browser.find("p.no-print")).startswith(f"{width:g} × {height:g} mm.")
+    assert count(browser, f'.print-label[data-size="{size}"] > svg') == 1
+    assert_printed_at(browser, width, height)
+
+    browser.get(srv.url(f"/labels?from=W12-0001&count=3&size={size}"))
+    browser.wait_for(lambda b: b.title.startswith("3 labels"))
+    assert count(browser, f'.print-label[data-size="{size}"] > svg') == 3
+    assert_printed_at(browser, width, height, labels=3)
+
+    # the switch: the same batch at the other size
+    browser.click(browser.find(f'.size-switch a[data-size="{other}"]'))
+    browser.wait_for(lambda b: b.current_url.endswith(f"size={other}"))
+    other_width, other_height = (100, 62) if other == "large" else (90.3, 29)
+    assert count(browser, f'.print-label[data-size="{other}"] > svg') == 3
+    assert_printed_at(browser, other_width, other_height, labels=3)
+    assert_no_errors(browser)
+
+
+def test_a_batch_of_mixed_sizes_prints_each_label_at_its_own_size(tmp_path, server_factory, browser, rt):
+    """A laptop and a charger from RT: the charger's label is small by its type, and printing
+    the batch gives a 100 × 62 page and a 90.3 × 29 one (the named @page of each label)."""
+    laptop, charger = (f"W12-{uuid.uuid4().int % 10**8:08d}" for _ in range(2))
+    rt.create_asset(laptop, serial="pf4abcd9", description="ThinkPad T14", fields={"Type": "Laptop"})
+    rt.create_asset(charger, description="65W charger", fields={"Type": "Charger"})
+    srv = start(tmp_path, server_factory, env=rt.env())
+    sign_in(browser, srv, f"/labels?tags={laptop},{charger}")
+    assert count(browser, '.print-label[data-size="large"] > svg') == 1
+    assert count(browser, '.print-label[data-size="small"] > svg') == 1
+    own = base64.b64decode(browser.cdp("Page.printToPDF", preferCSSPageSize=True, printBackground=True)["data"])
+    pages = media_boxes_mm(own)
+    assert len(pages) == 2, pages
+    for (width, height), (want_width, want_height) in zip(pages, [(100, 62), (90.3, 29)]):
+        assert abs(width - want_width) <= 0.5 and abs(height - want_height) <= 0.5, pages
     assert_no_errors(browser)
 
 

@@ -78,3 +78,53 @@ def test_label_form_redirects_to_the_label(tmp_path, server_factory):
     status, headers, _ = request(srv.port, "GET", "/labels?tag=w12-0005&name=Dell&serial=&owner=")
     assert status == 303 and headers["location"] == "/labels/W12-0005?name=Dell"
     assert request(srv.port, "GET", "/labels")[0] == 200
+
+
+def svg_size(page: bytes):
+    return re.search(rb'<svg [^>]*width="([\d.]+)mm" height="([\d.]+)mm"', page).groups()
+
+
+def test_size_is_chosen_per_print(tmp_path, server_factory):
+    prepared(tmp_path)
+    srv = server_factory(env={"LABEL_FOOTER": "Western CUSD #12"})
+    status, _, page = request(srv.port, "GET", "/labels/W12-0042?name=Dell%203100&serial=ab-1&size=small")
+    assert status == 200 and svg_size(page) == (b"90.3", b"29")
+    assert b"@page small { size: 90.3mm 29mm; margin: 0; }" in page and b"@page { size: 90.3mm 29mm;" in page
+    assert b'<div class="print-label" data-size="small">' in page and b"90.3 \xc3\x97 29 mm." in page
+    assert b">Dell 3100</text>" in page and b"AB-1" not in page      # the small label has no serial line
+    assert b'class="footer"' in page and b">Western CUSD #12</text>" in page
+    # the switch to the other size keeps the details
+    assert b'href="/labels/W12-0042?name=Dell%203100&amp;serial=ab-1&amp;size=large"' in page
+    status, _, page = request(srv.port, "GET", "/labels/W12-0042?name=Dell%203100&serial=ab-1")
+    assert status == 200 and svg_size(page) == (b"100", b"62") and b">S: AB-1</text>" in page
+    status, headers, svg = request(srv.port, "GET", "/labels/W12-0042.svg?size=SMALL")
+    assert status == 200 and headers["content-type"] == "image/svg+xml" and svg_size(svg) == (b"90.3", b"29")
+    status, _, page = request(srv.port, "GET", "/labels?from=W12-0001&count=3&size=small")
+    assert status == 200 and page.count(b'data-size="small">') == 3 and page.count(b'<svg xmlns="http://www.w3.org/2000/svg" class="label"') == 3
+    assert b'href="/labels?from=W12-0001&amp;count=3&amp;size=large"' in page
+    status, _, page = request(srv.port, "GET", "/labels?tags=A-1,B-2&size=large")
+    assert status == 200 and page.count(b'data-size="large">') == 2
+    status, _, body = request(srv.port, "GET", "/labels/W12-0042?size=huge")
+    assert status == 400 and b"size must be large or small, not huge" in body
+    assert request(srv.port, "GET", "/labels?from=W12-0001&count=2&size=x")[0] == 400
+    # the forms carry the size along
+    status, headers, _ = request(srv.port, "GET", "/labels?tag=w12-0005&name=Dell&serial=&owner=&size=small")
+    assert status == 303 and headers["location"] == "/labels/W12-0005?name=Dell&size=small"
+    status, _, form = request(srv.port, "GET", "/labels")
+    assert status == 200 and form.count(b'<option value="small">Small</option>') == 2
+    assert b'name="asset"' not in form        # by RT asset id only when RT is configured
+
+
+def test_default_size_setting_and_asset_ids_need_rt(tmp_path, server_factory):
+    prepared(tmp_path)
+    srv = server_factory(env={"LABEL_SIZE": "small", "LABEL_SMALL_WIDTH_MM": "62", "LABEL_SMALL_HEIGHT_MM": "29",
+                              "RT_URL": None})
+    status, _, page = request(srv.port, "GET", "/labels/W12-0042")
+    assert status == 200 and svg_size(page) == (b"62", b"29") and b'class="footer"' not in page
+    status, _, page = request(srv.port, "GET", "/labels/W12-0042?size=large")
+    assert status == 200 and svg_size(page) == (b"100", b"62")
+    status, _, body = request(srv.port, "GET", "/labels/asset/12")
+    assert status == 503 and b"Labels by RT asset id need Request Tracker" in body
+    from conftest import run_cli
+    done = run_cli("check-config", env={"LABEL_SIZE": "medium"})
+    assert done.returncode == 2 and "must be large or small, not medium" in done.stderr, done.stderr

@@ -131,6 +131,7 @@ CUSTOM = {
     "allowedHosts": ["rtutils.example.org", ".example.net"],
     "rtUrl": "https://tickets.example.org", "apiEndpoint": "/rt/REST/2.0",
     "prefix": "HS-", "padding": 5, "labelWidthMm": 90.3, "labelHeightMm": 29,
+    "labelSmallWidthMm": 62, "labelSmallHeightMm": 29, "labelSize": "small", "labelFooter": "Western CUSD #12",
     "settings": {"timeout": 60, "graceful_timeout": 20, "max_requests": 1000,
                  "reuse_port": True, "forwarded_allow_ips": ["127.0.0.1", "10.0.0.0/8"],
                  "access_log_format": '%(h)s "%(r)s" %(s)s'},
@@ -183,6 +184,7 @@ def test_options_have_types_defaults_and_descriptions(defaults):
         "secretsFile": "/etc/request-tracker-utils/secrets.env", "debug": False,
         "allowedHosts": [], "workingDirectory": "/var/lib/request-tracker-utils",
         "user": "rtutils", "group": "rtutils", "labelWidthMm": 100, "labelHeightMm": 62,
+        "labelSmallWidthMm": 90.3, "labelSmallHeightMm": 29, "labelSize": "large", "labelFooter": "",
         "rtUrl": "", "apiEndpoint": "/REST/2.0", "prefix": "W12-", "padding": 4,
         "settings": {}, "openFirewall": False, "nginx.enable": False,
         "accessLogFile": "/var/lib/request-tracker-utils/logs/access.log", "errorLogFile": "/var/lib/request-tracker-utils/logs/error.log",
@@ -243,7 +245,8 @@ def test_default_unit(defaults, package):
     env = keys(text, "Environment")
     for pair in ('"WORKING_DIR=/var/lib/request-tracker-utils"', '"ALLOWED_HOSTS="', '"DEBUG=false"',
                  '"RT_URL="', '"RT_API_ENDPOINT=/REST/2.0"', '"PREFIX=W12-"', '"PADDING=4"',
-                 '"LABEL_WIDTH_MM=100"', '"LABEL_HEIGHT_MM=62"'):
+                 '"LABEL_WIDTH_MM=100"', '"LABEL_HEIGHT_MM=62"', '"LABEL_SMALL_WIDTH_MM=90.3"',
+                 '"LABEL_SMALL_HEIGHT_MM=29"', '"LABEL_SIZE=large"', '"LABEL_FOOTER="'):
         assert pair in env, (pair, env)
     assert "--config" not in keys(text, "ExecStart")[0]           # no settings, no file
     # SQLite in the working directory: no DATABASE_URL, no PostgreSQL, no ordering on it
@@ -267,7 +270,8 @@ def test_customised_unit(custom, package):
     env = keys(text, "Environment")
     for pair in ('"ALLOWED_HOSTS=rtutils.example.org,.example.net"', '"DEBUG=true"',
                  '"RT_URL=https://tickets.example.org"', '"RT_API_ENDPOINT=/rt/REST/2.0"',
-                 '"PREFIX=HS-"', '"PADDING=5"', '"LABEL_WIDTH_MM=90.3"', '"LABEL_HEIGHT_MM=29"'):
+                 '"PREFIX=HS-"', '"PADDING=5"', '"LABEL_WIDTH_MM=90.3"', '"LABEL_HEIGHT_MM=29"',
+                 '"LABEL_SMALL_WIDTH_MM=62"', '"LABEL_SIZE=small"', '"LABEL_FOOTER=Western CUSD #12"'):
         assert pair in env, (pair, env)
     assert custom["firewall"] == [80, 443]
 

@@ -40,6 +40,7 @@ rec {
     nullOr = t: mkType "null or ${t.name}" (x: x == null || t.check x);
     listOf = t: mkType "list of ${t.name}" (x: builtins.isList x && builtins.all t.check x);
     attrsOf = t: mkType "attrs of ${t.name}" (x: builtins.isAttrs x && builtins.all t.check (builtins.attrValues x));
+    enum = values: mkType "one of ${builtins.concatStringsSep ", " (map builtins.toJSON values)}" (x: builtins.elem x values);
     oneOf = ts: mkType "one of ${builtins.concatStringsSep ", " (map (t: t.name) ts)}" (x: builtins.any (t: t.check x) ts);
   };
 }
