@@ -61,9 +61,11 @@ struct AssetDetails: Sendable, Equatable {
 /// for the page to answer 502/504 with.
 protocol AssetDirectory: Sendable {
     /// The asset named `tag`; nil when RT has none.
-    func details(tag: String) throws(RTError) -> AssetDetails?
+    func details(tag: String, deadline: RTDeadline?) throws(RTError) -> AssetDetails?
     /// The asset with this id; nil when RT has none.
-    func details(id: Int) throws(RTError) -> AssetDetails?
+    func details(id: Int, deadline: RTDeadline?) throws(RTError) -> AssetDetails?
+    /// One deadline for all the look-ups of one request (`RT_TIMEOUT` from now).
+    func deadline() -> RTDeadline
     /// The asset's page in RT, or a search for its tag when the id is not known.
     func webURL(tag: String, id: Int?) -> String
 }

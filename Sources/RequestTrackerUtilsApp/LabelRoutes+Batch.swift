@@ -53,8 +53,13 @@ extension LabelRoutes {
     private func batch(_ query: [String: String], user: String?) throws(Refusal) -> Batch? {
         let batch: Batch
         if let list = query["tags"], !list.isEmpty {
-            let tags = list.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" || $0 == "\r" }).map {
-                String($0).uppercased()
+            var tags: [String] = []
+            for typed in list.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" || $0 == "\r" }) {
+                switch TagInput.parse(String(typed)) {
+                case .success(let tag): tags.append(tag)
+                case .failure(let problem):
+                    throw Refusal(response: context.errorPage(.badRequest, "Labels", problem.text, user: user))
+                }
             }
             batch = Batch(tags: tags, query: [("tags", tags.joined(separator: ","))], lookUp: directory != nil)
         } else if let from = query["from"], !from.isEmpty {
@@ -90,11 +95,14 @@ extension LabelRoutes {
         return tags.map { Label(tag: $0, details: AssetDetails(), size: size) }
     }
 
-    /// Labels with each tag's details from RT (one request per tag); a tag RT lacks gets a bare label.
+    /// Labels with each tag's details from RT (one request per tag, all within one deadline, so
+    /// a long batch against a slow RT ends as a 504 page, not a killed worker); a tag RT lacks
+    /// gets a bare label.
     private func lookedUp(_ tags: [String], requested: LabelSize?, user: String?) throws(Refusal) -> [Label] {
         var labels: [Label] = []
+        let deadline = directory?.deadline()
         for tag in tags {
-            labels.append(try lookUp(tag, requested: requested, user: user).0)
+            labels.append(try lookUp(tag, requested: requested, user: user, deadline: deadline).0)
         }
         return labels
     }

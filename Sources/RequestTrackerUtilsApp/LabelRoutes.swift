@@ -88,7 +88,7 @@ struct LabelRoutes: Sendable {
         }
         let found: AssetDetails?
         do {
-            found = try directory.details(id: id)
+            found = try directory.details(id: id, deadline: nil)
         } catch {
             throw rtFailure(error, user: user)
         }
@@ -110,10 +110,14 @@ struct LabelRoutes: Sendable {
     /// The label of `tag`: details from the query, else from RT when it is configured (with a
     /// note when RT has no such asset).
     private func tagged(
-        _ tag: String, query: [String: String], requested: LabelSize?, user: String?
+        _ typed: String, query: [String: String], requested: LabelSize?, user: String?
     ) throws(Refusal) -> (Label, String?) {
-        guard Self.isTag(tag) else {
-            throw Refusal(response: context.errorPage(.badRequest, "Label", "Not an asset tag: \(tag)", user: user))
+        // A scanned old label (`TAG*D`) is its tag; a misread is refused with the reason.
+        let tag: String
+        switch TagInput.parse(typed) {
+        case .success(let parsed): tag = parsed
+        case .failure(let problem):
+            throw Refusal(response: context.errorPage(.badRequest, "Label", problem.text, user: user))
         }
         let typed = AssetDetails(name: query["name"] ?? "", serial: query["serial"] ?? "", owner: query["owner"] ?? "")
         guard typed.name.isEmpty && typed.serial.isEmpty && typed.owner.isEmpty, directory != nil else {
@@ -126,7 +130,9 @@ struct LabelRoutes: Sendable {
     }
 
     /// A label with the details RT has for `tag`, and whether RT lacks the asset.
-    func lookUp(_ tag: String, requested: LabelSize?, user: String?) throws(Refusal) -> (Label, Bool) {
+    func lookUp(_ tag: String, requested: LabelSize?, user: String?, deadline: RTDeadline? = nil) throws(Refusal) -> (
+        Label, Bool
+    ) {
         guard let directory else {
             return (
                 Label(
@@ -136,7 +142,7 @@ struct LabelRoutes: Sendable {
         }
         let found: AssetDetails?
         do {
-            found = try directory.details(tag: tag)
+            found = try directory.details(tag: tag, deadline: deadline)
         } catch {
             throw rtFailure(error, user: user)
         }

@@ -21,17 +21,17 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
 
     // MARK: Look-ups
 
-    func details(tag: String) throws(RTError) -> AssetDetails? {
+    func details(tag: String, deadline: RTDeadline?) throws(RTError) -> AssetDetails? {
         do {
-            return Self.details(try client.asset(tag: tag))
+            return Self.details(try client.asset(tag: tag, deadline: deadline))
         } catch  where error.kind == .notFound {
             return nil
         }
     }
 
-    func details(id: Int) throws(RTError) -> AssetDetails? {
+    func details(id: Int, deadline: RTDeadline?) throws(RTError) -> AssetDetails? {
         do {
-            return Self.details(try client.asset(id: id))
+            return Self.details(try client.asset(id: id, deadline: deadline))
         } catch  where error.kind == .notFound {
             return nil
         }

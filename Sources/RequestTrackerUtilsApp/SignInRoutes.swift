@@ -22,6 +22,10 @@ struct SignInRoutes: Sendable {
         return testRoutes && TestRoutes.paths.contains(path)
     }
 
+    /// Paths for programs (the JSON API, RT's webhooks): without sign-in they answer 401, not a
+    /// redirect to a form.
+    static func isAPI(_ path: String) -> Bool { path.hasPrefix("/api/") || path.hasPrefix("/webhook/") }
+
     /// What a teacher may open (audits come with issue 13); technology staff may open everything.
     static func teacherMayOpen(_ path: String) -> Bool {
         ["/", "/logout"].contains(path)
@@ -75,7 +79,7 @@ struct SignInRoutes: Sendable {
                 response.headers.add("WWW-Authenticate", "Bearer error=\"invalid_token\"")
                 return response
             case .none:
-                if request.path.hasPrefix("/api/") {
+                if Self.isAPI(request.path) {
                     var response = AppContext.jsonError(
                         .unauthorized, "sign in first: send Authorization: Bearer TOKEN")
                     response.headers.add("WWW-Authenticate", "Bearer")
@@ -90,7 +94,7 @@ struct SignInRoutes: Sendable {
                 var request = request
                 request.user = account.name
                 response = try router.handle(request)
-            } else if request.path.hasPrefix("/api/") {
+            } else if Self.isAPI(request.path) {
                 response = AppContext.jsonError(
                     .forbidden, "this is for technology staff; \(account.name) is a \(account.role.title)")
             } else {

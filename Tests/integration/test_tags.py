@@ -4,6 +4,7 @@ labels' `TAG*D` bar codes read wherever a tag is typed. On both backends."""
 import json
 import re
 import urllib.parse
+import uuid
 
 import pytest
 
@@ -151,9 +152,15 @@ from rt_harness import rt  # noqa: E402,F401  (the session fixture)
 from test_app_rt import new_asset  # noqa: E402
 
 
+def rt_prefix():
+    """RT is shared by the whole run and every test's counter starts at 1: a prefix of the
+    test's own keeps the tags it writes to RT unique."""
+    return f"T{uuid.uuid4().hex[:5].upper()}-"
+
+
 def test_a_tag_for_an_rt_asset_renames_it_and_is_kept(tmp_path, server_factory, rt, backend):
     prepared(tmp_path)
-    srv = server_factory(env=rt.env())
+    srv = server_factory(env=rt.env(PREFIX=rt_prefix()))
     _, serial, asset_id = new_asset(rt)
     status, _, body = post_json(srv.port, "/api/tags/asset", {"serial": serial})
     assert status == 201, body
@@ -181,7 +188,7 @@ def test_a_tag_for_an_rt_asset_renames_it_and_is_kept(tmp_path, server_factory, 
 
 def test_the_asset_created_webhook_uses_one_tag_per_asset(tmp_path, server_factory, rt, backend):
     prepared(tmp_path)
-    srv = server_factory(env=rt.env())
+    srv = server_factory(env=rt.env(PREFIX=rt_prefix()))
     _, _, asset_id = new_asset(rt)
     first = post_json(srv.port, "/webhook/asset-created", {"asset_id": asset_id})
     second = post_json(srv.port, "/webhook/asset-created", {"asset_id": asset_id})
