@@ -1,6 +1,6 @@
-import PreforkCore
 import LabelGraphics
 import Prefork
+import PreforkCore
 
 /// What a label says about an asset, from the query or from Request Tracker.
 struct AssetDetails: Sendable {

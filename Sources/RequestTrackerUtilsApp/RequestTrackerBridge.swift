@@ -1,6 +1,6 @@
-import PreforkCore
 import Logging
 import Prefork
+import PreforkCore
 import RequestTracker
 
 /// The application's use of Request Tracker: asset details for labels and look-ups, and the
