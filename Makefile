@@ -2,7 +2,7 @@
 SWIFT       ?= swift
 BIN_DEBUG    = .build/debug/request-tracker-utils
 BIN_RELEASE  = .build/release/request-tracker-utils
-APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev curl wrk nginx-light python3-pytest systemd util-linux iproute2 zbar-tools librsvg2-bin libpq-dev postgresql \
+APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev curl wrk nginx-light python3-pytest systemd util-linux iproute2 zbar-tools librsvg2-bin libpq-dev postgresql \
                chromium chromium-driver libldap-dev slapd ldap-utils
 PYTEST      ?= python3 -m pytest
 

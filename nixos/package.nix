@@ -16,6 +16,7 @@
   swift,
   swiftpm,
   pkg-config,
+  curl,
   sqlite,
   libpq,
   openldap,
@@ -54,9 +55,9 @@ stdenv.mkDerivation (finalAttrs: {
     pkg-config
   ];
 
-  # libsystemd (sd_notify, sd-journal), sqlite3, libpq and libldap (openldap's dev output has
-  # ldap.pc) are system library targets found with
-  # pkg-config; OpenSSL gives libcrypto/libssl (hashes, HMAC, TLS to Request Tracker). `libpq`
+  # libsystemd (sd_notify, sd-journal), sqlite3, libpq, libldap (openldap's dev output has
+  # ldap.pc) and libcurl (curl's dev output has libcurl.pc; the client of Request Tracker) are
+  # system library targets found with pkg-config; OpenSSL gives libcrypto (hashes, HMAC). `libpq`
   # is nixpkgs' client-only package (NixOS/nixpkgs#359659), whose dev output has libpq-fe.h and
   # libpq.pc; not `postgresql.lib`, an output with the shared library alone, where neither the
   # header nor the .pc file would be found.
@@ -64,6 +65,7 @@ stdenv.mkDerivation (finalAttrs: {
     sqlite
     libpq
     openldap
+    curl
     openssl
     systemdLibs
   ];

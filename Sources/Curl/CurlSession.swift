@@ -118,11 +118,15 @@ public final class CurlSession: @unchecked Sendable {
         }
         var code = ccurl_set_long(handle, CURLOPT_NOBODY, 0)
         if code == CURLE_OK { code = ccurl_set_long(handle, CURLOPT_POST, 1) }
-        if code == CURLE_OK { code = ccurl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)) }
+        if code == CURLE_OK {
+            code = ccurl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+        }
         if code == CURLE_OK {
             // COPYPOSTFIELDS: libcurl keeps its own copy, so the array's storage need not outlive this call.
             code = request.body.withUnsafeBufferPointer { bytes in
-                ccurl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+                ccurl_set_pointer(
+                    handle, CURLOPT_COPYPOSTFIELDS,
+                    UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!))
             }
         }
         if code == CURLE_OK { code = ccurl_set_string(handle, CURLOPT_CUSTOMREQUEST, method == "POST" ? nil : method) }
@@ -149,7 +153,8 @@ public final class CurlSession: @unchecked Sendable {
             return CurlError(.tls, "TLS: the server's certificate is not trusted: \(said)")
         case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
             CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_ISSUER_ERROR,
-            CURLE_SSL_CRL_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_SHUTDOWN_FAILED:
+            CURLE_SSL_CRL_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS,
+            CURLE_SSL_SHUTDOWN_FAILED:
             return CurlError(.tls, "TLS error: \(said)")
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
             return CurlError(.invalidRequest, "invalid URL: \(said)")

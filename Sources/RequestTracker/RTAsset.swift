@@ -51,7 +51,10 @@ public struct RTAsset: Sendable, Equatable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, description, status, owner, catalogID = "catalog_id", serial, customFields = "custom_fields"
+        case id, name, description, status, owner
+        case catalogID = "catalog_id"
+        case serial
+        case customFields = "custom_fields"
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -11,7 +11,8 @@ extension RTClient {
     /// when several share the name.
     public func asset(tag: String, deadline: RTDeadline? = nil) throws(RTError) -> RTAsset {
         let deadline = deadline ?? defaultDeadline
-        return try asset(id: findOneAsset(field: "Name", value: tag, what: "tag", deadline: deadline), deadline: deadline)
+        return try asset(
+            id: findOneAsset(field: "Name", value: tag, what: "tag", deadline: deadline), deadline: deadline)
     }
 
     /// The asset whose "Serial Number" custom field is `serial`.
@@ -19,7 +20,8 @@ extension RTClient {
         let deadline = deadline ?? defaultDeadline
         let field = "CustomField.{\(RTAsset.serialNumberField)}"
         return try asset(
-            id: findOneAsset(field: field, value: serial, what: "serial number", deadline: deadline), deadline: deadline)
+            id: findOneAsset(field: field, value: serial, what: "serial number", deadline: deadline), deadline: deadline
+        )
     }
 
     /// The asset with RT id `id` (with its owner as RT has it now: read it before a change).
@@ -27,7 +29,7 @@ extension RTClient {
         do {
             let record: RTAssetRecord = try call("GET", "/asset/\(id)", deadline: deadline ?? defaultDeadline)
             return RTAsset(record)
-        } catch where error.kind == .notFound {
+        } catch  where error.kind == .notFound {
             throw RTError(.notFound, url: configuration.url, "no asset has id \(id)", status: 404)
         }
     }
@@ -35,7 +37,8 @@ extension RTClient {
     /// The ids of the assets whose custom field `name` is `value` (in id order): none, one, or
     /// several when the value is not unique. For checking that a serial number or an internal
     /// name is not taken before using it.
-    public func assetIDs(customField name: String, value: String, deadline: RTDeadline? = nil) throws(RTError) -> [Int] {
+    public func assetIDs(customField name: String, value: String, deadline: RTDeadline? = nil) throws(RTError) -> [Int]
+    {
         try searchIDs(field: "CustomField.{\(name)}", value: value, deadline: deadline ?? defaultDeadline).ids
     }
 
@@ -75,7 +78,9 @@ extension RTClient {
         let asset = RTNewAsset(name: name, catalog: catalog, description: description, customFields: customFields)
         let created: RTCreated = try call("POST", "/asset", body: asset, deadline: deadline)
         let made = try self.asset(id: created.id.value, deadline: deadline)
-        let missing = customFields.keys.sorted().filter { !customFields[$0]!.isEmpty && made.customField($0) != customFields[$0] }
+        let missing = customFields.keys.sorted().filter {
+            !customFields[$0]!.isEmpty && made.customField($0) != customFields[$0]
+        }
         guard missing.isEmpty else {
             throw RTError(
                 .rejected, url: configuration.url,
@@ -101,7 +106,7 @@ extension RTClient {
         let answer: (status: Int, body: [UInt8])
         do {
             answer = try send("PUT", "/asset/\(id)", body: changes, deadline: deadline)
-        } catch where error.kind == .notFound {
+        } catch  where error.kind == .notFound {
             throw RTError(.notFound, url: configuration.url, "no asset has id \(id)", status: 404)
         }
         let updated = try asset(id: id, deadline: deadline)
@@ -141,7 +146,8 @@ extension RTClient {
         -> (ids: [Int], total: Int)
     {
         let query = [RTSearchCondition(field: field, value: value)]
-        let found: RTSearchPage = try call("POST", "/assets?orderby=id&order=ASC&per_page=100", body: query, deadline: deadline)
+        let found: RTSearchPage = try call(
+            "POST", "/assets?orderby=id&order=ASC&per_page=100", body: query, deadline: deadline)
         let ids = found.items.map(\.id.value)
         return (ids, found.total ?? ids.count)
     }

@@ -89,7 +89,9 @@ public struct RTClient: Sendable {
     /// Checks that RT answers and accepts the credentials (`GET /rt`).
     public func check(deadline: RTDeadline? = nil) throws(RTError) -> ServerInfo {
         let info: RTSystemRecord = try call("GET", "/rt", deadline: deadline ?? defaultDeadline)
-        if case .basic(let user, _) = configuration.authentication { return ServerInfo(version: info.version, user: user) }
+        if case .basic(let user, _) = configuration.authentication {
+            return ServerInfo(version: info.version, user: user)
+        }
         return ServerInfo(version: info.version, user: nil)
     }
 
@@ -136,7 +138,9 @@ public struct RTClient: Sendable {
     func send(_ method: String, _ path: String, body: (some Encodable)?, deadline: RTDeadline) throws(RTError)
         -> (status: Int, body: [UInt8])
     {
-        var headers: [(name: String, value: String)] = [("Authorization", authorization), ("Accept", "application/json")]
+        var headers: [(name: String, value: String)] = [
+            ("Authorization", authorization), ("Accept", "application/json"),
+        ]
         var bytes: [UInt8] = []
         if let body {
             headers.append(("Content-Type", "application/json; charset=utf-8"))
@@ -161,7 +165,9 @@ public struct RTClient: Sendable {
 
     /// The error for a status other than 2xx, with RT's `message` when it sent one.
     private func failure(_ method: String, _ path: String, _ response: CurlResponse) -> RTError {
-        let said = (try? JSONDecoder().decode(RTMessage.self, from: Data(response.body))).map { Self.oneLine($0.message) }
+        let said = (try? JSONDecoder().decode(RTMessage.self, from: Data(response.body))).map {
+            Self.oneLine($0.message)
+        }
         let status = response.status
         switch status {
         case 401:
@@ -175,7 +181,8 @@ public struct RTClient: Sendable {
                 status: 403)
         case 404:
             return RTError(
-                .notFound, url: configuration.url, "\(method) \(apiBase)\(path): \(said ?? "404 Not Found")", status: 404)
+                .notFound, url: configuration.url, "\(method) \(apiBase)\(path): \(said ?? "404 Not Found")",
+                status: 404)
         case 400..<500:
             return RTError(
                 .rejected, url: configuration.url, said ?? "\(method) \(path) answered \(status)", status: status)

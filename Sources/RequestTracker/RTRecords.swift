@@ -83,8 +83,13 @@ struct RTAssetRecord: Decodable {
     var customFields: [CustomField]?
 
     private enum CodingKeys: String, CodingKey {
-        case id, name = "Name", description = "Description", status = "Status", owner = "Owner"
-        case catalog = "Catalog", customFields = "CustomFields"
+        case id
+        case name = "Name"
+        case description = "Description"
+        case status = "Status"
+        case owner = "Owner"
+        case catalog = "Catalog"
+        case customFields = "CustomFields"
     }
 }
 
@@ -101,7 +106,10 @@ struct RTSearchPage: Decodable {
     var page: Int?
     var perPage: Int?
 
-    private enum CodingKeys: String, CodingKey { case items, total, page, perPage = "per_page" }
+    private enum CodingKeys: String, CodingKey {
+        case items, total, page
+        case perPage = "per_page"
+    }
 }
 
 /// `{"id": 12, "type": "ticket", ...}`: what a create answers.
@@ -129,7 +137,10 @@ struct RTNewAsset: Encodable {
     var customFields: [String: String]
 
     private enum CodingKeys: String, CodingKey {
-        case name = "Name", catalog = "Catalog", description = "Description", customFields = "CustomFields"
+        case name = "Name"
+        case catalog = "Catalog"
+        case description = "Description"
+        case customFields = "CustomFields"
     }
 }
 
@@ -141,7 +152,10 @@ struct RTAssetChanges: Encodable {
     var customFields: [String: String]?
 
     private enum CodingKeys: String, CodingKey {
-        case name = "Name", owner = "Owner", status = "Status", customFields = "CustomFields"
+        case name = "Name"
+        case owner = "Owner"
+        case status = "Status"
+        case customFields = "CustomFields"
     }
 
     var isEmpty: Bool { name == nil && owner == nil && status == nil && (customFields ?? [:]).isEmpty }
@@ -157,7 +171,11 @@ struct RTNewTicket: Encodable {
     var refersTo: String?
 
     private enum CodingKeys: String, CodingKey {
-        case queue = "Queue", subject = "Subject", content = "Content", contentType = "ContentType"
-        case requestor = "Requestor", refersTo = "RefersTo"
+        case queue = "Queue"
+        case subject = "Subject"
+        case content = "Content"
+        case contentType = "ContentType"
+        case requestor = "Requestor"
+        case refersTo = "RefersTo"
     }
 }

@@ -26,11 +26,15 @@ enum RTSettings {
         doc: "Password of RT_USERNAME.", secret: true)
     static let timeout = SettingKey<Seconds>(
         "rt_timeout", section: "Request Tracker", env: ["RT_TIMEOUT"], default: 10,
-        doc: "Seconds each request to RT may take (connect, TLS, send, answer) before the page reports RT as too slow.",
+        doc:
+            "Seconds one call to RT may take in all (name resolution, connect, TLS and each of its HTTP requests) "
+            + "before the page reports RT as too slow.",
         validate: { $0.value > 0 ? nil : "RT_TIMEOUT must be more than 0 seconds" })
     static let caFile = SettingKey<String>(
         "rt_ca_file", section: "Request Tracker", env: ["RT_CA_FILE"], default: "",
-        doc: "PEM file of CA certificates to trust for RT besides the system's (an RT behind a private CA).")
+        doc:
+            "PEM file of CA certificates to trust for RT (an RT behind a private CA): libcurl's CAINFO, in place of its "
+            + "default bundle; Debian's libcurl still trusts /etc/ssl/certs too.")
     static let repairQueue = SettingKey<String>(
         "rt_repair_queue", section: "Request Tracker", env: ["RT_REPAIR_QUEUE"], default: "General",
         doc: "RT queue that repair tickets for damaged devices are opened in.")
@@ -46,7 +50,7 @@ enum RTSettings {
     static let missingCredentials = "no credentials: set RT_TOKEN (or RT_USERNAME and RT_PASSWORD)"
 
     /// Whether RT is on (RT_URL set) without a token or user name: the one rule both the
-    /// master's check and ``client(from:)`` apply (the master makes no client: no OpenSSL
+    /// master's check and ``client(from:)`` apply (the master makes no client: no libcurl
     /// before the fork).
     static func lacksCredentials(_ configuration: Configuration) -> Bool {
         !configuration[url].isEmpty && configuration[token].isEmpty && configuration[username].isEmpty

@@ -16,7 +16,9 @@ func request(_ url: String, seconds: Double, headers: [(name: String, value: Str
         let listener = try MuteListener(listening: false)
         let port = listener.port
         let session = try CurlSession()
-        let error = #expect(throws: CurlError.self) { try session.perform(request("http://127.0.0.1:\(port)/", seconds: 2)) }
+        let error = #expect(throws: CurlError.self) {
+            try session.perform(request("http://127.0.0.1:\(port)/", seconds: 2))
+        }
         #expect(error?.kind == .connectionRefused && error?.message == "connection refused")
     }
 

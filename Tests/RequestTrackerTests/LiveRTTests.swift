@@ -70,7 +70,9 @@ struct LiveRTAssetTests {
                 "Funding Source": "District Funds", "Type": "Chromebook",
             ])
         #expect(asset.serial == serial && asset.customField("Internal Name") == internalName)
-        #expect(asset.customField("Type") == "Chromebook" && asset.owner == "Nobody" && asset.description == "Chromebook C340")
+        #expect(
+            asset.customField("Type") == "Chromebook" && asset.owner == "Nobody"
+                && asset.description == "Chromebook C340")
         #expect(try client.assetIDs(customField: "Internal Name", value: internalName) == [asset.id])
         #expect(try client.assetIDs(customField: "Serial Number", value: "SN-none-\(suffix)").isEmpty)
         let renamed = try client.updateAsset(id: asset.id, name: "W12-\(suffix)", customFields: ["Model": "C341"])

@@ -34,7 +34,8 @@ func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
     }
 
     @Test func idsAsNumbersOrStringsAndOwnersAsNames() throws {
-        let record = try decode(RTAssetRecord.self, #"{"id": "12", "Name": "T", "Owner": "Nobody", "Catalog": {"id": 3}}"#)
+        let record = try decode(
+            RTAssetRecord.self, #"{"id": "12", "Name": "T", "Owner": "Nobody", "Catalog": {"id": 3}}"#)
         #expect(RTAsset(record).id == 12 && RTAsset(record).owner == "Nobody" && RTAsset(record).catalogID == 3)
         #expect(throws: DecodingError.self) { try decode(RTAssetRecord.self, #"{"id": "x", "Name": "T"}"#) }
         #expect(throws: DecodingError.self) { try decode(RTAssetRecord.self, #"{"id": 1}"#) }
@@ -43,12 +44,16 @@ func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
     @Test func readsASearchPage() throws {
         let page = try decode(
             RTSearchPage.self,
-            #"{"count": 2, "total": 2, "page": 1, "per_page": 100, "items": [{"id": "4", "type": "asset"}, {"id": 9}]}"#)
+            #"{"count": 2, "total": 2, "page": 1, "per_page": 100, "items": [{"id": "4", "type": "asset"}, {"id": 9}]}"#
+        )
         #expect(page.items.map(\.id.value) == [4, 9] && page.total == 2 && page.perPage == 100)
     }
 
     @Test func readsRTsMessagesAndSkipsTheRest() {
-        #expect(RTMessages(Array(#"["Owner changed", {"x": 1}, "Status changed"]"#.utf8)).list == ["Owner changed", "Status changed"])
+        #expect(
+            RTMessages(Array(#"["Owner changed", {"x": 1}, "Status changed"]"#.utf8)).list == [
+                "Owner changed", "Status changed",
+            ])
         #expect(RTMessages(Array("not json".utf8)).list.isEmpty)
     }
 
@@ -130,4 +135,3 @@ func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         #expect(error?.kind == .timeout)
     }
 }
-
