@@ -239,7 +239,8 @@ def auth_headers(port, role="tech") -> dict:
 def _auth_headers(server, role):
     if role not in server.tokens:
         name = f"tester-{role}"
-        create_user(server.env, name, role)
+        if name not in user_cli(server.env, "list"):      # a second server on the same database
+            create_user(server.env, name, role)
         server.tokens[role] = create_token(server.env, name)
     return {"Authorization": f"Bearer {server.tokens[role]}"}
 

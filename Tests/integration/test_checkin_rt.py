@@ -5,6 +5,8 @@ Retry of a check-in whose outcome is unknown that reads RT first and changes it 
 both backends."""
 import json
 import re
+import time
+import urllib.error
 import urllib.parse
 
 import pytest
@@ -137,3 +139,81 @@ def test_retry_of_an_unknown_outcome_reads_rt_and_changes_it_once(tmp_path, serv
     _, _, page = request(srv.port, "GET", "/checkins", headers={"Cookie": cookie})
     assert f'action="/checkins/{checkin["id"]}/sync"'.encode() not in page
     assert re.search(rb'<a href="/checkins/\d+/edit">Edit</a>', page)
+
+
+class SlowRT:
+    """A forwarder in front of the real RT that holds every call for `delay` seconds: RT as a
+    district sees it on a bad day."""
+
+    def __init__(self, target, delay):
+        import http.server
+        import threading
+        import urllib.request
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def forward(self):
+                time.sleep(delay)            # the stimulus: every call is this slow
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                request = urllib.request.Request(target + self.path, data=body, method=self.command, headers={
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")})
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as answer:
+                        status, headers, data = answer.status, answer.getheaders(), answer.read()
+                except urllib.error.HTTPError as error:
+                    status, headers, data = error.code, error.headers.items(), error.read()
+                try:
+                    self.send_response(status)
+                    for name, value in headers:
+                        if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                            self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass                     # the client gave up (its deadline)
+            do_GET = do_POST = do_PUT = do_DELETE = forward
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_slow_rt_ends_the_checkin_cleanly_before_the_worker_timeout(tmp_path, server_factory, rt):
+    """Each RT call takes 1.5 s, the worker timeout is 3 s and RT_TIMEOUT 2 s: the check-in's
+    RT calls share one 2 s deadline, so the request ends (saved here, RT not confirmed) before
+    the master would kill the worker; a Retry with RT fast again brings RT and the application
+    into agreement without changing RT twice."""
+    prepared(tmp_path)
+    tag, _, asset_id = new_asset(rt, owner="alice")
+    before = owner_changes(rt, asset_id)
+    slow = SlowRT(rt.url, 1.5)
+    try:
+        srv = server_factory(args=("--timeout", "3"), env=rt.env(RT_URL=slow.url, RT_TIMEOUT="2"))
+        started = time.monotonic()
+        status, _, body = post_json(srv.port, "/api/checkins", {"tag": tag, "student": "Al", "condition": "good"})
+        elapsed = time.monotonic() - started
+        assert status == 504, body
+        assert elapsed < 3, elapsed
+        checkin = json.loads(body)["checkin"]
+        assert checkin["rt_status"].startswith("failed: "), checkin
+        assert "WORKER TIMEOUT" not in srv.log() and "was killed" not in srv.log()
+    finally:
+        slow.close()
+    # RT fast again: Retry reads RT and finishes what is not done, once
+    srv2 = server_factory(env=rt.env())
+    cookie, token = form_session(srv2.port, "/checkins")
+    status, _, _ = request(srv2.port, "POST", f"/checkins/{checkin['id']}/sync", f"csrf_token={token}".encode(),
+                           {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 303
+    after = checkins(srv2.port)[0]
+    assert after["rt_status"] == "updated" and after["previous_owner"] in ("alice", "")
+    assert owner_of(rt.get_asset(asset_id)) == "Nobody"
+    assert owner_changes(rt, asset_id) == before + 1
