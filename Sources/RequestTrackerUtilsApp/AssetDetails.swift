@@ -66,6 +66,8 @@ protocol AssetDirectory: Sendable {
     func details(id: Int, deadline: RTDeadline?) throws(RTError) -> AssetDetails?
     /// One deadline for all the look-ups of one request (`RT_TIMEOUT` from now).
     func deadline() -> RTDeadline
+    /// The Names (tags) of the assets an RT query (AssetSQL) selects, at most `limit` of them.
+    func tags(matching query: String, limit: Int, deadline: RTDeadline?) throws(RTError) -> [String]
     /// The asset's page in RT, or a search for its tag when the id is not known.
     func webURL(tag: String, id: Int?) -> String
 }

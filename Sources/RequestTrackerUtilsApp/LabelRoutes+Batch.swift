@@ -74,6 +74,30 @@ extension LabelRoutes {
                         user: user))
             }
             batch = Batch(tags: range, query: [("from", from.uppercased()), ("count", String(count))], lookUp: false)
+        } else if let rtQuery = query["query"]?.trimmingSpaces(), !rtQuery.isEmpty {
+            // An RT query (AssetSQL): its assets' labels with their details. RT 5.0 reads some
+            // text it cannot parse as no condition at all: the page's title says how many
+            // labels, and more than a batch may have is refused.
+            guard let directory else {
+                throw Refusal(
+                    response: context.errorPage(.serviceUnavailable, "Labels", AssetTagRoutes.notSetUp, user: user))
+            }
+            do {
+                let tags = try directory.tags(
+                    matching: rtQuery, limit: Self.maximumBatch, deadline: directory.deadline())
+                guard !tags.isEmpty else {
+                    throw Refusal(
+                        response: context.errorPage(
+                            .notFound, "Labels", "No asset in Request Tracker matches \(rtQuery).", user: user))
+                }
+                batch = Batch(tags: tags, query: [("query", rtQuery)], lookUp: true)
+            } catch let error as RTError {
+                throw rtFailure(error, user: user)
+            } catch let refusal as Refusal {
+                throw refusal
+            } catch {
+                throw Refusal(response: context.errorPage(.internalServerError, "Labels", "\(error)", user: user))
+            }
         } else {
             return nil
         }
@@ -166,6 +190,12 @@ extension LabelRoutes {
                     <p>A batch of tags, each with its details from Request Tracker, one label per printed page.</p>
                     <label for="tags">Asset tags (commas, spaces or one a line)</label><textarea id="tags" name="tags" rows="3" required></textarea>
                     \(sizeChoice(id: "tags-size"))
+                    <p><button type="submit">Show labels</button></p>
+                    </form>
+                    <form class="card" method="get" action="/labels">
+                    <p>The assets a Request Tracker query selects, like <code>CF.{Type} = 'Charger' AND Status = 'new'</code>. Check the count in the title before printing.</p>
+                    <label for="query">RT query (AssetSQL)</label><input id="query" name="query" type="text" required>
+                    \(sizeChoice(id: "query-size"))
                     <p><button type="submit">Show labels</button></p>
                     </form>
                     """)

@@ -155,7 +155,7 @@ struct LabelRoutes: Sendable {
 
     /// The page for RT failing: 502 when it refused or could not be reached, 504 when it did not
     /// answer within RT_TIMEOUT; the cause in one sentence, as on the look-up page.
-    private func rtFailure(_ error: RTError, user: String?) -> Refusal {
+    func rtFailure(_ error: RTError, user: String?) -> Refusal {
         context.logger.warning("label: Request Tracker could not answer: \(error)")
         return Refusal(
             response: context.errorPage(

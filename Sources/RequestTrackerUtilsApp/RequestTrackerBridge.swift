@@ -29,6 +29,18 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
         }
     }
 
+    func tags(matching query: String, limit: Int, deadline: RTDeadline?) throws(RTError) -> [String] {
+        let ids = try client.assetIDs(query: query, deadline: deadline)
+        guard ids.count <= limit else {
+            throw RTError(
+                .rejected, url: client.configuration.url,
+                "the query selects \(ids.count) assets, more than the \(limit) labels a batch may have: narrow it")
+        }
+        var tags: [String] = []
+        for id in ids { tags.append(try client.asset(id: id, deadline: deadline).name) }
+        return tags
+    }
+
     func details(id: Int, deadline: RTDeadline?) throws(RTError) -> AssetDetails? {
         do {
             return Self.details(try client.asset(id: id, deadline: deadline))

@@ -567,3 +567,7 @@ def shared_server(tmp_path_factory):
 
 # PostgreSQL: the session's cluster and the `backend` parameter (pg_harness.py).
 from pg_harness import backend, pg_cluster  # noqa: E402,F401  (fixtures)
+
+# Request Tracker 5: one instance for the whole run (rt_harness.py). Defined here, once: a
+# session fixture imported into several modules would be one instance per module.
+from rt_harness import rt  # noqa: E402,F401  (fixture)

@@ -2,7 +2,7 @@
 by Tests/rt/rt-server.sh (Debian's request-tracker5 on SQLite, on a free loopback port, in a
 temporary directory) and seeded with the fixtures that script documents.
 
-    from rt_harness import rt      # the session fixture
+    def test_x(rt): ...            # conftest.py makes the session fixture visible everywhere
 
 `rt.url`, `rt.token`; `rt.api(method, path, body)` is plain urllib against REST 2.0;
 `rt.create_asset(...)`, `rt.get_asset(id)`; `rt.stopped()` is a context manager that stops

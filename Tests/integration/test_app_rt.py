@@ -12,7 +12,6 @@ import uuid
 import pytest
 
 from conftest import wait_for
-from rt_harness import rt  # noqa: F401  (the session fixture)
 from test_app import form_session, post_json, prepared, request
 from test_labels import decode
 

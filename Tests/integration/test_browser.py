@@ -15,7 +15,6 @@ import pytest
 from browser import Browser, cmdline, process_table
 from browser_harness import browser  # noqa: F401  (the fixture)
 from conftest import TEST_PASSWORD, auth_headers
-from rt_harness import rt  # noqa: F401  (the session fixture)
 from test_app import prepared
 
 PAYLOAD = "<b>\"'&"

@@ -11,7 +11,6 @@ import urllib.parse
 
 import pytest
 
-from rt_harness import rt  # noqa: F401  (the session fixture)
 from test_app import form_session, post_json, prepared, request
 from test_app_rt import new_asset, owner_of, ticket_text
 

@@ -28,7 +28,6 @@ from pathlib import Path
 import pytest
 
 from conftest import TEST_SECRET_KEY, finish_wrk, free_port, http, start_wrk, wait_for
-from rt_harness import rt  # noqa: F401  (the session fixture)
 from test_systemd import UNIT_DIR, Systemd, harness
 
 REPO = Path(__file__).resolve().parents[2]

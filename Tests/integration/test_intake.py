@@ -10,7 +10,6 @@ import uuid
 import pytest
 
 from conftest import session_cookie
-from rt_harness import rt  # noqa: F401  (the session fixture)
 from test_app import post_json, prepared, request
 
 pytestmark = pytest.mark.usefixtures("backend")

@@ -7,7 +7,6 @@ import socket
 import time
 import uuid
 
-from rt_harness import rt  # noqa: F401  (the session fixture)
 from test_app import prepared, request
 from test_labels import decode
 

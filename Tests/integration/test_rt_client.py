@@ -7,7 +7,6 @@ import uuid
 import pytest
 
 from conftest import run_cli
-from rt_harness import rt  # noqa: F401  (the session fixture)
 
 
 def timed_cli(*args, env):

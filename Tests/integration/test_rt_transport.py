@@ -15,7 +15,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from conftest import run_cli
-from rt_harness import rt  # noqa: F401  (the session fixture)
 
 
 def one_line(text):

@@ -148,7 +148,6 @@ def test_old_labels_scanned_with_their_check_digit(tmp_path, server_factory):
 
 # --- tags for RT assets (the real RT 5) ---------------------------------------------------------
 
-from rt_harness import rt  # noqa: E402,F401  (the session fixture)
 from test_app_rt import new_asset  # noqa: E402
 
 
@@ -200,3 +199,26 @@ def test_the_asset_created_webhook_uses_one_tag_per_asset(tmp_path, server_facto
     assert request(srv.port, "POST", "/webhook/asset-created", json.dumps({"asset_id": asset_id}).encode(),
                    {"Content-Type": "application/json"}, auth=None)[0] == 401
     assert post_json(srv.port, "/webhook/asset-created", {"serial": "x"})[0] == 400
+
+
+def test_labels_for_an_rt_query_and_old_bar_codes_on_labels(tmp_path, server_factory, rt):
+    prepared(tmp_path)
+    srv = server_factory(env=rt.env())
+    model = f"Query Model {uuid.uuid4().hex[:6]}"
+    tags = [new_asset(rt)[0] for _ in range(2)]
+    for tag in tags:
+        asset_id = json.loads(request(srv.port, "GET", f"/api/assets/{tag}")[2])["id"]
+        status, answer = rt.api("PUT", f"/asset/{asset_id}", {"CustomFields": {"Model": model}})
+        assert status == 200, answer
+    query = urllib.parse.quote(f"CF.{{Model}} = '{model}'")
+    status, _, page = request(srv.port, "GET", f"/labels?query={query}")
+    assert status == 200, page
+    assert page.count(b'class="print-label') == 2 and all(t.encode() in page for t in tags)
+    # a query RT refuses (a field assets do not have) is a 502 page saying so
+    status, _, page = request(srv.port, "GET", f"/labels?query={urllib.parse.quote('NoSuchField = 1')}")
+    assert status == 502, page
+    # an old label scanned into the label form's URL
+    status, _, page = request(srv.port, "GET", "/labels/W12-00042*7")
+    assert status == 200 and b"W12-00042" in page and b"W12-00042*7" not in page
+    status, _, page = request(srv.port, "GET", "/labels?tags=W12-00042*3")
+    assert status == 400 and b"was misread" in page
