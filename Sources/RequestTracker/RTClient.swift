@@ -109,6 +109,15 @@ public struct RTClient: Sendable {
         return created.id.value
     }
 
+    /// The ids of the tickets a TicketSQL query selects (at most one page of 100, in id order):
+    /// `GET /tickets?query=...`. For finding a ticket the application may already have opened
+    /// before opening it again.
+    public func ticketIDs(query: String, deadline: RTDeadline? = nil) throws(RTError) -> [Int] {
+        let path = "/tickets?query=\(Self.queryValue(query))&orderby=id&order=ASC&per_page=100"
+        let found: RTSearchPage = try call("GET", path, deadline: deadline ?? defaultDeadline)
+        return found.items.map(\.id.value)
+    }
+
     /// The asset's page in RT's web interface, for links and labels.
     public func assetWebURL(id: Int) -> String {
         "\(webBase)/Asset/Display.html?id=\(id)"

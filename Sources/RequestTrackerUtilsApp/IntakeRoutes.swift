@@ -23,7 +23,7 @@ struct IntakeRoutes: Sendable {
     func run(_ batch: IntakeBatch, with bridge: RequestTrackerBridge, by user: String) -> IntakeOutcome {
         var outcome = IntakeOutcome()
         let client = bridge.client
-        let deadline = bridge.deadline()
+        let deadline = bridge.batchDeadline()
         var generator = SystemRandomNumberGenerator()
         do {
             for serial in batch.serials {

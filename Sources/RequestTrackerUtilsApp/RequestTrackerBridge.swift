@@ -13,11 +13,23 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
     let checkinOwner: String
     let repairQueue: String
     let logger: Logger
+    /// The deadline of a request that makes many RT calls on purpose (intake): most of the
+    /// worker `timeout`, never less than `RT_TIMEOUT`.
+    var batchSeconds: Double = 10
 
     /// One deadline for all the RT calls of one request: `RT_TIMEOUT`, which check-config keeps
     /// below the worker `timeout`, so a slow RT ends the request cleanly before the master would
     /// kill the worker mid-way.
     func deadline() -> RTDeadline { RTDeadline(seconds: client.configuration.timeout) }
+
+    /// One deadline for a batch of RT work (device intake): see ``batchSeconds``.
+    func batchDeadline() -> RTDeadline { RTDeadline(seconds: batchSeconds) }
+
+    /// 80 % of the worker `timeout` (the rest is the margin for the database and the answer), at
+    /// least `RT_TIMEOUT`; with no worker timeout, six times `RT_TIMEOUT`.
+    static func batchSeconds(rtTimeout: Double, workerTimeout: Double) -> Double {
+        workerTimeout > 0 ? max(rtTimeout, workerTimeout * 0.8) : rtTimeout * 6
+    }
 
     // MARK: Look-ups
 
@@ -84,6 +96,16 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
             }
             var summary = "Request Tracker: asset #\(asset.id) now owned by \(checkinOwner)"
             var ticketID = checkin.rtTicketID
+            if checkin.wantsTicket && ticketID == nil && checkin.rtStatus != "not sent" {
+                // A try before this one may have opened it and died before saving its number:
+                // the subject names the check-in, so look for it first.
+                ticketID = try client.ticketIDs(
+                    query: "Queue = '\(Self.quoted(repairQueue))' AND Subject LIKE '\(Self.quoted(checkin.tag)):' "
+                        + "AND Subject LIKE 'check-in #\(checkin.id).' AND Created >= '\(Self.rtTime(checkin.checkedInAt))'",
+                    deadline: deadline
+                ).first
+                result.ticketID = ticketID
+            }
             if checkin.wantsTicket && ticketID == nil {
                 ticketID = try client.createTicket(
                     queue: repairQueue, subject: Self.ticketSubject(checkin), text: Self.ticketText(checkin, asset),
@@ -107,11 +129,25 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
         }
     }
 
-    /// Names the check-in, so a ticket can be found again from it.
+    /// A stored UTC timestamp as TicketSQL compares dates (`2026-12-01 05:00:00`, UTC), a minute
+    /// early so clocks a little apart do not hide the ticket.
+    static func rtTime(_ iso: String) -> String {
+        let parts = iso.split(whereSeparator: { "-T:Z".contains($0) }).compactMap { Int($0) }
+        guard parts.count == 6 else { return "1970-01-01 00:00:00" }
+        let minute = max(0, parts[3] * 60 + parts[4] - 1)
+        func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts[0])-\(pad(parts[1]))-\(pad(parts[2])) \(pad(minute / 60)):\(pad(minute % 60)):00"
+    }
+
+    /// `text` inside single quotes of a TicketSQL query.
+    static func quoted(_ text: String) -> String { text.replacingOccurrences("'", "\\'") }
+
+    /// Names the check-in, so a ticket can be found again from it (the final period keeps
+    /// `#12.` from matching `#123.`).
     static func ticketSubject(_ checkin: CheckinStore.Checkin) -> String {
         checkin.condition == CheckinStore.Condition.damaged.rawValue
-            ? "Repair \(checkin.tag): damaged at check-in #\(checkin.id)"
-            : "Check \(checkin.tag): \(checkin.condition) at check-in #\(checkin.id)"
+            ? "Repair \(checkin.tag): damaged at check-in #\(checkin.id)."
+            : "Check \(checkin.tag): \(checkin.condition) at check-in #\(checkin.id)."
     }
 
     static func ticketText(_ checkin: CheckinStore.Checkin, _ asset: RTAsset) -> String {

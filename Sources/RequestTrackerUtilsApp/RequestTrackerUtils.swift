@@ -120,7 +120,9 @@ public struct RequestTrackerUtils: PreforkApplication {
             RequestTrackerBridge(
                 client: client, baseURL: configuration[RTSettings.url],
                 checkinOwner: configuration[RTSettings.checkinOwner],
-                repairQueue: configuration[RTSettings.repairQueue], logger: logger)
+                repairQueue: configuration[RTSettings.repairQueue], logger: logger,
+                batchSeconds: RequestTrackerBridge.batchSeconds(
+                    rtTimeout: client.configuration.timeout, workerTimeout: configuration[.timeout].value))
         }
         TagRoutes(context: context).add(to: &router)
         AssetTagRoutes(context: context, bridge: requestTracker).add(to: &router)

@@ -44,4 +44,10 @@ import Testing
             #expect(refused.text.contains(problem))
         }
     }
+
+    @Test func aBatchHasMostOfTheWorkerTimeout() {
+        #expect(RequestTrackerBridge.batchSeconds(rtTimeout: 10, workerTimeout: 30) == 24)
+        #expect(RequestTrackerBridge.batchSeconds(rtTimeout: 10, workerTimeout: 11) == 10)
+        #expect(RequestTrackerBridge.batchSeconds(rtTimeout: 5, workerTimeout: 0) == 30)
+    }
 }

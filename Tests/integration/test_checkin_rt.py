@@ -60,7 +60,7 @@ def test_a_ticket_for_any_condition_when_staff_ask(tmp_path, server_factory, rt)
     checkin = json.loads(body)["checkin"]
     assert checkin["rt_ticket_id"] and checkin["ticket_requested"] is True
     status, ticket = rt.api("GET", f"/ticket/{checkin['rt_ticket_id']}")
-    assert ticket["Subject"] == f"Check {tag}: fair at check-in #{checkin['id']}"
+    assert ticket["Subject"] == f"Check {tag}: fair at check-in #{checkin['id']}."
     assert "sticky keys" in ticket_text(rt, checkin["rt_ticket_id"])
 
 
@@ -134,6 +134,15 @@ def test_retry_of_an_unknown_outcome_reads_rt_and_changes_it_once(tmp_path, serv
     assert owner_changes(rt, asset_id) == before + 1         # RT was not changed again
     status, tickets = rt.api("GET", f"/tickets?query={urllib.parse.quote(f'Subject LIKE {chr(39)}{tag}{chr(39)}')}")
     assert status == 200 and tickets["total"] == 1, tickets
+    # the worker died after RT opened the ticket but before its number was saved: Retry finds
+    # the ticket by the check-in it names instead of opening a second one
+    backend.execute(f"UPDATE checkins SET rt_status = 'sending', rt_ticket_id = NULL WHERE id = {checkin['id']}")
+    status, _, _ = request(srv.port, "POST", f"/checkins/{checkin['id']}/sync", f"csrf_token={token}".encode(),
+                           {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 303
+    assert checkins(srv.port)[0]["rt_ticket_id"] == checkin["rt_ticket_id"]
+    status, tickets = rt.api("GET", f"/tickets?query={urllib.parse.quote(f'Subject LIKE {chr(39)}{tag}{chr(39)}')}")
+    assert tickets["total"] == 1, tickets
     # every state but success offers Retry; a success does not
     _, _, page = request(srv.port, "GET", "/checkins", headers={"Cookie": cookie})
     assert f'action="/checkins/{checkin["id"]}/sync"'.encode() not in page
@@ -141,10 +150,11 @@ def test_retry_of_an_unknown_outcome_reads_rt_and_changes_it_once(tmp_path, serv
 
 
 class SlowRT:
-    """A forwarder in front of the real RT that holds every call for `delay` seconds: RT as a
-    district sees it on a bad day."""
+    """A forwarder in front of the real RT that holds every call for `delay` seconds (RT as a
+    district sees it on a bad day) and answers the calls `refuse` picks with 503."""
 
-    def __init__(self, target, delay):
+    def __init__(self, target, delay, refuse=None):
+        """`refuse(method, path)`, when given and true, answers that call 503 instead of RT."""
         import http.server
         import threading
         import urllib.request
@@ -152,6 +162,11 @@ class SlowRT:
         class Handler(http.server.BaseHTTPRequestHandler):
             def forward(self):
                 time.sleep(delay)            # the stimulus: every call is this slow
+                if refuse and refuse(self.command, self.path):
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 request = urllib.request.Request(target + self.path, data=body, method=self.command, headers={

@@ -82,3 +82,33 @@ def test_the_form_opens_the_labels_and_a_refusal_uses_no_tag(tmp_path, server_fa
     for fields, text in [({"serials": ""}, "serials are required"), ({"serials": "A A"}, "A is listed twice")]:
         status, _, body = post_json(srv.port, "/api/intake", fields)
         assert status == 400 and text in json.loads(body)["error"]
+
+
+def test_a_refusal_in_the_middle_of_a_batch_says_what_was_made(tmp_path, server_factory, rt, backend):
+    """RT refuses the third asset's creation: two devices are made (with tags), the page and the
+    JSON say which serials were not, and no tag is used without an asset."""
+    from test_checkin_rt import SlowRT
+    prepared(tmp_path)
+    created = []
+
+    def third_create(method, path):
+        if method == "POST" and path.split("?")[0].endswith("/REST/2.0/asset"):
+            created.append(path)
+            return len(created) == 3
+        return False
+    faulty = SlowRT(rt.url, 0, refuse=third_create)
+    try:
+        prefix = unique_prefix()
+        srv = server_factory(env=rt.env(RT_URL=faulty.url, PREFIX=prefix))
+        batch = serials(5)
+        status, _, body = post_json(srv.port, "/api/intake", {"serials": "\n".join(batch), "type": "Tablet"})
+    finally:
+        faulty.close()
+    assert status == 502, body
+    answer = json.loads(body)
+    assert [d["serial"] for d in answer["created"]] == batch[:2]
+    assert answer["not_created"] == batch[2:]
+    assert answer["error"].startswith(f"2 device(s) were created; RT stopped the batch at {batch[2]}")
+    assert backend.query("SELECT tag FROM asset_tags ORDER BY number") == [(f"{prefix}0001",), (f"{prefix}0002",)]
+    for device in answer["created"]:
+        assert rt.get_asset(device["asset_id"])["Name"] == device["tag"]
