@@ -44,11 +44,7 @@ extension CheckinRoutes {
                 <label for="student">Student</label><input id="student" name="student" type="text" required value="\(values["student"] ?? "")">
                 <label for="condition">Condition</label><select id="condition" name="condition">
                 """)
-            for option in CheckinStore.Condition.allCases {
-                page.append(
-                    option.rawValue == values["condition"]
-                        ? "<option selected>\(option.rawValue)</option>" : "<option>\(option.rawValue)</option>")
-            }
+            Self.conditionOptions(&page, selected: values["condition"] ?? "")
             page.append(
                 """
                 </select>

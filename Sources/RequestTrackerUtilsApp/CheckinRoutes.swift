@@ -91,11 +91,7 @@ struct CheckinRoutes: Sendable {
                 <label for="student">Student</label><input id="student" name="student" type="text" required value="\(fields["student"] ?? "")">
                 <label for="condition">Condition</label><select id="condition" name="condition">
                 """)
-            for option in CheckinStore.Condition.allCases {
-                page.append(
-                    option.rawValue == condition
-                        ? "<option selected>\(option.rawValue)</option>" : "<option>\(option.rawValue)</option>")
-            }
+            Self.conditionOptions(&page, selected: condition)
             page.append(
                 """
                 </select>
@@ -183,6 +179,15 @@ struct CheckinRoutes: Sendable {
         try context.checkins.record(
             tag: input.tag, student: input.student, condition: input.condition, notes: input.notes,
             ticket: input.ticket, by: request.user ?? "", replacing: input.replace)
+    }
+
+    /// The condition menu's options, `selected` marked.
+    static func conditionOptions(_ page: inout HTMLWriter, selected: String) {
+        for option in CheckinStore.Condition.allCases {
+            page.append(
+                option.rawValue == selected
+                    ? "<option selected>\(option.rawValue)</option>" : "<option>\(option.rawValue)</option>")
+        }
     }
 
     /// The 409 page: what was recorded, and a button that records this one instead.

@@ -132,11 +132,8 @@ struct RequestTrackerBridge: AssetDirectory, CheckinSync {
     /// A stored UTC timestamp as TicketSQL compares dates (`2026-12-01 05:00:00`, UTC), a minute
     /// early so clocks a little apart do not hide the ticket.
     static func rtTime(_ iso: String) -> String {
-        let parts = iso.split(whereSeparator: { "-T:Z".contains($0) }).compactMap { Int($0) }
-        guard parts.count == 6 else { return "1970-01-01 00:00:00" }
-        let minute = max(0, parts[3] * 60 + parts[4] - 1)
-        func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts[0])-\(pad(parts[1]))-\(pad(parts[2])) \(pad(minute / 60)):\(pad(minute % 60)):00"
+        let early = Timestamp(seconds: (Timestamp(iso8601: iso)?.seconds ?? 60) - 60).iso8601
+        return String(early.dropLast().map { $0 == "T" ? " " : $0 })
     }
 
     /// `text` inside single quotes of a TicketSQL query.

@@ -175,19 +175,6 @@ struct LegacyTags: Equatable {
     /// `2025-10-08T14:23:45.123456` in this machine's time zone (Python's `isoformat()` as the
     /// old tool wrote it) as a UTC `iso8601` timestamp.
     static func utc(ofLocal text: String) -> String? {
-        let main = text.split(separator: ".", maxSplits: 1).first.map(String.init) ?? text
-        let parts = main.split(whereSeparator: { "-T: ".contains($0) }).compactMap { Int32($0) }
-        guard parts.count == 6 else { return nil }
-        var t = tm()
-        t.tm_year = parts[0] - 1900
-        t.tm_mon = parts[1] - 1
-        t.tm_mday = parts[2]
-        t.tm_hour = parts[3]
-        t.tm_min = parts[4]
-        t.tm_sec = parts[5]
-        t.tm_isdst = -1
-        let seconds = mktime(&t)
-        guard seconds != -1 else { return nil }
-        return Timestamp(seconds: Int(seconds)).iso8601
+        Timestamp(local: text)?.iso8601
     }
 }

@@ -24,4 +24,10 @@ import Testing
             if case .success(let tag) = TagInput.parse(bad) { Issue.record("\(bad) was read as \(tag)") }
         }
     }
+
+    @Test func storedTimesParseBack() {
+        #expect(Timestamp(iso8601: "2026-11-21T14:03:09Z")?.iso8601 == "2026-11-21T14:03:09Z")
+        #expect(Timestamp(iso8601: "not a time") == nil)
+        #expect(RequestTrackerBridge.rtTime("2026-12-01T00:00:30Z") == "2026-11-30 23:59:30")
+    }
 }
