@@ -185,7 +185,7 @@ class Browser:
     def __exit__(self, *exc):
         self.close()
 
-    def close(self, grace: float = 5.0) -> list:
+    def close(self, grace: float = 15.0) -> list:
         """Ends the session (chromedriver quits Chromium) and stops chromedriver; whatever of
         ours is still running after `grace` seconds is SIGKILLed. Returns what had to be
         killed ("pid cmdline"), empty when everything exited by itself. Idempotent."""
