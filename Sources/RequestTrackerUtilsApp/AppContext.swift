@@ -54,7 +54,7 @@ struct AppContext: Sendable {
 
     /// A JSON error: `{"error": "..."}`.
     static func jsonError(_ status: HTTPStatus, _ message: String) -> Response {
-        .json(JSONText.object([("error", JSONText.quote(message))]) + "\n", status: status)
+        JSONAnswer.response(["error": message], status: status)
     }
 
     static func redirect(_ location: String) -> Response {

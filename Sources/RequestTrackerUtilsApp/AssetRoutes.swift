@@ -129,14 +129,21 @@ struct AssetRoutes: Sendable {
             return AppContext.jsonError(RequestTrackerBridge.status(error), "\(error)")
         case .success(let asset):
             let details = RequestTrackerBridge.details(asset)
-            return .json(
-                JSONText.object([
-                    ("id", String(asset.id)), ("tag", JSONText.quote(asset.name)),
-                    ("name", JSONText.quote(details.name)),
-                    ("serial", JSONText.quote(details.serial)), ("owner", JSONText.quote(asset.owner)),
-                    ("status", JSONText.quote(asset.status)),
-                    ("url", JSONText.quote(bridge!.client.assetWebURL(id: asset.id))),
-                ]) + "\n")
+            return JSONAnswer.response(
+                Answer(
+                    id: asset.id, tag: asset.name, name: details.name, serial: details.serial, owner: asset.owner,
+                    status: asset.status, url: bridge!.client.assetWebURL(id: asset.id)))
         }
+    }
+
+    /// `GET /api/assets/TAG`'s answer.
+    struct Answer: Encodable {
+        var id: Int
+        var tag: String
+        var name: String
+        var serial: String
+        var owner: String
+        var status: String
+        var url: String
     }
 }

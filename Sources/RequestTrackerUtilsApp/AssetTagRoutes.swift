@@ -91,12 +91,17 @@ struct AssetTagRoutes: Sendable {
         case .failure(let error):
             return AppContext.jsonError(RequestTrackerBridge.status(error), error.description)
         case .success(let outcome):
-            return .json(
-                JSONText.object([
-                    ("tag", JSONText.quote(outcome.tag.tag)), ("asset_id", String(outcome.asset.id)),
-                    ("new", outcome.isNew ? "true" : "false"),
-                ]) + "\n", status: outcome.isNew ? .created : .ok)
+            return JSONAnswer.response(
+                Answer(tag: outcome.tag.tag, assetID: outcome.asset.id, new: outcome.isNew),
+                status: outcome.isNew ? .created : .ok)
         }
+    }
+
+    /// The API's and the webhook's answer: the asset's tag, and whether this call gave it.
+    struct Answer: Encodable {
+        var tag: String
+        var assetID: Int
+        var new: Bool
     }
 
     func fromForm(_ request: Request) throws -> Response {

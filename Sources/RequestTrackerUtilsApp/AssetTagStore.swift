@@ -4,7 +4,8 @@ import Database
 /// is advanced inside one write transaction together with the history insert, so any number
 /// of workers issuing at once never share or skip a number.
 struct AssetTagStore: Sendable {
-    struct IssuedTag: Sendable {
+    /// Also the API's form of a tag (snake-case members).
+    struct IssuedTag: Sendable, Encodable {
         var number: Int
         var tag: String
         var issuedAt: String

@@ -83,25 +83,12 @@ extension CheckinRoutes {
         let from = Self.validDate(request.queryItems["from"] ?? request.queryItems["date"]) ?? today
         let to = Self.validDate(request.queryItems["to"]) ?? from
         let checkins = try context.checkins.list(from: from, to: to)
-        return .json(JSONText.object([("checkins", JSONText.array(checkins.map(json)))]) + "\n")
+        return JSONAnswer.response(["checkins": checkins])
     }
 
     /// How the dashboard names a check-in's RT state.
     static func statusLabel(_ status: String) -> String {
         status == "sending" ? "unknown: RT may have been changed" : status
-    }
-
-    func json(_ c: CheckinStore.Checkin) -> String {
-        JSONText.object([
-            ("id", String(c.id)), ("tag", JSONText.quote(c.tag)), ("student", JSONText.quote(c.student)),
-            ("condition", JSONText.quote(c.condition)), ("notes", JSONText.quote(c.notes)),
-            ("checked_in_on", JSONText.quote(c.checkedInOn)), ("checked_in_at", JSONText.quote(c.checkedInAt)),
-            ("rt_asset_id", c.rtAssetID.map(String.init) ?? "null"),
-            ("rt_ticket_id", c.rtTicketID.map(String.init) ?? "null"), ("rt_status", JSONText.quote(c.rtStatus)),
-            ("checked_in_by", JSONText.quote(c.checkedInBy)), ("previous_owner", JSONText.quote(c.previousOwner)),
-            ("device_type", JSONText.quote(c.deviceType)), ("serial", JSONText.quote(c.serial)),
-            ("ticket_requested", c.ticketRequested ? "true" : "false"),
-        ])
     }
 
     /// `YYYY-MM-DD`, or nil.

@@ -156,23 +156,24 @@ struct CheckinRoutes: Sendable {
         }
         switch try record(input, request) {
         case .duplicate(let existing):
-            return .json(
-                JSONText.object([
-                    (
-                        "error",
-                        JSONText.quote(
-                            Self.duplicateMessage(existing)
-                                + " To record this one instead, send it again with \"replace\": \(existing.id).")
-                    ), ("checkin", json(existing)),
-                ])
-                    + "\n", status: .conflict)
+            let error =
+                Self.duplicateMessage(existing)
+                + " To record this one instead, send it again with \"replace\": \(existing.id)."
+            return JSONAnswer.response(Answer(error: error, checkin: existing), status: .conflict)
         case .recorded(let checkin):
             let outcome = sync(checkin, input)
             let saved = try context.checkins.find(id: checkin.id) ?? checkin
-            var members = [("checkin", json(saved)), ("request_tracker", JSONText.quote(outcome.summary))]
-            if outcome.failure != nil { members.insert(("error", JSONText.quote(outcome.summary)), at: 0) }
-            return .json(JSONText.object(members) + "\n", status: outcome.failure ?? .created)
+            let answer = Answer(
+                error: outcome.failure == nil ? nil : outcome.summary, checkin: saved, requestTracker: outcome.summary)
+            return JSONAnswer.response(answer, status: outcome.failure ?? .created)
         }
+    }
+
+    /// `POST /api/checkins`'s answer; `error` only when it did not fully succeed.
+    struct Answer: Encodable {
+        var error: String?
+        var checkin: CheckinStore.Checkin
+        var requestTracker: String?
     }
 
     func record(_ input: Input, _ request: Request) throws -> CheckinStore.RecordResult {

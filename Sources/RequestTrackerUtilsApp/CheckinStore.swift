@@ -7,7 +7,8 @@ struct CheckinStore: Sendable {
         case good, fair, damaged
     }
 
-    struct Checkin: Sendable {
+    /// Also the API's form of a check-in (snake-case members; the RT ids null until known).
+    struct Checkin: Sendable, Encodable {
         var id: Int64
         var tag: String
         var student: String
@@ -15,8 +16,8 @@ struct CheckinStore: Sendable {
         var notes: String
         var checkedInOn: String
         var checkedInAt: String
-        var rtAssetID: Int?
-        var rtTicketID: Int?
+        @Nullable var rtAssetID: Int?
+        @Nullable var rtTicketID: Int?
         var rtStatus: String
         /// The signed-in user who recorded it ("" before sign-in existed).
         var checkedInBy: String

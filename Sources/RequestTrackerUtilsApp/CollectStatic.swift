@@ -60,7 +60,7 @@ struct CollectStatic {
     static func readManifest(directory: String) throws -> StaticManifest? {
         let path = directory + "/" + StaticManifest.fileName
         guard let bytes = try readFile(path) else { return nil }
-        guard let manifest = StaticManifest.parse(String(decoding: bytes, as: UTF8.self)) else {
+        guard let manifest = StaticManifest.parse(bytes) else {
             throw Failure(description: "\(path) is not a static manifest; run `request-tracker-utils collectstatic`")
         }
         return manifest

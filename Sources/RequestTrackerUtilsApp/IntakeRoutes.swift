@@ -108,21 +108,29 @@ struct IntakeRoutes: Sendable {
         }
         guard let bridge else { return AppContext.jsonError(.serviceUnavailable, AssetTagRoutes.notSetUp) }
         let outcome = run(batch, with: bridge, by: request.user ?? "")
-        let made = outcome.made.map { device in
-            JSONText.object([
-                ("serial", JSONText.quote(device.serial)), ("tag", JSONText.quote(device.tag)),
-                ("internal_name", JSONText.quote(device.internalName)), ("asset_id", String(device.assetID)),
-            ])
-        }
-        var members = [
-            ("created", JSONText.array(made)), ("not_created", JSONText.array(outcome.notMade.map(JSONText.quote))),
-        ]
-        guard let stopped = Self.stopped(outcome) else {
-            return .json(JSONText.object(members) + "\n", status: .created)
-        }
-        members.insert(("error", JSONText.quote(stopped)), at: 0)
+        let answer = Answer(
+            error: Self.stopped(outcome),
+            created: outcome.made.map {
+                Answer.Device(serial: $0.serial, tag: $0.tag, internalName: $0.internalName, assetID: $0.assetID)
+            },
+            notCreated: outcome.notMade)
+        guard answer.error != nil else { return JSONAnswer.response(answer, status: .created) }
         let status = outcome.duplicate != nil ? .conflict : RequestTrackerBridge.status(outcome.failure!)
-        return .json(JSONText.object(members) + "\n", status: status)
+        return JSONAnswer.response(answer, status: status)
+    }
+
+    /// `POST /api/intake`'s answer; `error` only when the batch stopped.
+    struct Answer: Encodable {
+        struct Device: Encodable {
+            var serial: String
+            var tag: String
+            var internalName: String
+            var assetID: Int
+        }
+
+        var error: String?
+        var created: [Device]
+        var notCreated: [String]
     }
 
     func submitForm(_ request: Request) throws -> Response {

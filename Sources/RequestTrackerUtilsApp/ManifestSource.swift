@@ -31,7 +31,7 @@ final class ManifestSource: @unchecked Sendable {
         let seen = (UInt(info.st_ino), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec))
         if let stamp, stamp == seen { return }
         guard let bytes = try? CollectStatic.readFile(path),
-            let parsed = StaticManifest.parse(String(decoding: bytes, as: UTF8.self))
+            let parsed = StaticManifest.parse(bytes)
         else { return }
         manifest = parsed
         stamp = seen

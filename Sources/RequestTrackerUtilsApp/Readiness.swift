@@ -63,15 +63,30 @@ struct Readiness: Sendable {
 
     func response() -> Response {
         let state = check()
-        let checks = state.checks.map { check in
-            (
-                check.name,
-                JSONText.object([("ok", check.ok ? "true" : "false"), ("detail", JSONText.quote(check.detail))])
-            )
-        }
-        let body = JSONText.object([("status", JSONText.quote(state.ready ? "ready" : "not ready"))] + checks)
-        var response = Response.json(body + "\n", status: state.ready ? .ok : .serviceUnavailable)
+        var response = JSONAnswer.response(Answer(state), status: state.ready ? .ok : .serviceUnavailable)
         response.headers.add("Cache-Control", "no-store")
         return response
+    }
+
+    /// `{"status": "ready", "<check>": {"ok": true, "detail": "..."}, ...}`, checks in order.
+    struct Answer: Encodable {
+        struct Check: Encodable {
+            var ok: Bool
+            var detail: String
+        }
+
+        var status: String
+        var checks: [(name: String, check: Check)]
+
+        init(_ state: State) {
+            status = state.ready ? "ready" : "not ready"
+            checks = state.checks.map { ($0.name, Check(ok: $0.ok, detail: $0.detail)) }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: JSONAnswer.Key.self)
+            try container.encode(status, forKey: JSONAnswer.Key("status"))
+            for (name, check) in checks { try container.encode(check, forKey: JSONAnswer.Key(name)) }
+        }
     }
 }

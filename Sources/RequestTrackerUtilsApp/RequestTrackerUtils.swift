@@ -164,7 +164,7 @@ public struct RequestTrackerUtils: PreforkApplication {
             guard hosts.allows(request.header("host")) || request.path == "/healthz" || request.path == "/readyz" else {
                 let host = request.header("host") ?? "(none)"
                 logger.warning(
-                    "invalid Host header \(JSONText.quote(host)): add it to ALLOWED_HOSTS if this site is served under it",
+                    "invalid Host header \(host.debugDescription): add it to ALLOWED_HOSTS if this site is served under it",
                     metadata: ["REMOTE_ADDR": "\(request.remoteAddress)"])
                 return .error(.badRequest, message: "400 Bad Request: the Host header is not served here")
             }

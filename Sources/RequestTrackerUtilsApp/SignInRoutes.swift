@@ -162,7 +162,7 @@ struct SignInRoutes: Sendable {
             case .refused: break
             case .unavailable(let reason):
                 context.logger.error(
-                    "sign-in of \(JSONText.quote(name)): the directory could not be asked: \(reason)",
+                    "sign-in of \(name.debugDescription): the directory could not be asked: \(reason)",
                     metadata: ["SIGN_IN_USER": "\(name)", "REMOTE_ADDR": "\(request.remoteAddress)"])
                 return form(
                     request, next: next,
@@ -173,7 +173,7 @@ struct SignInRoutes: Sendable {
         guard let account else {
             try throttle.recordFailure(subjects, now: now)
             context.logger.warning(
-                "failed sign-in for \(JSONText.quote(name)) from \(request.remoteAddress)",
+                "failed sign-in for \(name.debugDescription) from \(request.remoteAddress)",
                 metadata: ["SIGN_IN_USER": "\(name)", "REMOTE_ADDR": "\(request.remoteAddress)"])
             return form(request, next: next, message: "The user name or password is wrong.", status: .unauthorized)
         }

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// `staticfiles.json`, written by `collectstatic`: the content-hashed name of each static
 /// file. Pages link to the hashed names, which never change content, so browsers and nginx
 /// may cache them for a year.
@@ -24,32 +26,21 @@ struct StaticManifest: Sendable, Equatable {
 
     /// The manifest as JSON, keys sorted so the same files give the same bytes.
     var json: String {
-        let entries = paths.keys.sorted().map { "    \(JSONText.quote($0)): \(JSONText.quote(paths[$0]!))" }
-        return "{\n  \"version\": 1,\n  \"paths\": {\n" + entries.joined(separator: ",\n") + "\n  }\n}\n"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(File(version: 1, paths: paths))) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 
     /// Reads the manifest written by ``json``; nil if it is not one.
-    static func parse(_ text: String) -> StaticManifest? {
-        guard let start = text.firstRange(of: "\"paths\""), let open = text[start.upperBound...].firstIndex(of: "{"),
-            let close = text[open...].firstIndex(of: "}")
-        else { return nil }
-        var paths: [String: String] = [:]
-        var strings: [String] = []
-        var current: String?
-        for character in text[text.index(after: open)..<close] {
-            if character == "\"" {
-                if let value = current {
-                    strings.append(value)
-                    current = nil
-                } else {
-                    current = ""
-                }
-            } else if current != nil {
-                current!.append(character)
-            }
-        }
-        guard strings.count % 2 == 0 else { return nil }
-        for index in stride(from: 0, to: strings.count, by: 2) { paths[strings[index]] = strings[index + 1] }
-        return StaticManifest(paths: paths)
+    static func parse(_ bytes: [UInt8]) -> StaticManifest? {
+        guard let file = try? JSONDecoder().decode(File.self, from: Data(bytes)), file.version == 1 else { return nil }
+        return StaticManifest(paths: file.paths)
+    }
+
+    /// The file's form.
+    private struct File: Codable {
+        var version: Int
+        var paths: [String: String]
     }
 }

@@ -127,7 +127,7 @@ struct TagRoutes: Sendable {
         case .failure(let problem): return AppContext.jsonError(.badRequest, problem.text)
         case .success(let (count, note)):
             let issued = try context.tags.issue(count: count, note: note, by: request.user ?? "")
-            return .json(JSONText.object([("tags", JSONText.array(issued.map(json)))]) + "\n", status: .created)
+            return JSONAnswer.response(["tags": issued], status: .created)
         }
     }
 
@@ -138,11 +138,13 @@ struct TagRoutes: Sendable {
             try reader.forEachRecent(limit: limit) { tag in recent.append(tag) }
             return try reader.peekNext()
         }
-        let body = JSONText.object([
-            ("next", JSONText.quote(next)),
-            ("tags", JSONText.array(recent.map(json))),
-        ])
-        return .json(body + "\n")
+        return JSONAnswer.response(List(next: next, tags: recent))
+    }
+
+    /// `GET /api/tags`'s answer: the next tag and the latest issued.
+    struct List: Encodable {
+        var next: String
+        var tags: [AssetTagStore.IssuedTag]
     }
 
     struct Problem: Error {
@@ -157,14 +159,6 @@ struct TagRoutes: Sendable {
         let note = note ?? ""
         guard note.count <= 200 else { return .failure(Problem(text: "note must be at most 200 characters")) }
         return .success((value, note))
-    }
-
-    private func json(_ tag: AssetTagStore.IssuedTag) -> String {
-        JSONText.object([
-            ("number", String(tag.number)), ("tag", JSONText.quote(tag.tag)),
-            ("issued_at", JSONText.quote(tag.issuedAt)), ("note", JSONText.quote(tag.note)),
-            ("issued_by", JSONText.quote(tag.issuedBy)),
-        ])
     }
 }
 

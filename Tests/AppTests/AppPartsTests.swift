@@ -69,15 +69,27 @@ import Testing
         #expect(CSVText.cell("-2,3") == "\"'-2,3\"")
     }
 
-    @Test func htmlAndJSONEscaping() {
+    @Test func htmlEscaping() {
         let text = "<a href=\"x\">'&'</a>"
         #expect(("\(text)" as HTML).text == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
-        #expect(JSONText.quote("a\"b\\c\n</script>\u{1}") == #""a\"b\\c\n\u003c/script>\u0001""#)
+    }
+
+    @Test func jsonAnswersUseSnakeCaseAndKeepNulls() {
+        struct Sample: Encodable {
+            var rtAssetID: Int
+            @Nullable var rtTicketID: Int?
+            var left: String?
+            var text: String
+        }
+        let bytes = JSONAnswer.encode(Sample(rtAssetID: 7, rtTicketID: nil, left: nil, text: "a\"b\n/c"))
+        #expect(String(decoding: bytes, as: UTF8.self) == #"{"rt_asset_id":7,"rt_ticket_id":null,"text":"a\"b\n/c"}"#)
     }
 
     @Test func manifestRoundTrips() {
         let manifest = StaticManifest(paths: ["app.css": "app.0123456789ab.css", "app.js": "app.ba9876543210.js"])
-        #expect(StaticManifest.parse(manifest.json) == manifest)
+        #expect(StaticManifest.parse(Array(manifest.json.utf8)) == manifest)
+        #expect(StaticManifest.parse(Array(#"{"version": 2, "paths": {}}"#.utf8)) == nil)
+        #expect(StaticManifest.parse(Array("not json".utf8)) == nil)
         #expect(manifest.url("app.css") == "/static/app.0123456789ab.css")
         #expect(manifest.url("other.png") == "/static/other.png")
     }
