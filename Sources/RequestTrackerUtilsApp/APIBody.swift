@@ -36,10 +36,12 @@ struct FlatJSONParser {
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
+    private static let decoder = JSONDecoder()
+
     mutating func parseObject() -> [String: String]? {
         let members: [String: PlainValue]
         do {
-            members = try JSONDecoder().decode([String: PlainValue].self, from: Data(bytes))
+            members = try Self.decoder.decode([String: PlainValue].self, from: Data(bytes))
         } catch DecodingError.typeMismatch(_, let context) where !context.codingPath.isEmpty {
             let key = context.codingPath[0].stringValue
             problem = "\"\(key)\" holds an object or array; only plain values are accepted"
@@ -60,16 +62,17 @@ struct FlatJSONParser {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
+            // Most likely first: each type that does not match costs a thrown error.
             if container.decodeNil() {
                 text = nil
-            } else if let flag = try? container.decode(Bool.self) {
-                text = flag ? "true" : "false"
+            } else if let string = try? container.decode(String.self) {
+                text = string
             } else if let number = try? container.decode(Int.self) {
                 text = String(number)
-            } else if let number = try? container.decode(Double.self) {
-                text = String(number)
+            } else if let flag = try? container.decode(Bool.self) {
+                text = flag ? "true" : "false"
             } else {
-                text = try container.decode(String.self)
+                text = String(try container.decode(Double.self))
             }
         }
     }

@@ -102,6 +102,12 @@ struct AssetTagRoutes: Sendable {
         var tag: String
         var assetID: Int
         var new: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case tag
+            case assetID = "asset_id"
+            case new
+        }
     }
 
     func fromForm(_ request: Request) throws -> Response {

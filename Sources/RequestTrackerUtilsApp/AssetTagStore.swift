@@ -12,6 +12,13 @@ struct AssetTagStore: Sendable {
         var note: String
         /// The signed-in user who issued it ("" for tags issued before sign-in existed).
         var issuedBy: String
+
+        enum CodingKeys: String, CodingKey {
+            case number, tag
+            case issuedAt = "issued_at"
+            case note
+            case issuedBy = "issued_by"
+        }
     }
 
     let database: AppDatabase

@@ -174,6 +174,11 @@ struct CheckinRoutes: Sendable {
         var error: String?
         var checkin: CheckinStore.Checkin
         var requestTracker: String?
+
+        enum CodingKeys: String, CodingKey {
+            case error, checkin
+            case requestTracker = "request_tracker"
+        }
     }
 
     func record(_ input: Input, _ request: Request) throws -> CheckinStore.RecordResult {

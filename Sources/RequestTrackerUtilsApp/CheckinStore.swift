@@ -31,6 +31,20 @@ struct CheckinStore: Sendable {
 
         /// A damaged device always gets a ticket; any other when staff ask for one.
         var wantsTicket: Bool { condition == Condition.damaged.rawValue || ticketRequested }
+
+        enum CodingKeys: String, CodingKey {
+            case id, tag, student, condition, notes
+            case checkedInOn = "checked_in_on"
+            case checkedInAt = "checked_in_at"
+            case rtAssetID = "rt_asset_id"
+            case rtTicketID = "rt_ticket_id"
+            case rtStatus = "rt_status"
+            case checkedInBy = "checked_in_by"
+            case previousOwner = "previous_owner"
+            case deviceType = "device_type"
+            case serial
+            case ticketRequested = "ticket_requested"
+        }
     }
 
     enum RecordResult {

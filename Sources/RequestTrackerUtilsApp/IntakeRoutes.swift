@@ -126,11 +126,22 @@ struct IntakeRoutes: Sendable {
             var tag: String
             var internalName: String
             var assetID: Int
+
+            enum CodingKeys: String, CodingKey {
+                case serial, tag
+                case internalName = "internal_name"
+                case assetID = "asset_id"
+            }
         }
 
         var error: String?
         var created: [Device]
         var notCreated: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case error, created
+            case notCreated = "not_created"
+        }
     }
 
     func submitForm(_ request: Request) throws -> Response {

@@ -74,14 +74,21 @@ import Testing
         #expect(("\(text)" as HTML).text == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
     }
 
-    @Test func jsonAnswersUseSnakeCaseAndKeepNulls() {
+    @Test func jsonAnswersKeepNullsAndSortMembers() {
         struct Sample: Encodable {
+            var text: String
             var rtAssetID: Int
             @Nullable var rtTicketID: Int?
             var left: String?
-            var text: String
+
+            enum CodingKeys: String, CodingKey {
+                case text
+                case rtAssetID = "rt_asset_id"
+                case rtTicketID = "rt_ticket_id"
+                case left
+            }
         }
-        let bytes = JSONAnswer.encode(Sample(rtAssetID: 7, rtTicketID: nil, left: nil, text: "a\"b\n/c"))
+        let bytes = JSONAnswer.encode(Sample(text: "a\"b\n/c", rtAssetID: 7, rtTicketID: nil, left: nil))
         #expect(String(decoding: bytes, as: UTF8.self) == #"{"rt_asset_id":7,"rt_ticket_id":null,"text":"a\"b\n/c"}"#)
     }
 
