@@ -127,6 +127,18 @@ enum AppCommands {
         return String(repeating: "0", count: max(0, 4 - text.count)) + text
     }
 
+    /// The database for a command that needs the current schema, or nil after saying (one line)
+    /// that `migrate` must run first.
+    static func migratedDatabase(_ configuration: Configuration, command: String) throws -> AppDatabase? {
+        let database = try AppDatabase.open(configuration, applicationName: "request-tracker-utils \(command)")
+        let version = try Migrator(database: database).appliedVersions().last ?? 0
+        guard version >= Migrations.latest else {
+            fail("\(command): the database is at schema version \(version): run `request-tracker-utils migrate` first")
+            return nil
+        }
+        return database
+    }
+
     static func fail(_ line: String) {
         let text = "error: \(line)\n"
         _ = text.withCString { write(2, $0, strlen($0)) }

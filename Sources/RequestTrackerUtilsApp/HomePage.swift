@@ -29,6 +29,7 @@ struct HomePage {
                 <li><a href="/tags">Issue asset tags</a> and see the ones issued</li>
                 <li><a href="/labels">Print labels</a> with a QR code to the asset in Request Tracker and a barcode of its tag</li>
                 <li><a href="/checkin">Check in a returned device</a>, and see <a href="/checkins">today's check-ins</a></li>
+                <li><a href="/students">Students</a>: who still owes a device, by grade and advisor; import the roster</li>
                 <li><a href="/assets">Look up an asset</a> in Request Tracker by tag or serial number</li>
                 </ul>
                 """)

@@ -18,7 +18,7 @@ public struct RequestTrackerUtils: PreforkApplication {
     public var settings: [AnySetting] { AppSettings.all }
 
     public var commands: [ApplicationCommand] {
-        AppCommands.all + [UserCommand.command, TagsCommand.command] + RTCommands.all
+        AppCommands.all + [UserCommand.command, TagsCommand.command, StudentsCommand.command] + RTCommands.all
     }
 
     /// Checked in the master before anything binds, so a bad start stops with one line per
@@ -128,6 +128,7 @@ public struct RequestTrackerUtils: PreforkApplication {
         AssetTagRoutes(context: context, bridge: requestTracker).add(to: &router)
         IntakeRoutes(context: context, bridge: requestTracker).add(to: &router)
         CheckinRoutes(context: context, requestTracker: requestTracker).add(to: &router)
+        StudentRoutes(context: context).add(to: &router)
         LabelRoutes(context: context, directory: requestTracker).add(to: &router)
         AssetRoutes(context: context, bridge: requestTracker).add(to: &router)
         if configuration[AppSettings.enableTestRoutes] {

@@ -25,13 +25,7 @@ enum TagsCommand {
             return 2
         }
         do {
-            let database = try AppDatabase.open(configuration, applicationName: "request-tracker-utils tags")
-            let version = try Migrator(database: database).appliedVersions().last ?? 0
-            guard version >= Migrations.latest else {
-                AppCommands.fail(
-                    "tags: the database is at schema version \(version): run `request-tracker-utils migrate` first")
-                return 1
-            }
+            guard let database = try AppCommands.migratedDatabase(configuration, command: "tags") else { return 1 }
             let store = AssetTagStore(
                 database: database, prefix: configuration[AppSettings.prefix],
                 padding: configuration[AppSettings.padding])

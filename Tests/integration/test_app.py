@@ -61,18 +61,18 @@ def versions(backend):
 def test_migrate_from_empty_then_idempotent(tmp_path, backend):
     first = cli(tmp_path, "migrate")
     assert first.returncode == 0, first.stderr
-    assert "applied 0001 asset tags" in first.stdout and "now at version 5" in first.stdout
+    assert "applied 0001 asset tags" in first.stdout and "now at version 6" in first.stdout
     second = cli(tmp_path, "migrate")
     assert second.returncode == 0
-    assert "no migrations to apply" in second.stdout and "at version 5" in second.stdout
-    assert versions(backend) == [1, 2, 3, 4, 5]
+    assert "no migrations to apply" in second.stdout and "at version 6" in second.stdout
+    assert versions(backend) == [1, 2, 3, 4, 5, 6]
     if not backend.is_postgresql:
         assert backend.query("PRAGMA journal_mode") == [("wal",)]
     status = cli(tmp_path, "migrate", "status")
     assert status.returncode == 0 and "[X] 0003 request tracker links" in status.stdout
 
 
-@pytest.mark.parametrize("start", [1, 2, 3, 4])
+@pytest.mark.parametrize("start", [1, 2, 3, 4, 5])
 def test_migrate_from_each_earlier_version_keeps_data(tmp_path, backend, start):
     done = cli(tmp_path, "migrate", str(start))
     assert done.returncode == 0, done.stderr
@@ -88,7 +88,7 @@ def test_migrate_from_each_earlier_version_keeps_data(tmp_path, backend, start):
     done = cli(tmp_path, "migrate")
     assert done.returncode == 0, done.stderr
     assert f"applied 000{start + 1}" in done.stdout
-    assert versions(backend) == [1, 2, 3, 4, 5]
+    assert versions(backend) == [1, 2, 3, 4, 5, 6]
     assert backend.query("SELECT tag, note, issued_by FROM asset_tags") == [("W12-0007", "old", "")]
     if start >= 2:
         assert backend.query("SELECT rt_status FROM checkins") == [("not sent",)]
@@ -126,8 +126,8 @@ def test_concurrent_migrates_apply_each_migration_once(tmp_path, backend):
         results = [(p.wait(30), *p.communicate()) for p in procs]
         assert all(code == 0 for code, _, _ in results), results
         applied = sum(out.count("applied ") for _, out, _ in results)
-        assert applied == 5, results
-        assert versions(database) == [1, 2, 3, 4, 5]
+        assert applied == 6, results
+        assert versions(database) == [1, 2, 3, 4, 5, 6]
 
 
 @sqlite_only  # the SQLite file lives in WORKING_DIR
@@ -444,7 +444,7 @@ def test_backup_while_the_server_writes(tmp_path, server_factory):
         stop = True
         total = sum(w.result() for w in writers)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"backed up {tmp_path}/var/database.sqlite to {target} (schema version 5, integrity ok)"
+    assert done.stdout.strip() == f"backed up {tmp_path}/var/database.sqlite to {target} (schema version 6, integrity ok)"
     with sqlite3.connect(target) as copy:
         count, top = copy.execute("SELECT count(*), max(number) FROM asset_tags").fetchone()
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
