@@ -34,6 +34,14 @@ extension RTClient {
         }
     }
 
+    /// The RT number of the user named `name` (for a roster that names students by RT user
+    /// number); `.notFound` when RT has no such user.
+    public func userNumber(name: String, deadline: RTDeadline? = nil) throws(RTError) -> Int {
+        let record: RTUserRecord = try call(
+            "GET", "/user/\(Self.queryValue(name))", deadline: deadline ?? defaultDeadline)
+        return record.id.value
+    }
+
     /// The ids of the assets whose custom field `name` is `value` (in id order): none, one, or
     /// several when the value is not unique. For checking that a serial number or an internal
     /// name is not taken before using it.

@@ -93,6 +93,11 @@ struct RTAssetRecord: Decodable {
     }
 }
 
+/// `GET /user/NAME`: only its number is used.
+struct RTUserRecord: Decodable {
+    var id: RTFlexibleInt
+}
+
 /// Any JSON value, decoded and dropped.
 struct Skipped: Decodable {
     init(from decoder: any Decoder) throws {}

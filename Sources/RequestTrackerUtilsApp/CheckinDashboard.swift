@@ -62,13 +62,13 @@ extension CheckinRoutes {
         let checkins = try context.checkins.list(from: from, to: to, limit: 1_000_000).reversed()
         var lines = [
             "id,date,checked_in_at,tag,student,condition,notes,rt_asset_id,rt_ticket_id,rt_status,checked_in_by,"
-                + "previous_owner,device_type,serial"
+                + "previous_owner,device_type,serial,student_id"
         ]
         for c in checkins {
             let cells = [
                 String(c.id), c.checkedInOn, c.checkedInAt, c.tag, c.student, c.condition, c.notes,
                 c.rtAssetID.map(String.init) ?? "", c.rtTicketID.map(String.init) ?? "", c.rtStatus, c.checkedInBy,
-                c.previousOwner, c.deviceType, c.serial,
+                c.previousOwner, c.deviceType, c.serial, c.studentID ?? "",
             ]
             lines.append(cells.map(CSVText.cell).joined(separator: ","))
         }

@@ -31,6 +31,10 @@ struct CheckinRoutes: Sendable {
         var ticket = false
         /// The day's earlier check-in of this device to replace (the explicit override of 409).
         var replace: Int64?
+        /// The roster student returning it (the name then comes from the roster).
+        var studentID: String? = nil
+        /// The explicit override of "this student already returned a device" (409).
+        var secondDevice = false
     }
 
     /// Validates the submitted fields; the error says which field and what is expected.
@@ -42,7 +46,8 @@ struct CheckinRoutes: Sendable {
         }
         let student = (fields["student"] ?? "").trimmingSpaces()
         let notes = (fields["notes"] ?? "").trimmingSpaces()
-        guard !student.isEmpty, student.count <= 120 else {
+        let studentID = (fields["student_id"] ?? "").trimmingSpaces()
+        guard !student.isEmpty || !studentID.isEmpty, student.count <= 120, studentID.count <= 200 else {
             return .failure(TagRoutes.Problem(text: "student is required (at most 120 characters)"))
         }
         guard let condition = CheckinStore.Condition(rawValue: (fields["condition"] ?? "").lowercased()) else {
@@ -54,7 +59,8 @@ struct CheckinRoutes: Sendable {
         if condition == .damaged && notes.isEmpty {
             return .failure(TagRoutes.Problem(text: "notes are required for a damaged device: say what is wrong"))
         }
-        let ticket = ["1", "true", "on", "yes"].contains((fields["ticket"] ?? "").lowercased())
+        let yes = ["1", "true", "on", "yes"]
+        let ticket = yes.contains((fields["ticket"] ?? "").lowercased())
         if ticket && notes.isEmpty {
             return .failure(TagRoutes.Problem(text: "notes are required for a repair ticket: say what is wrong"))
         }
@@ -67,14 +73,17 @@ struct CheckinRoutes: Sendable {
         }
         return .success(
             Input(
-                tag: tag, student: student, condition: condition, notes: notes, ticket: ticket, replace: replace))
+                tag: tag, student: student, condition: condition, notes: notes, ticket: ticket, replace: replace,
+                studentID: studentID.isEmpty ? nil : studentID,
+                secondDevice: yes.contains((fields["second_device"] ?? "").lowercased())))
     }
 
     // MARK: Form
 
     func form(
         _ request: Request, fields: [String: String] = [:], message: String? = nil, ok: Bool = false,
-        status: HTTPStatus = .ok, replacing existing: CheckinStore.Checkin? = nil
+        status: HTTPStatus = .ok, replacing existing: CheckinStore.Checkin? = nil, secondDevice: Bool = false,
+        card: HTML = .empty
     ) -> Response {
         let condition = fields["condition"] ?? "good"
         return context.formPage(request, status: status, title: "Check in a device") { page, csrfField in
@@ -83,12 +92,23 @@ struct CheckinRoutes: Sendable {
                 \(message.map { Layout.message($0, ok: ok) } ?? .empty)
                 """)
             if let existing { Self.overrideCard(&page, csrfField: csrfField, fields: fields, existing: existing) }
+            if secondDevice { Self.secondDeviceCard(&page, csrfField: csrfField, fields: fields) }
+            if requestTracker != nil && card.isEmpty && existing == nil && !secondDevice {
+                page.append(
+                    """
+                    <form class="card no-print" method="get" action="/checkin"><label for="scan">Scan or type the tag \
+                    to see whose device it is</label><input id="scan" name="tag" type="text" required autofocus> \
+                    <button type="submit">Look up</button></form>
+                    """)
+            }
+            page.append(card)
             page.append(
                 """
                 <form class="card" method="post" action="/checkins">
                 \(csrfField)
-                <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" required autofocus value="\(fields["tag"] ?? "")">
-                <label for="student">Student</label><input id="student" name="student" type="text" required value="\(fields["student"] ?? "")">
+                <input type="hidden" name="student_id" value="\(fields["student_id"] ?? "")">
+                <label for="tag">Asset tag</label><input id="tag" name="tag" type="text" required value="\(fields["tag"] ?? "")">
+                <label for="student">Student</label><input id="student" name="student" type="text" value="\(fields["student"] ?? "")">
                 <label for="condition">Condition</label><select id="condition" name="condition">
                 """)
             Self.conditionOptions(&page, selected: condition)
@@ -109,10 +129,19 @@ struct CheckinRoutes: Sendable {
         guard context.csrf.verify(request, form: fields) else {
             return form(request, fields: fields, message: CSRFMessage.text, status: .forbidden)
         }
-        let input: Input
+        var input: Input
         switch Self.input(fields) {
         case .success(let value): input = value
         case .failure(let problem): return form(request, fields: fields, message: problem.text, status: .badRequest)
+        }
+        switch try checkStudent(&input) {
+        case .unknown(let id)?:
+            return form(request, fields: fields, message: Self.message(.unknown(id), api: false), status: .badRequest)
+        case let problem?:
+            return form(
+                request, fields: fields, message: Self.message(problem, api: false), status: .conflict,
+                secondDevice: true)
+        case nil: break
         }
         switch try record(input, request) {
         case .duplicate(let existing):
@@ -129,7 +158,18 @@ struct CheckinRoutes: Sendable {
     func formAfter(_ request: Request) throws -> Response {
         let query = request.queryItems
         guard let id = query["recorded"].flatMap({ Int64($0) }) else {
-            return form(request, fields: query.filter { $0.key == "tag" || $0.key == "student" })
+            var fields = query.filter { $0.key == "tag" || $0.key == "student" }
+            var card = HTMLWriter(capacity: 1024)
+            if let typed = fields["tag"], !typed.isEmpty {
+                switch TagInput.parse(typed) {
+                case .success(let tag):
+                    fields["tag"] = tag
+                    try ownerCard(tag, into: &card, fields: &fields)
+                case .failure(let problem):
+                    return form(request, fields: fields, message: problem.text, status: .badRequest)
+                }
+            }
+            return form(request, fields: fields, card: card.html)
         }
         guard let checkin = try context.checkins.find(id: id) else {
             return form(request, message: "There is no check-in #\(id).", status: .notFound)
@@ -149,10 +189,15 @@ struct CheckinRoutes: Sendable {
         case .success(let parsed): fields = parsed
         case .failure(let problem): return AppContext.jsonError(problem.status, problem.text)
         }
-        let input: Input
+        var input: Input
         switch Self.input(fields) {
         case .success(let value): input = value
         case .failure(let problem): return AppContext.jsonError(.badRequest, problem.text)
+        }
+        switch try checkStudent(&input) {
+        case .unknown(let id)?: return AppContext.jsonError(.badRequest, Self.message(.unknown(id), api: true))
+        case let problem?: return AppContext.jsonError(.conflict, Self.message(problem, api: true))
+        case nil: break
         }
         switch try record(input, request) {
         case .duplicate(let existing):
@@ -183,8 +228,8 @@ struct CheckinRoutes: Sendable {
 
     func record(_ input: Input, _ request: Request) throws -> CheckinStore.RecordResult {
         try context.checkins.record(
-            tag: input.tag, student: input.student, condition: input.condition, notes: input.notes,
-            ticket: input.ticket, by: request.user ?? "", replacing: input.replace)
+            tag: input.tag, student: input.student, studentID: input.studentID, condition: input.condition,
+            notes: input.notes, ticket: input.ticket, by: request.user ?? "", replacing: input.replace)
     }
 
     /// The condition menu's options, `selected` marked.
@@ -210,14 +255,29 @@ struct CheckinRoutes: Sendable {
             <form class="card" method="post" action="/checkins">\(csrfField)
             <p>If the earlier check-in was a mistake, record this one instead of it.</p>
             """)
-        for name in ["tag", "student", "condition", "notes", "ticket"] {
-            page.append("<input type=\"hidden\" name=\"\(name)\" value=\"\(fields[name] ?? "")\">")
-        }
+        hiddenFields(&page, fields)
         page.append(
             """
             <input type="hidden" name="replace" value="\(String(existing.id))">
             <p><button type="submit" id="replace">Replace check-in #\(String(existing.id)) with this one</button></p></form>
             """)
+    }
+
+    /// The card that records a second device for a student who already returned one.
+    static func secondDeviceCard(_ page: inout HTMLWriter, csrfField: HTML, fields: [String: String]) {
+        page.append("<form class=\"card\" method=\"post\" action=\"/checkins\">\(csrfField)")
+        hiddenFields(&page, fields)
+        page.append(
+            """
+            <input type="hidden" name="second_device" value="1">
+            <p><button type="submit" id="second-device">Check in this device too</button></p></form>
+            """)
+    }
+
+    static func hiddenFields(_ page: inout HTMLWriter, _ fields: [String: String]) {
+        for name in ["tag", "student", "student_id", "condition", "notes", "ticket"] {
+            page.append("<input type=\"hidden\" name=\"\(name)\" value=\"\(fields[name] ?? "")\">")
+        }
     }
 
     /// What Request Tracker made of a check-in, from what was saved with it; false when RT was

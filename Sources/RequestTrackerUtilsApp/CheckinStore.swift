@@ -28,6 +28,8 @@ struct CheckinStore: Sendable {
         var serial = ""
         /// Staff asked for a repair ticket whatever the condition.
         var ticketRequested = false
+        /// The roster student who returned it (nil for a name typed by hand).
+        @Nullable var studentID: String? = nil
 
         /// A damaged device always gets a ticket; any other when staff ask for one.
         var wantsTicket: Bool { condition == Condition.damaged.rawValue || ticketRequested }
@@ -44,6 +46,7 @@ struct CheckinStore: Sendable {
             case deviceType = "device_type"
             case serial
             case ticketRequested = "ticket_requested"
+            case studentID = "student_id"
         }
     }
 
@@ -57,40 +60,41 @@ struct CheckinStore: Sendable {
     /// The columns ``checkin(_:)`` reads, by position.
     static let columns =
         "id, tag, student, condition, notes, checked_in_on, checked_in_at, rt_asset_id, rt_ticket_id, rt_status, checked_in_by, previous_owner, "
-        + "device_type, serial, ticket_requested"
+        + "device_type, serial, ticket_requested, student_id"
 
     /// Records a check-in, or returns the one already recorded for this device today. The
     /// insert skips a conflicting row (on PostgreSQL it first waits for a racing insert of the
     /// same device to commit), so exactly one of any number of racing workers records it.
     func record(
-        tag: String, student: String, condition: Condition, notes: String, ticket: Bool = false, by user: String,
-        replacing replaced: Int64? = nil
+        tag: String, student: String, studentID: String? = nil, condition: Condition, notes: String,
+        ticket: Bool = false, by user: String, replacing replaced: Int64? = nil
     ) throws -> RecordResult {
         let now = Timestamp.now()
         return try database.write { db in
             if let replaced,
                 let updated = try db.firstRow(
                     """
-                    UPDATE checkins SET student = ?, condition = ?, notes = ?, ticket_requested = ?, checked_in_at = ?,
-                        checked_in_by = ?, rt_status = 'not sent'
+                    UPDATE checkins SET student = ?, student_id = ?, condition = ?, notes = ?, ticket_requested = ?,
+                        checked_in_at = ?, checked_in_by = ?, rt_status = 'not sent'
                     WHERE id = ? AND tag = ? AND checked_in_on = ? RETURNING \(Self.columns)
                     """,
                     [
-                        .text(student), .text(condition.rawValue), .text(notes), SQLValue(ticket ? 1 : 0),
-                        .text(now.iso8601), .text(user), .int(replaced), .text(tag), .text(now.localDate),
+                        .text(student), SQLValue(studentID), .text(condition.rawValue), .text(notes),
+                        SQLValue(ticket ? 1 : 0), .text(now.iso8601), .text(user), .int(replaced), .text(tag),
+                        .text(now.localDate),
                     ], Self.checkin)
             {
                 return .recorded(updated)
             }
             if let recorded = try db.firstRow(
                 """
-                INSERT INTO checkins (tag, student, condition, notes, checked_in_on, checked_in_at, checked_in_by,
-                    ticket_requested)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tag, checked_in_on) DO NOTHING RETURNING \(Self.columns)
+                INSERT INTO checkins (tag, student, student_id, condition, notes, checked_in_on, checked_in_at,
+                    checked_in_by, ticket_requested)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tag, checked_in_on) DO NOTHING RETURNING \(Self.columns)
                 """,
                 [
-                    .text(tag), .text(student), .text(condition.rawValue), .text(notes), .text(now.localDate),
-                    .text(now.iso8601), .text(user), SQLValue(ticket ? 1 : 0),
+                    .text(tag), .text(student), SQLValue(studentID), .text(condition.rawValue), .text(notes),
+                    .text(now.localDate), .text(now.iso8601), .text(user), SQLValue(ticket ? 1 : 0),
                 ], Self.checkin)
             {
                 return .recorded(recorded)
@@ -113,7 +117,8 @@ struct CheckinStore: Sendable {
     }
 
     /// Saves what happened in Request Tracker for a check-in; what RT said of the asset fills
-    /// the fields still empty (a retry does not forget the owner the first try saw).
+    /// the fields still empty (a retry does not forget the owner the first try saw). A check-in
+    /// without a roster student gets the one whose username is the previous owner, if any.
     func setRequestTracker(id: Int64, result: CheckinSyncResult) throws {
         try database.write { db in
             try db.execute(
@@ -122,13 +127,15 @@ struct CheckinStore: Sendable {
                     rt_ticket_id = coalesce(?, rt_ticket_id), rt_status = ?,
                     previous_owner = CASE WHEN previous_owner = '' THEN ? ELSE previous_owner END,
                     device_type = CASE WHEN ? <> '' THEN ? ELSE device_type END,
-                    serial = CASE WHEN ? <> '' THEN ? ELSE serial END
+                    serial = CASE WHEN ? <> '' THEN ? ELSE serial END,
+                    student_id = coalesce(student_id,
+                        (SELECT s.student_id FROM students s WHERE s.username <> '' AND lower(s.username) = lower(?)))
                 WHERE id = ?
                 """,
                 [
                     SQLValue(result.assetID), SQLValue(result.ticketID), .text(result.status),
                     .text(result.previousOwner), .text(result.deviceType), .text(result.deviceType),
-                    .text(result.serial), .text(result.serial), .int(id),
+                    .text(result.serial), .text(result.serial), .text(result.previousOwner), .int(id),
                 ])
         }
     }
@@ -178,6 +185,6 @@ struct CheckinStore: Sendable {
             checkedInOn: row.text(5), checkedInAt: row.text(6), rtAssetID: row.optionalInt(7),
             rtTicketID: row.optionalInt(8), rtStatus: row.text(9), checkedInBy: row.text(10),
             previousOwner: row.text(11), deviceType: row.text(12), serial: row.text(13),
-            ticketRequested: row.int(14) != 0)
+            ticketRequested: row.int(14) != 0, studentID: row.optionalText(15))
     }
 }

@@ -75,6 +75,41 @@ struct StudentStore: Sendable {
         }
     }
 
+    /// The student with `id`, active or not.
+    func find(id: String) throws -> Student? {
+        try database.read { db in
+            try db.firstRow("SELECT \(Self.columns) FROM students WHERE student_id = ?", [.text(id)], Self.student)
+        }
+    }
+
+    /// The roster student an RT user is: by username (without case), else by RT user number.
+    func find(rtUser name: String, number: Int?) throws -> Student? {
+        try database.read { db in
+            if !name.isEmpty,
+                let student = try db.firstRow(
+                    "SELECT \(Self.columns) FROM students WHERE username <> '' AND lower(username) = lower(?)",
+                    [.text(name)], Self.student)
+            {
+                return student
+            }
+            guard let number else { return nil }
+            return try db.firstRow(
+                "SELECT \(Self.columns) FROM students WHERE rt_user_id = ?", [SQLValue(number)], Self.student)
+        }
+    }
+
+    /// The student's latest check-in of a device other than `tag`: (tag, local day).
+    func returned(studentID: String, other tag: String) throws -> (tag: String, on: String)? {
+        try database.read { db in
+            try db.firstRow(
+                """
+                SELECT tag, checked_in_on FROM checkins WHERE student_id = ? AND tag <> ?
+                ORDER BY checked_in_at DESC LIMIT 1
+                """, [.text(studentID), .text(tag)]
+            ) { ($0.text(0), $0.text(1)) }
+        }
+    }
+
     /// What importing `file` would change.
     func plan(_ file: RosterCSV.File) throws -> Plan {
         try database.read { db in try Plan(file: file.students, existing: Self.existing(db)) }

@@ -16,6 +16,9 @@ import pytest
 
 from conftest import BIN, APP_ENV, Server, auth_headers, run_cli, session_cookie, wait_for
 
+# The newest migration this release ships: the one line to change when a migration is added.
+LATEST = 6
+
 pytestmark = pytest.mark.usefixtures("backend")
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -61,11 +64,11 @@ def versions(backend):
 def test_migrate_from_empty_then_idempotent(tmp_path, backend):
     first = cli(tmp_path, "migrate")
     assert first.returncode == 0, first.stderr
-    assert "applied 0001 asset tags" in first.stdout and "now at version 6" in first.stdout
+    assert "applied 0001 asset tags" in first.stdout and f"now at version {LATEST}" in first.stdout
     second = cli(tmp_path, "migrate")
     assert second.returncode == 0
-    assert "no migrations to apply" in second.stdout and "at version 6" in second.stdout
-    assert versions(backend) == [1, 2, 3, 4, 5, 6]
+    assert "no migrations to apply" in second.stdout and f"at version {LATEST}" in second.stdout
+    assert versions(backend) == list(range(1, LATEST + 1))
     if not backend.is_postgresql:
         assert backend.query("PRAGMA journal_mode") == [("wal",)]
     status = cli(tmp_path, "migrate", "status")
@@ -88,7 +91,7 @@ def test_migrate_from_each_earlier_version_keeps_data(tmp_path, backend, start):
     done = cli(tmp_path, "migrate")
     assert done.returncode == 0, done.stderr
     assert f"applied 000{start + 1}" in done.stdout
-    assert versions(backend) == [1, 2, 3, 4, 5, 6]
+    assert versions(backend) == list(range(1, LATEST + 1))
     assert backend.query("SELECT tag, note, issued_by FROM asset_tags") == [("W12-0007", "old", "")]
     if start >= 2:
         assert backend.query("SELECT rt_status FROM checkins") == [("not sent",)]
@@ -100,16 +103,16 @@ def test_migrate_refuses_a_newer_database(tmp_path, backend):
     refused = cli(tmp_path, "migrate")
     assert refused.returncode == 1
     lines = refused.stderr.strip().splitlines()
-    assert len(lines) == 1 and "schema version 99, newer than this release knows (5)" in lines[0], refused.stderr
-    assert versions(backend) == [1, 2, 3, 4, 5, 99]
+    assert len(lines) == 1 and f"schema version 99, newer than this release knows ({LATEST})" in lines[0], refused.stderr
+    assert versions(backend) == list(range(1, LATEST + 1)) + [99]
 
 
 def test_migrate_backwards_and_unknown_target_are_refused(tmp_path):
     assert cli(tmp_path, "migrate").returncode == 0
     back = cli(tmp_path, "migrate", "1")
     assert back.returncode == 1 and "migrations only go forward" in back.stderr
-    unknown = cli(tmp_path, "migrate", "7")
-    assert unknown.returncode == 1 and "there is no migration 7" in unknown.stderr
+    unknown = cli(tmp_path, "migrate", "70")
+    assert unknown.returncode == 1 and "there is no migration 70" in unknown.stderr
 
 
 def test_concurrent_migrates_apply_each_migration_once(tmp_path, backend):
@@ -304,9 +307,9 @@ def test_checkin_form_with_csrf_and_dashboard_and_csv(tmp_path, server_factory):
     assert "attachment" in headers["content-disposition"]
     lines = body.decode().splitlines()
     assert lines[0].startswith("id,date,checked_in_at,tag,student,condition,notes")
-    assert lines[0].endswith(",checked_in_by,previous_owner,device_type,serial")
+    assert lines[0].endswith(",checked_in_by,previous_owner,device_type,serial,student_id")
     assert "W12-0100,'=cmd|' /C calc'!A0,fair,\"scratched, \"\"lid\"\"\"" in lines[1]
-    assert lines[1].endswith(",tester-tech,,,")
+    assert lines[1].endswith(",tester-tech,,,,")
 
 
 def test_tag_form_issues_and_redirects(tmp_path, server_factory):
@@ -444,7 +447,7 @@ def test_backup_while_the_server_writes(tmp_path, server_factory):
         stop = True
         total = sum(w.result() for w in writers)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"backed up {tmp_path}/var/database.sqlite to {target} (schema version 6, integrity ok)"
+    assert done.stdout.strip() == f"backed up {tmp_path}/var/database.sqlite to {target} (schema version {LATEST}, integrity ok)"
     with sqlite3.connect(target) as copy:
         count, top = copy.execute("SELECT count(*), max(number) FROM asset_tags").fetchone()
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)

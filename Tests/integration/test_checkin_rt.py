@@ -44,8 +44,8 @@ def test_previous_owner_and_serial_are_recorded_and_exported(tmp_path, server_fa
     assert owner_of(rt.get_asset(asset_id)) == "Nobody"
     _, headers, csv = request(srv.port, "GET", "/checkins.csv")
     header, row = csv.decode().splitlines()[:2]
-    assert header.endswith(",checked_in_by,previous_owner,device_type,serial")
-    assert row.endswith(f",tester-tech,alice,,{serial}")
+    assert header.endswith(",checked_in_by,previous_owner,device_type,serial,student_id")
+    assert row.endswith(f",tester-tech,alice,,{serial},")
 
 
 def test_a_ticket_for_any_condition_when_staff_ask(tmp_path, server_factory, rt):

@@ -26,6 +26,14 @@ public struct HTML: Sendable, ExpressibleByStringInterpolation {
         self.storage = storage
     }
 
+    /// Whether the fragment has no bytes.
+    public var isEmpty: Bool {
+        switch storage {
+        case .literal(let literal): literal.utf8CodeUnitCount == 0
+        case .bytes(let bytes): bytes.count == 0
+        }
+    }
+
     public init(stringLiteral literal: StaticString) {
         storage = .literal(literal)
     }
