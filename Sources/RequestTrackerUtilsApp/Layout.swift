@@ -35,7 +35,7 @@ enum Layout {
             <body>
             <header><strong><a href="/">Request Tracker Utils</a></strong>
             <a href="/tags">Asset tags</a> <a href="/labels">Labels</a> <a href="/checkin">Check in</a>
-            <a href="/checkins">Check-ins</a> <a href="/assets">Asset look-up</a> <a href="/intake">Intake</a> <a href="/students">Students</a>\(user.map { signedIn($0) } ?? .empty)</header>
+            <a href="/checkins">Check-ins</a> <a href="/assets">Asset look-up</a> <a href="/intake">Intake</a> <a href="/students">Students</a> <a href="/audits">Audits</a>\(user.map { signedIn($0) } ?? .empty)</header>
             <main>
             <h1>\(title)</h1>
 

@@ -225,6 +225,7 @@ enum Migrations {
                 ALTER TABLE checkins ADD COLUMN student_id TEXT;
                 CREATE INDEX checkins_by_student ON checkins (student_id) WHERE student_id IS NOT NULL;
                 """),
+        jobsAndAudits,
     ]
 
     static var latest: Int { all.last!.version }

@@ -78,6 +78,13 @@ public struct RequestTrackerUtils: PreforkApplication {
         Preload.warmOpenSSL()
     }
 
+    /// The audit prefetch runs in job workers (`job_workers`).
+    public var runsJobs: Bool { true }
+
+    public func makeJobRunner(_ configuration: Configuration, logger: Logger) throws -> any JobRunner {
+        try AppJobRunner(configuration, logger: logger)
+    }
+
     public func makeHandler(_ configuration: Configuration, logger: Logger) throws -> Handler {
         if configuration[AppSettings.enableTestRoutes] { TestRoutes.hangAtBootIfAsked(logger: logger) }
         let workingDirectory = configuration[AppSettings.workingDir]
@@ -129,10 +136,13 @@ public struct RequestTrackerUtils: PreforkApplication {
         IntakeRoutes(context: context, bridge: requestTracker).add(to: &router)
         CheckinRoutes(context: context, requestTracker: requestTracker).add(to: &router)
         StudentRoutes(context: context).add(to: &router)
+        AuditRoutes(context: context, prefetch: requestTracker != nil).add(to: &router)
+        JobRoutes(context: context).add(to: &router)
         LabelRoutes(context: context, directory: requestTracker).add(to: &router)
         AssetRoutes(context: context, bridge: requestTracker).add(to: &router)
         if configuration[AppSettings.enableTestRoutes] {
             TestRoutes.add(to: &router)
+            TestRoutes.addJobRoute(to: &router, database: database)
             TestRoutes.addRouteList(to: &router)
             logger.warning("test routes are on (/echo, /sleep, /crash): never in production")
         }

@@ -26,9 +26,12 @@ struct SignInRoutes: Sendable {
     /// redirect to a form.
     static func isAPI(_ path: String) -> Bool { path.hasPrefix("/api/") || path.hasPrefix("/webhook/") }
 
-    /// What a teacher may open (audits come with issue 13); technology staff may open everything.
+    /// What a teacher may open: their audits (the audit pages hide other advisories' students
+    /// and refuse the session controls) and how a job goes; technology staff may open everything.
     static func teacherMayOpen(_ path: String) -> Bool {
-        ["/", "/logout"].contains(path)
+        ["/", "/logout", "/audits"].contains(path)
+            || (path.hasPrefix("/audits/") && !path.hasSuffix("/export.csv") && !path.hasSuffix("/changes"))
+            || path.hasPrefix("/api/jobs/")
     }
 
     func add(to router: inout Router) {
@@ -113,8 +116,9 @@ struct SignInRoutes: Sendable {
         context.page("Request Tracker Utils", user: account.name) { page in
             page.append(
                 """
-                <p>You are signed in as \(account.name), a teacher. Device audits of your advisory will be \
-                here; the other pages (asset tags, labels, check-in) are for technology staff.</p>
+                <p>You are signed in as \(account.name), a teacher. <a href="/audits">Device audits</a> of your \
+                advisory are where you mark the devices your students have; the other pages (asset tags, \
+                labels, check-in) are for technology staff.</p>
                 """)
         }
     }

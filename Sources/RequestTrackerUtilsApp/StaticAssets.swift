@@ -34,6 +34,7 @@ enum StaticAssets {
         .stats { display: flex; gap: 1rem; flex-wrap: wrap; }
         .stats div { border: 1px solid var(--line); border-radius: 6px; padding: .5rem 1rem; min-width: 8rem; }
         .stats b { display: block; font-size: 1.6rem; }
+        progress { width: 100%; max-width: 30rem; height: 1.2rem; }
         @media print { header, .no-print { display: none; } main { padding: 0; max-width: none; } }
 
         """
@@ -63,6 +64,29 @@ enum StaticAssets {
           if (first) { first.focus(); }
           document.querySelectorAll("button[data-print]").forEach(function (button) {
             button.addEventListener("click", function () { window.print(); });
+          });
+          // A job's progress bar follows /api/jobs/ID (any worker answers) until the job ends,
+          // then the page reloads to show what it made.
+          document.querySelectorAll("[data-job]").forEach(function (box) {
+            if (box.dataset.finished === "1") { return; }
+            var bar = box.querySelector("progress"), text = box.querySelector("[data-job-text]");
+            function poll() {
+              fetch("/api/jobs/" + box.dataset.job, { headers: { Accept: "application/json" } })
+                .then(function (answer) { return answer.json(); })
+                .then(function (job) {
+                  bar.max = Math.max(1, job.total); bar.value = job.done;
+                  if (job.state === "done" || job.state === "failed") {
+                    text.textContent = (job.state === "done" ? "Done: " : "Failed: ") + job.message + ".";
+                    box.dataset.finished = "1";
+                    if (job.state === "done") { setTimeout(function () { location.reload(); }, 800); }
+                    return;
+                  }
+                  text.textContent = job.done + " of " + job.total + (job.state === "queued" ? " (waiting for a job worker)" : " (running)");
+                  setTimeout(poll, 1000);
+                })
+                .catch(function () { setTimeout(poll, 3000); });
+            }
+            setTimeout(poll, 500);
           });
         });
 

@@ -8,7 +8,20 @@ import Prefork
 /// Routes that exist only when `enable_test_routes` is on: for the server's own tests.
 enum TestRoutes {
     /// Every path these routes answer (public without sign-in: see ``SignInRoutes``).
-    static let paths: Set<String> = ["/echo", "/sleep", "/crash", "/error", "/test/routes"]
+    static let paths: Set<String> = ["/echo", "/sleep", "/crash", "/error", "/test/routes", "/test/jobs"]
+
+    /// `POST /test/jobs?seconds=N`: a job that only waits N seconds (a step a second), for the
+    /// job workers' tests; answers `{"id": ID}`.
+    static func addJobRoute(to router: inout Router, database: AppDatabase) {
+        router.post("/test/jobs") { request in
+            let seconds = max(0, min(3600, Int(request.queryItems["seconds"] ?? "") ?? 1))
+            let id = try database.write { db in
+                try JobStore.enqueue(
+                    db, kind: AppJobRunner.testSleepKind, payload: "\(seconds)", total: seconds, createdBy: "test")
+            }
+            return JSONAnswer.response(["id": id], status: .created)
+        }
+    }
 
     /// `GET /test/routes`: every route of `router` and this one, a line each (`GET /labels/:tag`,
     /// `* /static/*` for any method), so a test can walk them all and none is forgotten. Add

@@ -9,6 +9,7 @@ import Testing
 /// A configuration for the bookkeeping, named so a test can see which one is in force.
 struct TestConfiguration: SupervisedConfiguration, Equatable {
     var workers: Int
+    var jobWorkers = 0
     var name = "first"
     var timeouts = SupervisionTimeouts(
         request: 30 * ArbiterStateTests.second, boot: 10 * ArbiterStateTests.second,
@@ -38,9 +39,9 @@ struct TestConfiguration: SupervisedConfiguration, Equatable {
             uniqueKeysWithValues: pids.map { ($0, SlotReading(serving: true, retireRequested: retiring.contains($0))) })
     }
 
-    func spawns(_ actions: [ArbiterAction]) -> [UInt64] {
+    func spawns(_ actions: [ArbiterAction], kind: WorkerRecord.Kind = .http) -> [UInt64] {
         actions.compactMap { action -> UInt64? in
-            guard case .spawn(let generation) = action else { return nil }
+            guard case .spawn(let generation, kind) = action else { return nil }
             return generation
         }
     }

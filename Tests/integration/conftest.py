@@ -89,16 +89,26 @@ def children(pid: int) -> list[int]:
         return []
 
 
+def is_job_worker(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"job worker" in f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 class Server:
     """One server process. `log` is the error log file; `access` the access log file."""
 
     def __init__(self, workdir: Path, args=(), env=None, workers=2, bind=None, wait=True,
-                 test_routes=True, workers_flag=True, host="127.0.0.1", prefix=(), new_session=False):
+                 test_routes=True, workers_flag=True, host="127.0.0.1", prefix=(), new_session=False,
+                 job_workers=0):
         """workers_flag=False leaves --workers off the command line (so a config file or the
         environment decides); `workers` is then only the count wait_ready expects. `host` is
         the address it binds and is reached at, `prefix` a command it runs under (`ip netns exec
         NS`, which execs it in place), `new_session` puts the master and its workers in their own
-        process group (for one SIGKILL to all of them)."""
+        process group (for one SIGKILL to all of them). `job_workers` is 0 unless a test is
+        about them, so that the children are the HTTP workers it counts."""
         self.workdir = workdir
         self.host = host
         self.port = free_port()
@@ -107,6 +117,7 @@ class Server:
         self.access_path = workdir / "access.log"
         self.args = [BIN, "serve", "--bind", self.bind,
                      *(["--workers", str(workers)] if workers_flag else []),
+                     *(["--job-workers", str(job_workers)] if job_workers is not None else []),
                      "--error-logfile", str(self.log_path), "--access-logfile", str(self.access_path),
                      *(["--enable-test-routes"] if test_routes else []), *args]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFORK_")}
@@ -135,7 +146,11 @@ class Server:
         return f"http://{self.host}:{self.port}{path}"
 
     def worker_pids(self) -> list[int]:
-        return children(self.pid)
+        """The HTTP workers (the job workers' process titles say "job worker")."""
+        return [pid for pid in children(self.pid) if not is_job_worker(pid)]
+
+    def job_worker_pids(self) -> list[int]:
+        return [pid for pid in children(self.pid) if is_job_worker(pid)]
 
     def wait_ready(self, count=None, timeout=15.0):
         count = count or self.workers

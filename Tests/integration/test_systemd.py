@@ -100,7 +100,7 @@ class Systemd:
         self.systemctl("daemon-reload")
         return name
 
-    def server(self, *, socket=False, type_="notify", args=(), service=(), bind=True):
+    def server(self, *, socket=False, type_="notify", args=(), service=(), bind=True, job_workers=0):
         """Installs rtu-test-<port>.service (and .socket when socket=True); returns
         (service name, port)."""
         port = free_port()
@@ -125,7 +125,7 @@ class Systemd:
             f"WorkingDirectory={workdir}",
             f"Environment=WORKING_DIR={workdir / 'var'}",
             f"Environment=SECRET_KEY={TEST_SECRET_KEY} ALLOWED_HOSTS=*",
-            f"ExecStart={BIN} serve{bind_args} --workers 2 --enable-test-routes"
+            f"ExecStart={BIN} serve{bind_args} --workers 2 --job-workers {job_workers} --enable-test-routes"
             + "".join(f" {a}" for a in args),
             "ExecReload=/bin/kill -HUP $MAINPID",
             "KillMode=mixed",
@@ -271,9 +271,11 @@ def test_start_returns_only_when_workers_serve(units):
 
 
 def test_status_line_shows_workers_and_requests(units):
-    name, port = units.server()
+    name, port = units.server(job_workers=1)
     units.systemctl("start", name, timeout=START_TIMEOUT + 20)
-    assert re.search(r'Status: ".*workers', units.status(name)), units.status(name)
+    assert len(units.procs(name)) == 4, units.diagnose(name)
+    wait_for(lambda: re.search(r'Status: "2 workers \(\d busy, \d idle\), 1 job worker \(idle\), ', units.status(name)),
+             8, interval=0.3, what=f"the job worker in the Status: line\n{units.status(name)}")
     for _ in range(20):
         assert get(port).status == 200
 

@@ -7,12 +7,12 @@ import PreforkCore
 
 /// Forking workers.
 extension Arbiter {
-    func spawnWorker(generation: UInt64) {
+    func spawnWorker(generation: UInt64, kind: WorkerRecord.Kind) {
         guard let slotIndex = scoreboard.claim(generation: generation) else {
             logger.error("cannot start a worker: all \(scoreboard.capacity) scoreboard slots are in use")
             return
         }
-        let own = workerOwnSockets()
+        let own = kind == .http ? workerOwnSockets() : []
         assertSingleThreaded()
         let pid = prefork_fork()
         for listener in own where pid != 0 { _ = close(listener.fd) }
@@ -25,6 +25,13 @@ extension Arbiter {
             }
             return
         }
+        if pid == 0 && kind == .job {
+            for listener in listeners { _ = close(listener.fd) }  // a job worker accepts nothing
+            _exit(
+                WorkerProcess.runJobs(
+                    runtime: runtime, resolver: resolver, slot: scoreboard[slotIndex], masterSignalPipe: signalPipe,
+                    logger: logger, logFiles: logFiles, serverID: serverID, orphans: state.orphanedJobs))
+        }
         if pid == 0 {
             let code = WorkerProcess.run(
                 runtime: runtime, resolver: resolver, listeners: (listeners + own).map(\.fd),
@@ -34,7 +41,7 @@ extension Arbiter {
             _exit(code)
         }
         scoreboard[slotIndex].pointee.pid = pid
-        feed(.spawned(pid: pid, slot: slotIndex))
+        feed(.spawned(pid: pid, slot: slotIndex, kind: kind))
     }
 
     /// With `reuse_port`, each worker also gets TCP sockets of its own in the SO_REUSEPORT group,

@@ -24,6 +24,9 @@ final class Arbiter {
     var signalPipe: (read: Int32, write: Int32) = (-1, -1)
     var lastSpawnFailure: Int64 = 0
     let masterPID = getpid()
+    /// Names this run of the server in the jobs a job worker claims: a job still marked running
+    /// by another server died with it.
+    let serverID = "\(getpid())@\(Clock.realtime() / 1_000_000_000)"
     /// systemd's notify socket, when started with `Type=notify`.
     let notifier = ServiceNotifier(environment: RuntimeResolver.environment())
     var service = ServiceStatus()
@@ -66,7 +69,8 @@ final class Arbiter {
         try writePIDFile()
         logger.info("Starting \(resolver.name) \(resolver.version) (prefork)")
         for listener in listeners { logger.info("Listening at: \(listener.address) (\(masterPID))") }
-        logger.info("Using \(state.targetWorkers) worker(s)")
+        let jobs = runtime.jobWorkers
+        logger.info("Using \(state.targetWorkers) worker(s)\(jobs > 0 ? " and \(jobs) job worker(s)" : "")")
         resolver.application.preload(runtime.configuration, logger: logger)
         service.watchdogInterval = ServiceNotifier.watchdogInterval()
         // Workers may legitimately take up to boot_timeout to start: tell systemd before its
@@ -89,7 +93,7 @@ final class Arbiter {
     private func perform(_ actions: [ArbiterAction]) -> Int32? {
         for action in actions {
             switch action {
-            case .spawn(let generation): spawnWorker(generation: generation)
+            case .spawn(let generation, let kind): spawnWorker(generation: generation, kind: kind)
             case .send(let signal, let pid, _): _ = kill(pid, signal)
             case .log(let line): log(line)
             case .notify(let notice): notify(notice)
@@ -162,13 +166,14 @@ final class Arbiter {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return nil }
             guard let record = state.workers[pid] else { continue }
-            service.retiredRequests += scoreboard[record.slot].pointee.requests
+            let lastReading = scoreboard.reading(at: record.slot)
+            if record.kind == .http { service.retiredRequests += scoreboard[record.slot].pointee.requests }
             scoreboard.release(record.slot)
             let termination: SupervisionPolicy.Termination =
                 prefork_wifsignaled(status) != 0
                 ? .signaled(signal: prefork_wtermsig(status), coreDumped: prefork_wcoredump(status) != 0)
                 : .exited(code: prefork_wexitstatus(status))
-            if let code = feed(.exited(pid: pid, termination: termination)) { return code }
+            if let code = feed(.exited(pid: pid, termination: termination, lastReading: lastReading)) { return code }
         }
     }
 

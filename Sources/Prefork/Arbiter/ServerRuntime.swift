@@ -9,6 +9,8 @@ struct ServerRuntime: SupervisedConfiguration {
     let binds: [BindAddress]
     let proxyTrust: ProxyTrust
     let accessLogFormat: AccessLogFormat?
+    /// Whether the application runs jobs (without, `job_workers` starts none).
+    var runsJobs = false
 
     /// Validates what the registry's per-value validators cannot (parsing bind addresses,
     /// proxy networks and the access log format, the user and group) and returns the runtime.
@@ -58,6 +60,7 @@ struct ServerRuntime: SupervisedConfiguration {
     }
 
     var workers: Int { configuration[.workers] }
+    var jobWorkers: Int { runsJobs ? configuration[.jobWorkers] : 0 }
     var pidFile: String? { configuration[.pid] }
     var gracefulTimeoutNanos: Int64 { configuration[.gracefulTimeout].value.nanoseconds }
 
@@ -65,7 +68,8 @@ struct ServerRuntime: SupervisedConfiguration {
         SupervisionTimeouts(
             request: configuration[.timeout].value.nanoseconds,
             boot: configuration[.bootTimeout].value.nanoseconds,
-            graceful: configuration[.gracefulTimeout].value.nanoseconds)
+            graceful: configuration[.gracefulTimeout].value.nanoseconds,
+            job: configuration[.jobTimeout].value.nanoseconds)
     }
 
     var listenerOptions: Listener.Options {
@@ -99,6 +103,9 @@ struct ServerRuntime: SupervisedConfiguration {
     func applyLogging(to logger: inout Logger) {
         logger.logLevel = logLevel
     }
+
+    /// An idle job worker looks for a job twice a second, and beats at least 4 times per `timeout`.
+    var jobPollMillis: Int32 { min(500, heartbeatMillis) }
 
     /// An idle worker wakes at least 4 times per `timeout` (at most once a second).
     var heartbeatMillis: Int32 {

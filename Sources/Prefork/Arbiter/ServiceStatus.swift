@@ -43,7 +43,7 @@ extension Arbiter {
         var ready = 0
         var busy = 0
         var total = service.retiredRequests
-        for record in state.workers.values {
+        for record in state.workers.values where record.kind == .http {
             let slot = scoreboard[record.slot]
             total += slot.pointee.requests
             let slotState = prefork_slot_load_state(slot)
@@ -81,10 +81,20 @@ extension Arbiter {
 
     private func statusText(ready: Int, busy: Int, total: UInt64, rate: Double) -> String {
         let tenths = Int((rate * 10).rounded())
-        let count = state.workers.count
+        let count = state.workers.values.filter { $0.kind == .http }.count
         let workerNoun = count == 1 ? "worker" : "workers"
         let requestNoun = total == 1 ? "request" : "requests"
-        return "\(count) \(workerNoun) (\(busy) busy, \(ready - busy) idle), \(total) \(requestNoun) served, "
-            + "\(tenths / 10).\(tenths % 10) req/s"
+        return "\(count) \(workerNoun) (\(busy) busy, \(ready - busy) idle), \(jobWorkersText())"
+            + "\(total) \(requestNoun) served, \(tenths / 10).\(tenths % 10) req/s"
+    }
+
+    /// "1 job worker (running job 12), " or "2 job workers (idle), "; empty without job workers.
+    private func jobWorkersText() -> String {
+        let jobWorkers = state.workers.values.filter { $0.kind == .job }.sorted { $0.pid < $1.pid }
+        guard !jobWorkers.isEmpty else { return "" }
+        let running = jobWorkers.compactMap { scoreboard.request(at: $0.slot)?.requestID }
+        let noun = jobWorkers.count == 1 ? "job worker" : "job workers"
+        let what = running.isEmpty ? "idle" : "running job " + running.joined(separator: ", ")
+        return "\(jobWorkers.count) \(noun) (\(what)), "
     }
 }

@@ -28,6 +28,10 @@ public protocol PreforkApplication: Sendable {
     /// here may start a thread (no Dispatch, Foundation run loops, Swift concurrency) or open
     /// a database or a connection. Debug builds assert one thread before every fork.
     func preload(_ configuration: Configuration, logger: Logger)
+    /// Whether the application has jobs for job workers (`job_workers` of them are started).
+    var runsJobs: Bool { get }
+    /// Called in each job worker after fork, like `makeHandler`; a thrown error is a boot failure.
+    func makeJobRunner(_ configuration: Configuration, logger: Logger) throws -> any JobRunner
 }
 
 extension PreforkApplication {
@@ -35,6 +39,15 @@ extension PreforkApplication {
     public var commands: [ApplicationCommand] { [] }
     public func validate(_ configuration: Configuration) throws {}
     public func preload(_ configuration: Configuration, logger: Logger) {}
+    public var runsJobs: Bool { false }
+    public func makeJobRunner(_ configuration: Configuration, logger: Logger) throws -> any JobRunner {
+        throw NoJobs()
+    }
+}
+
+/// `makeJobRunner` of an application without jobs.
+struct NoJobs: Error, CustomStringConvertible {
+    var description: String { "this application has no jobs" }
 }
 
 /// An application subcommand: runs in the foreground with the resolved configuration and

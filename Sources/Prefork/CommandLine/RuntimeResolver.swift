@@ -18,7 +18,8 @@ struct RuntimeResolver {
     func resolve(validate: Bool = true) throws -> (ServerRuntime, positional: [String]) {
         let (configuration, positional) = try registry.resolve(
             arguments: arguments, environment: RuntimeResolver.environment(), readFile: RuntimeResolver.readFile)
-        let runtime = try ServerRuntime.make(configuration)
+        var runtime = try ServerRuntime.make(configuration)
+        runtime.runsJobs = application.runsJobs
         if validate { try application.validate(configuration) }
         return (runtime, positional)
     }

@@ -142,11 +142,7 @@ final class Worker {
 
     /// Handles queued signals; returns an exit code when the worker must stop now.
     private func handleSignals() -> Int32? {
-        var bytes = [UInt8](repeating: 0, count: 64)
-        let n = read(signalPipe.read, &bytes, 64)
-        guard n > 0 else { return nil }
-        for byte in bytes[0..<n] {
-            guard let entry = SignalTable.entry(Int32(byte)) else { continue }
+        for entry in SignalTable.queued(in: signalPipe.read) {
             switch entry.worker {
             case .drain:
                 beginDrain(reason: entry.fullName)

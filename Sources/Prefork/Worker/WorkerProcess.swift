@@ -15,16 +15,10 @@ enum WorkerProcess {
         slot: UnsafeMutablePointer<prefork_slot>,
         masterPID: Int32, masterSignalPipe: (read: Int32, write: Int32), logger: Logger, logFiles: LogFiles
     ) -> Int32 {
-        // The master's handlers, and SIGABRT (a request over `timeout` must end the worker at once;
-        // see `WorkerSignalRole.defaultAction`). Other crash signals keep the Swift backtracer.
-        SignalTable.resetAfterFork.withUnsafeBufferPointer { prefork_reset_signals($0.baseAddress, Int32($0.count)) }
-        close(masterSignalPipe.read)
-        close(masterSignalPipe.write)
-        slot.pointee.pid = getpid()
-        var logger = logger
-        logger[metadataKey: "worker_pid"] = "\(getpid())"
+        let logger = leaveMaster(
+            title: "worker", runtime: runtime, resolver: resolver, slot: slot, masterSignalPipe: masterSignalPipe,
+            logger: logger)
         let configuration = runtime.configuration
-        prefork_set_proctitle("\(resolver.name): worker [\(configuration[.procName] ?? resolver.name)]")
         do {
             try Privileges.drop(user: configuration[.user], group: configuration[.group])
         } catch {
@@ -53,5 +47,48 @@ enum WorkerProcess {
         let code = worker.run()
         accessLog?.flush()
         return code
+    }
+
+    /// What every child does first: the master's signal handlers reset (and SIGABRT, so that a
+    /// request or job over its timeout ends the process at once; see
+    /// `WorkerSignalRole.defaultAction`; other crash signals keep the Swift backtracer), the
+    /// master's pipe closed, its pid in the slot, its process title; returns its logger.
+    private static func leaveMaster(
+        title: String, runtime: ServerRuntime, resolver: RuntimeResolver, slot: UnsafeMutablePointer<prefork_slot>,
+        masterSignalPipe: (read: Int32, write: Int32), logger: Logger
+    ) -> Logger {
+        SignalTable.resetAfterFork.withUnsafeBufferPointer { prefork_reset_signals($0.baseAddress, Int32($0.count)) }
+        close(masterSignalPipe.read)
+        close(masterSignalPipe.write)
+        slot.pointee.pid = getpid()
+        var logger = logger
+        logger[metadataKey: "worker_pid"] = "\(getpid())"
+        prefork_set_proctitle("\(resolver.name): \(title) [\(runtime.configuration[.procName] ?? resolver.name)]")
+        return logger
+    }
+
+    /// A job worker's life: the same reset and privileges, then the application's job runner,
+    /// the jobs the master saw die with their worker, and the job loop.
+    static func runJobs(
+        runtime: ServerRuntime, resolver: RuntimeResolver, slot: UnsafeMutablePointer<prefork_slot>,
+        masterSignalPipe: (read: Int32, write: Int32), logger: Logger, logFiles: LogFiles, serverID: String,
+        orphans: [OrphanedJob]
+    ) -> Int32 {
+        let logger = leaveMaster(
+            title: "job worker", runtime: runtime, resolver: resolver, slot: slot, masterSignalPipe: masterSignalPipe,
+            logger: logger)
+        let configuration = runtime.configuration
+        let runner: any JobRunner
+        do {
+            try Privileges.drop(user: configuration[.user], group: configuration[.group])
+            runner = try resolver.application.makeJobRunner(configuration, logger: logger)
+        } catch {
+            logger.critical("job worker failed to boot: \(error)")
+            return WorkerExit.bootFailure
+        }
+        let worker = JobWorker(
+            runner: runner, slot: slot, logger: logger, logFiles: logFiles, serverID: serverID,
+            pollMillis: runtime.jobPollMillis)
+        return worker.run(orphans: orphans)
     }
 }

@@ -3,8 +3,8 @@
 public enum ServerSettings {
     public static let serverSettings: [AnySetting] = [
         bind.any, backlog.any, reusePort.any, unixSocketMode.any,
-        workers.any, maxRequests.any, maxRequestsJitter.any, maxConnections.any,
-        timeout.any, gracefulTimeout.any, bootTimeout.any, keepalive.any, headerTimeout.any,
+        workers.any, jobWorkers.any, maxRequests.any, maxRequestsJitter.any, maxConnections.any,
+        timeout.any, jobTimeout.any, gracefulTimeout.any, bootTimeout.any, keepalive.any, headerTimeout.any,
         limitRequestLine.any, limitRequestFields.any, limitRequestFieldSize.any, limitRequestBody.any,
         forwardedAllowIPs.any,
         pid.any, user.any, group.any, umask.any, chdir.any, procName.any,
@@ -51,6 +51,12 @@ public enum ServerSettings {
         doc: "Worker processes serving requests; about 2 × cores is a good start. ps shows one line per worker.",
         hint: SettingValidators.rangeHint(1...1024), validate: SettingValidators.range(1...1024))
 
+    static let jobWorkers = SettingKey<Int>(
+        "job_workers", section: "Worker processes", env: ["PREFORK_JOB_WORKERS"], default: 1,
+        doc: "Processes running the application's background jobs beside the workers; 0 runs none "
+            + "(jobs wait). An application without jobs starts none.",
+        hint: SettingValidators.rangeHint(0...64), validate: SettingValidators.range(0...64))
+
     static let maxRequests = SettingKey<Int>(
         "max_requests", section: "Worker processes", default: 0,
         doc: "Restart a worker gracefully after this many requests, to contain leaks; 0 never restarts.",
@@ -71,6 +77,11 @@ public enum ServerSettings {
     static let timeout = SettingKey<Seconds>(
         "timeout", section: "Timeouts", short: "t", default: 30,
         doc: "A worker silent for this long is killed and replaced (logged as WORKER TIMEOUT); 0 disables the check.")
+
+    static let jobTimeout = SettingKey<Seconds>(
+        "job_timeout", section: "Timeouts", default: 600,
+        doc: "A job running longer than this is killed (logged as JOB TIMEOUT), retried once, then failed; 0: no limit."
+    )
 
     static let gracefulTimeout = SettingKey<Seconds>(
         "graceful_timeout", section: "Timeouts", default: 30,
@@ -182,6 +193,7 @@ extension SettingKey where Value == [String] {
 extension SettingKey where Value == Int {
     public static var backlog: SettingKey<Int> { ServerSettings.backlog }
     public static var workers: SettingKey<Int> { ServerSettings.workers }
+    public static var jobWorkers: SettingKey<Int> { ServerSettings.jobWorkers }
     public static var maxRequests: SettingKey<Int> { ServerSettings.maxRequests }
     public static var maxRequestsJitter: SettingKey<Int> { ServerSettings.maxRequestsJitter }
     public static var maxConnections: SettingKey<Int> { ServerSettings.maxConnections }
@@ -202,6 +214,7 @@ extension SettingKey where Value == OctalMode {
 
 extension SettingKey where Value == Seconds {
     public static var timeout: SettingKey<Seconds> { ServerSettings.timeout }
+    public static var jobTimeout: SettingKey<Seconds> { ServerSettings.jobTimeout }
     public static var gracefulTimeout: SettingKey<Seconds> { ServerSettings.gracefulTimeout }
     public static var bootTimeout: SettingKey<Seconds> { ServerSettings.bootTimeout }
     public static var keepalive: SettingKey<Seconds> { ServerSettings.keepalive }

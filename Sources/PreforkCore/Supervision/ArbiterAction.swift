@@ -2,14 +2,21 @@
 public protocol SupervisedConfiguration: Sendable {
     /// How many workers to keep serving.
     var workers: Int { get }
+    /// How many job workers to keep running (0 when the application has no jobs).
+    var jobWorkers: Int { get }
     var timeouts: SupervisionTimeouts { get }
+}
+
+extension SupervisedConfiguration {
+    public var jobWorkers: Int { 0 }
 }
 
 /// One effect the arbiter performs for `ArbiterState`, in the order given.
 public enum ArbiterAction: Sendable, Equatable {
-    /// Fork a worker of this generation with the state's configuration, then report
-    /// `.spawned`. A failed fork is the arbiter's to log and retry on the next tick.
-    case spawn(generation: UInt64)
+    /// Fork a worker of this kind and generation with the state's configuration, then report
+    /// `.spawned`. A failed fork is the arbiter's to log and retry on the next tick. A job
+    /// worker is handed the state's `orphanedJobs`.
+    case spawn(generation: UInt64, kind: WorkerRecord.Kind = .http)
     /// `kill(pid, signal)`. The state has already recorded the signal in the worker's record.
     case send(signal: Int32, pid: Int32, reason: SignalReason)
     /// Write a line to the error log.
@@ -39,7 +46,7 @@ public enum SignalReason: Sendable, Equatable {
     case drain(SupervisionPolicy.DrainReason)
     /// USR1 to the master: the workers reopen their logs too.
     case reopenLogs
-    /// Busy on one request longer than `timeout`.
+    /// Busy on one request longer than `timeout`, or on one job longer than `job_timeout`.
     case requestTimeout
     /// No heartbeat for longer than `timeout` outside a request.
     case missedHeartbeat

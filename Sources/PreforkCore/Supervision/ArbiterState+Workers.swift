@@ -34,27 +34,34 @@ extension ArbiterState {
         }
     }
 
-    /// Forks or drains workers per the policy; completes a reload once its generation serves.
+    /// Forks or drains workers (HTTP and job workers, each kind to its own count) per the
+    /// policy; completes a reload once its generation serves.
     mutating func manageWorkers(now: Int64) {
         let records = workers.values.sorted { $0.pid < $1.pid }
-        let plan = SupervisionPolicy.plan(workers: records, target: targetWorkers, generation: generation)
-        for (pid, reason) in plan.drain {
-            let why: String
-            switch reason {
-            case .replacedByNewGeneration: why = "replaced by generation \(generation)"
-            case .retired: why = "reached max_requests, replacement is serving"
-            case .surplus: why = "fewer workers wanted"
+        var spawns: [WorkerRecord.Kind] = []
+        for (kind, target) in [(WorkerRecord.Kind.http, targetWorkers), (.job, configuration.jobWorkers)] {
+            let plan = SupervisionPolicy.plan(
+                workers: records.filter { $0.kind == kind }, target: target, generation: generation)
+            for (pid, reason) in plan.drain {
+                let why: String
+                switch reason {
+                case .replacedByNewGeneration: why = "replaced by generation \(generation)"
+                case .retired: why = "reached max_requests, replacement is serving"
+                case .surplus: why = "fewer workers wanted"
+                }
+                let busy = kind == .job && workers[pid]?.busySince != nil ? " (after its job)" : ""
+                log(.info, "Stopping \(workers[pid]?.title ?? "worker \(pid)") gracefully\(busy): \(why)")
+                workers[pid]?.phase = .draining(since: now)
+                send(SIGTERM, to: pid, reason: .drain(reason), now: now)
             }
-            log(.info, "Stopping worker \(pid) gracefully: \(why)")
-            workers[pid]?.phase = .draining(since: now)
-            send(SIGTERM, to: pid, reason: .drain(reason), now: now)
+            spawns += Array(repeating: kind, count: plan.spawn)
         }
         if pendingReload != nil && !workers.values.contains(where: { $0.generation != generation && !$0.isDraining }) {
             pendingReload = nil
             log(.info, "Reload complete: generation \(generation) is serving")
             actions.append(.notify(.ready(status: nil)))
         }
-        for _ in 0..<plan.spawn { actions.append(.spawn(generation: generation)) }
+        for kind in spawns { actions.append(.spawn(generation: generation, kind: kind)) }
     }
 
     /// Applies the request, boot and graceful timeouts; the log line names the request a stuck
@@ -66,6 +73,14 @@ extension ArbiterState {
             switch SupervisionPolicy.staleAction(for: record, now: now, timeouts: timeouts) {
             case .none:
                 continue
+            case .abortForRequestTimeout(let seconds) where record.kind == .job:
+                let job = record.reading.request ?? InFlightRequest(start: 0)
+                log(
+                    .error,
+                    "JOB TIMEOUT: job worker \(pid) spent \(format(seconds))s on job \(job.requestID) (\(job.path)), "
+                        + "over the \(format(Double(timeouts.job) / 1e9))s job_timeout; sending SIGABRT",
+                    metadata: ["worker_pid": "\(pid)", "job_id": job.requestID])
+                send(SIGABRT, to: pid, reason: .requestTimeout, now: now)
             case .abortForRequestTimeout(let seconds):
                 let request = record.reading.request ?? InFlightRequest(start: 0)
                 let (method, path, rid) = (request.method, request.path, request.requestID)
@@ -78,19 +93,19 @@ extension ArbiterState {
             case .abortForMissedHeartbeat(let seconds):
                 log(
                     .error,
-                    "WORKER TIMEOUT: worker \(pid) has not checked in for \(format(seconds))s (stuck outside a request); "
+                    "WORKER TIMEOUT: \(record.title) has not checked in for \(format(seconds))s (stuck outside a request); "
                         + "sending SIGABRT", metadata: ["worker_pid": "\(pid)"])
                 send(SIGABRT, to: pid, reason: .missedHeartbeat, now: now)
             case .killAfterAbort:
-                log(.error, "worker \(pid) still alive after SIGABRT; sending SIGKILL")
+                log(.error, "\(record.title) still alive after SIGABRT; sending SIGKILL")
                 send(SIGKILL, to: pid, reason: .stillAliveAfterAbort, now: now)
             case .killBootTimeout(let seconds):
-                log(.error, "worker \(pid) did not boot within \(format(seconds))s (boot_timeout); sending SIGKILL")
+                log(.error, "\(record.title) did not boot within \(format(seconds))s (boot_timeout); sending SIGKILL")
                 send(SIGKILL, to: pid, reason: .bootTimeout, now: now)
             case .killGracefulTimeout(let seconds):
                 log(
                     .warning,
-                    "worker \(pid) still draining after \(format(seconds))s (graceful_timeout); sending SIGKILL")
+                    "\(record.title) still draining after \(format(seconds))s (graceful_timeout); sending SIGKILL")
                 send(SIGKILL, to: pid, reason: .gracefulTimeout, now: now)
             }
         }
@@ -99,7 +114,12 @@ extension ArbiterState {
     /// The stop's deadline passed: every worker still alive gets SIGKILL.
     mutating func killAll(reason: String, now: Int64) {
         for pid in workers.keys.sorted() {
-            log(.warning, "worker \(pid) did not stop in time (\(reason)); sending SIGKILL")
+            let running = workers[pid]?.reading.request.map { " (running job \($0.requestID))" } ?? ""
+            let title = workers[pid]?.title ?? "worker \(pid)"
+            log(
+                .warning,
+                "\(title)\(workers[pid]?.kind == .job ? running : "") did not stop in time (\(reason)); sending SIGKILL"
+            )
             send(SIGKILL, to: pid, reason: .stopTimeout, now: now)
         }
         mode = .stopping(graceful: false, deadline: Int64.max)
@@ -119,6 +139,17 @@ extension ArbiterState {
             // A worker of a reload already abandoned: its failure was reported once.
             log(.info, "worker \(pid) of the abandoned reload exited")
             return
+        }
+        if record.kind == .job {
+            verdict.message = "job " + verdict.message
+            if let job = record.reading.request {
+                let why =
+                    record.abortSentAt != nil || record.sent == .abort
+                    ? "it ran past job_timeout (\(format(Double(configuration.timeouts.job) / 1e9))s); \(record.title) was killed"
+                    : verdict.message
+                orphanedJobs.append(OrphanedJob(id: job.requestID, kind: job.path, reason: why))
+                verdict.message += " while running job \(job.requestID) (\(job.path))"
+            }
         }
         if verdict.haltCode == nil && verdict.level != .info && mode == .running {
             verdict.message += "; replacing it"

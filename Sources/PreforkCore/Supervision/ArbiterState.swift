@@ -31,10 +31,12 @@ public struct ArbiterState<Configuration: SupervisedConfiguration> {
         case reloadResolved(Configuration)
         /// The reload's configuration is invalid or its addresses cannot be bound.
         case reloadRefused(reason: String)
-        /// A worker of the current generation was forked into this scoreboard slot.
-        case spawned(pid: Int32, slot: Int)
-        /// A worker was reaped.
-        case exited(pid: Int32, termination: SupervisionPolicy.Termination)
+        /// A worker of the current generation was forked into this scoreboard slot (a job
+        /// worker was handed `orphanedJobs`).
+        case spawned(pid: Int32, slot: Int, kind: WorkerRecord.Kind = .http)
+        /// A worker was reaped, with what its slot held last (a job it died running shows there
+        /// even when it died between two ticks).
+        case exited(pid: Int32, termination: SupervisionPolicy.Termination, lastReading: SlotReading? = nil)
         /// A turn of the loop, with what each worker last wrote in its slot.
         case tick(readings: [Int32: SlotReading])
     }
@@ -54,6 +56,8 @@ public struct ArbiterState<Configuration: SupervisedConfiguration> {
     public internal(set) var haltCode: Int32?
     /// The worker's "could not boot" exit code.
     public let bootFailureCode: Int32
+    /// Jobs whose job worker died running them, for the next job worker to retry or fail.
+    public internal(set) var orphanedJobs: [OrphanedJob] = []
 
     var actions: [ArbiterAction] = []
 
@@ -71,10 +75,17 @@ public struct ArbiterState<Configuration: SupervisedConfiguration> {
         case .reloadRefused(let reason):
             log(.error, "reload refused, still serving with the previous configuration: \(reason)")
             actions.append(.notify(.ready(status: "reload refused: \(reason)")))
-        case .spawned(let pid, let slot):
-            workers[pid] = WorkerRecord(pid: pid, slot: slot, generation: generation, spawnedAt: now)
-            log(.info, "Booting worker with pid: \(pid)")
-        case .exited(let pid, let termination): workerExited(pid, termination, now: now)
+        case .spawned(let pid, let slot, let kind):
+            workers[pid] = WorkerRecord(pid: pid, slot: slot, generation: generation, kind: kind, spawnedAt: now)
+            if kind == .job {
+                orphanedJobs = []
+                log(.info, "Booting job worker with pid: \(pid)")
+            } else {
+                log(.info, "Booting worker with pid: \(pid)")
+            }
+        case .exited(let pid, let termination, let lastReading):
+            if let lastReading { workers[pid]?.reading = lastReading }
+            workerExited(pid, termination, now: now)
         case .tick(let readings): tick(readings, now: now)
         }
         let result = actions

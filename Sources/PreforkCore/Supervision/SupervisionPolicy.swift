@@ -9,12 +9,15 @@ public struct SupervisionTimeouts: Sendable, Equatable {
     public var graceful: Int64
     /// How long after SIGABRT a worker still alive gets SIGKILL.
     public var abortGrace: Int64
+    /// The longest a job worker may spend on one job (0: no limit).
+    public var job: Int64
 
-    public init(request: Int64, boot: Int64, graceful: Int64, abortGrace: Int64 = 2_000_000_000) {
+    public init(request: Int64, boot: Int64, graceful: Int64, abortGrace: Int64 = 2_000_000_000, job: Int64 = 0) {
         self.request = request
         self.boot = boot
         self.graceful = graceful
         self.abortGrace = abortGrace
+        self.job = job
     }
 }
 
@@ -93,6 +96,11 @@ public enum SupervisionPolicy {
             let age = now - worker.spawnedAt
             if timeouts.boot > 0 && age > timeouts.boot { return .killBootTimeout(seconds: seconds(age)) }
             return .none
+        case .draining where worker.kind == .job && worker.busySince != nil:
+            // A job worker told to stop (HUP) finishes its job; only job_timeout ends it.
+            return jobTimeout(worker, now: now, timeouts: timeouts)
+        case .ready where worker.kind == .job && worker.busySince != nil:
+            return jobTimeout(worker, now: now, timeouts: timeouts)
         case .draining(let since):
             let age = now - since
             // The worker exits by itself at graceful_timeout; this is the backstop.
@@ -113,6 +121,11 @@ public enum SupervisionPolicy {
             }
             return .none
         }
+    }
+
+    static func jobTimeout(_ worker: WorkerRecord, now: Int64, timeouts: SupervisionTimeouts) -> StaleAction {
+        guard let busySince = worker.busySince, timeouts.job > 0, now - busySince > timeouts.job else { return .none }
+        return .abortForRequestTimeout(seconds: seconds(now - busySince))
     }
 
     /// How a worker ended, from its wait status.

@@ -2,6 +2,12 @@
 /// sent) and what the worker last wrote in its scoreboard slot. The one Swift shape of a worker;
 /// the other is the C slot it reads from.
 public struct WorkerRecord: Sendable, Equatable {
+    /// What a worker does: serve HTTP, or run the application's jobs.
+    public enum Kind: Sendable, Equatable {
+        case http
+        case job
+    }
+
     public enum Phase: Sendable, Equatable {
         /// Forked; has not said it is ready yet.
         case booting
@@ -15,6 +21,7 @@ public struct WorkerRecord: Sendable, Equatable {
     /// Its scoreboard slot.
     public let slot: Int
     public let generation: UInt64
+    public let kind: Kind
     public let spawnedAt: Int64
     public var phase: Phase
     /// The last signal the master sent it that decides how its exit is judged.
@@ -25,12 +32,13 @@ public struct WorkerRecord: Sendable, Equatable {
     public var reading: SlotReading
 
     public init(
-        pid: Int32, slot: Int = 0, generation: UInt64, spawnedAt: Int64, phase: Phase = .booting,
-        reading: SlotReading = SlotReading()
+        pid: Int32, slot: Int = 0, generation: UInt64, kind: Kind = .http, spawnedAt: Int64,
+        phase: Phase = .booting, reading: SlotReading = SlotReading()
     ) {
         self.pid = pid
         self.slot = slot
         self.generation = generation
+        self.kind = kind
         self.spawnedAt = spawnedAt
         self.phase = phase
         self.reading = reading
@@ -41,8 +49,28 @@ public struct WorkerRecord: Sendable, Equatable {
         return false
     }
 
-    /// When the in-flight request started (monotonic ns), or nil when not in a request.
+    /// When the in-flight request (or job) started (monotonic ns), or nil when idle.
     public var busySince: Int64? { reading.request?.start }
+
+    /// "worker 123" or "job worker 123", as log lines name it.
+    public var title: String { kind == .job ? "job worker \(pid)" : "worker \(pid)" }
+}
+
+/// A job whose job worker died while running it, as the master saw it in the worker's slot;
+/// handed to the next job worker it forks, which retries the job or marks it failed.
+public struct OrphanedJob: Sendable, Equatable {
+    /// The job's id, as the job worker wrote it in its slot.
+    public var id: String
+    /// The job's kind.
+    public var kind: String
+    /// Why it stopped, for the job's record: "job worker 123 was killed by SIGKILL, …".
+    public var reason: String
+
+    public init(id: String, kind: String, reason: String) {
+        self.id = id
+        self.kind = kind
+        self.reason = reason
+    }
 }
 
 /// A consistent copy of what a worker wrote in its scoreboard slot.
