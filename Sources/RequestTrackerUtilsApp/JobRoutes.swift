@@ -32,7 +32,7 @@ enum JobPages {
     static func progress(_ job: JobStore.Status, what: String, into page: inout HTMLWriter) {
         page.append(
             """
-            <div class="card job" data-job="\(job.id)" data-finished="\(job.finished ? "1" : "0")">
+            <div class="card job" data-job="\(job.id)" data-finished="\(job.finished ? "1" : "0")" data-what="\(what)">
             <progress max="\(max(1, job.total))" value="\(job.done)" aria-label="progress">\(job.done) of \(job.total)</progress>
             <span data-job-text>\(text(job, what: what))</span></div>
 

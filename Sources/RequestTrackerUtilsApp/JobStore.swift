@@ -95,10 +95,8 @@ struct JobStore: Sendable {
         if parts.allSatisfy(\.finished) {
             group.state = failed.isEmpty ? State.done.rawValue : State.failed.rawValue
             group.finishedAt = parts.compactMap(\.finishedAt).max()
-            group.message =
-                failed.isEmpty
-                ? parts.map(\.message).filter { !$0.isEmpty }.joined(separator: "; ")
-                : "part \(failed[0].id) failed: \(failed[0].message)"
+            // Done: the figures say it (each part's outcome is on its own job).
+            group.message = failed.isEmpty ? "" : "part \(failed[0].id) failed: \(failed[0].message)"
         } else {
             let started = parts.contains { $0.state != State.queued.rawValue }
             group.state = started ? State.running.rawValue : State.queued.rawValue

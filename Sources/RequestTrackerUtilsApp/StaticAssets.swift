@@ -76,12 +76,13 @@ enum StaticAssets {
                 .then(function (job) {
                   bar.max = Math.max(1, job.total); bar.value = job.done;
                   if (job.state === "done" || job.state === "failed") {
-                    text.textContent = (job.state === "done" ? "Done: " : "Failed: ") + job.message + ".";
+                    var figures = job.done + " of " + job.total + " " + box.dataset.what;
+                    text.textContent = job.state === "done" ? "Done: " + (job.message || figures) + "." : "Failed: " + job.message + ".";
                     box.dataset.finished = "1";
                     if (job.state === "done") { setTimeout(function () { location.reload(); }, 800); }
                     return;
                   }
-                  text.textContent = job.done + " of " + job.total + (job.state === "queued" ? " (waiting for a job worker)" : " (running)");
+                  text.textContent = job.done + " of " + job.total + " " + box.dataset.what + (job.state === "queued" ? " (waiting for a job worker)" : " (running)");
                   setTimeout(poll, 1000);
                 })
                 .catch(function () { setTimeout(poll, 3000); });
