@@ -147,7 +147,8 @@ class Deployment:
         return int(self.sd.show(self.service, "MainPID"))
 
     def workers(self) -> set:
-        return set(self.sd.procs(self.service)) - {self.main_pid()}
+        """The HTTP workers (the job worker is left out)."""
+        return set(self.sd.procs(self.service)) - {self.main_pid()} - self.sd.job_workers(self.service)
 
     # --- nginx
     def start_nginx(self):

@@ -526,7 +526,8 @@ def test_rendered_unit_runs_hardened_under_real_systemd(rtutils_user, tmp_path_f
         assert http(port, "GET", "/readyz").status == 200
         assert http(port, "GET", "/login", headers={"Host": "localhost"}).status == 200
         assert re.search(r'Status: ".*workers', sd.status(f"{name}.service"))
-        assert len(sd.procs(f"{name}.service")) == 3             # master + 2 workers
+        assert len(sd.procs(f"{name}.service")) == 4             # master + 2 workers + 1 job worker
+        assert len(sd.job_workers(f"{name}.service")) == 1
         wait_for(lambda: "GET /readyz" in (workdir / "logs" / "access.log").read_text(), 5,
                  what="the access log line in logs/access.log")
         wait_for(lambda: "Booting worker" in sd.journal_text(f"{name}.service", 200), 5,
@@ -555,8 +556,8 @@ def test_rendered_unit_runs_hardened_under_real_systemd(rtutils_user, tmp_path_f
         workers = set(sd.procs(f"{name}.service")) - {int(main)}
         sd.systemctl("reload", f"{name}.service", timeout=60)
         assert sd.show(f"{name}.service", "MainPID") == main
-        wait_for(lambda: len(set(sd.procs(f"{name}.service")) - {int(main)} - workers) == 2, 10,
-                 what="two new workers after the reload")
+        wait_for(lambda: len(set(sd.procs(f"{name}.service")) - {int(main)} - workers) == 3, 10,
+                 what="two new workers and a new job worker after the reload")
         assert http(port, "GET", "/readyz").status == 200
 
         sd.systemctl("stop", f"{name}.service", timeout=60)

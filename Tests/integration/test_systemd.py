@@ -93,6 +93,11 @@ class Systemd:
         r = self.run("cat", f"/sys/fs/cgroup{cg}/cgroup.procs")
         return sorted(int(p) for p in r.stdout.split())
 
+    def job_workers(self, unit) -> set:
+        """The unit's job workers (their process titles say "job worker")."""
+        return {pid for pid in self.procs(unit)
+                if "job worker" in self.run("cat", f"/proc/{pid}/cmdline").stdout.replace("\0", " ")}
+
     def install(self, name, text):
         path = UNIT_DIR / name
         path.write_text(text)
