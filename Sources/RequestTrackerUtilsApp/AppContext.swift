@@ -22,11 +22,12 @@ struct AppContext: Sendable {
     /// `user` (the signed-in user) shows in the header with the way to sign out.
     func page(
         _ title: String, status: HTTPStatus = .ok, extraCSS: [String] = [], user: String? = nil,
-        _ body: (inout HTMLWriter) throws -> Void
+        capacity: Int = 32 * 1024, _ body: (inout HTMLWriter) throws -> Void
     ) rethrows -> Response {
         // 32 KiB: the largest common page (/tags with its 100 rows, 17 KiB) fits without the
-        // buffer doubling and copying itself mid-page; a larger one still doubles.
-        var page = HTMLWriter(capacity: 32 * 1024)
+        // buffer doubling and copying itself mid-page; a larger one (a list of thousands of
+        // students) says how large it will be.
+        var page = HTMLWriter(capacity: capacity)
         Layout.begin(&page, title: title, manifest: manifest, extraCSS: extraCSS, user: user)
         try body(&page)
         Layout.end(&page)

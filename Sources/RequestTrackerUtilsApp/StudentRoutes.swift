@@ -31,7 +31,9 @@ struct StudentRoutes: Sendable {
         let filter = RosterStatus.Filter(query: request.queryItems)
         let shown = status.matching(filter)
         let overall = status.overall
-        return context.page("Students: who still owes a device", user: request.user) { page in
+        // About 130 bytes a row.
+        let capacity = 32 * 1024 + 160 * shown.count
+        return context.page("Students: who still owes a device", user: request.user, capacity: capacity) { page in
             if let imported = request.queryItems["imported"] {
                 page.append(Layout.message("Imported: \(imported).", ok: true))
             }
