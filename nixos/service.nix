@@ -294,6 +294,9 @@ in
       RestartSec = 2;
       # 2: invalid configuration, 3: the application cannot boot; neither fixes itself.
       RestartPreventExitStatus = "2 3";
+      # A worker the kernel's OOM killer ends is the master's to replace; systemd's default
+      # (stop) would stop the whole service for it.
+      OOMPolicy = "continue";
     }
     // hardening
     // optionalAttrs (cfg.secretsFile != null) {

@@ -84,10 +84,14 @@ struct HostPatterns: Sendable {
         return 0..<hostEnd
     }
 
+    /// RFC 3986's reg-name: unreserved (letters, digits, `-._~`), sub-delims (`!$&'()*+,;=`)
+    /// and `%` of pct-encoded, so `0.0.0.0=5000` is a name (what some clients send) and not a 400.
     private static func isNameByte(_ byte: UInt8) -> Bool {
-        (97...122).contains(byte) || (65...90).contains(byte) || (48...57).contains(byte) || byte == 45 || byte == 46
-            || byte == 95
+        (97...122).contains(byte) || (65...90).contains(byte) || (48...57).contains(byte)
+            || Self.otherNameBytes.contains(byte)
     }
+
+    private static let otherNameBytes: Set<UInt8> = Set("-._~!$&'()*+,;=%".utf8)
 
     private static func isHexOrColon(_ byte: UInt8) -> Bool {
         (48...58).contains(byte) || (97...102).contains(byte) || (65...70).contains(byte) || byte == 46

@@ -8,7 +8,10 @@ import Prefork
 /// Routes that exist only when `enable_test_routes` is on: for the server's own tests.
 enum TestRoutes {
     /// Every path these routes answer (public without sign-in: see ``SignInRoutes``).
-    static let paths: Set<String> = ["/echo", "/sleep", "/crash", "/error", "/test/routes", "/test/jobs"]
+    static let paths: Set<String> = ["/echo", "/sleep", "/crash", "/error", "/test/routes", "/test/jobs", "/grow"]
+
+    /// What `GET /grow` keeps: memory a worker never gives back, as a leak would.
+    nonisolated(unsafe) static var kept: [[UInt8]] = []
 
     /// `POST /test/jobs?seconds=N`: a job that only waits N seconds (a step a second), for the
     /// job workers' tests; answers `{"id": ID}`.
@@ -34,6 +37,12 @@ enum TestRoutes {
     }
 
     static func add(to router: inout Router) {
+        // `?mb=N` allocates N MiB, writes every page and keeps it (for max_worker_memory).
+        router.get("/grow") { request in
+            let megabytes = max(0, min(4096, Int(request.queryItems["mb"] ?? "") ?? 0))
+            for _ in 0..<megabytes { kept.append([UInt8](repeating: 1, count: 1 << 20)) }
+            return .text("grew \(megabytes) MiB in \(getpid())\n")
+        }
         router.post("/echo") { request in
             .bytes(request.body, contentType: request.header("content-type") ?? "application/octet-stream")
         }

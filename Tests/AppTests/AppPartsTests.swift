@@ -23,6 +23,16 @@ import Testing
         #expect(!HostPatterns(["*"]).allows("bad host"))
     }
 
+    @Test func aRegNameMayHoldSubDelimiters() {
+        // RFC 3986 reg-name: `=` and the other sub-delims are allowed (Gunicorn's users send
+        // `0.0.0.0=5000`); matched like any other name.
+        #expect(HostPatterns(["*"]).allows("0.0.0.0=5000"))
+        #expect(HostPatterns(["0.0.0.0=5000"]).allows("0.0.0.0=5000:8000"))
+        #expect(!HostPatterns(["rtutils.example.org"]).allows("0.0.0.0=5000"))
+        #expect(HostPatterns(["*"]).allows("a%2Db.example"))
+        #expect(!HostPatterns(["*"]).allows("a\"b"))
+    }
+
     @Test func validatesPatterns() {
         #expect(HostPatterns.validate(["rtutils.example.org", ".example.org", "*", "[::1]"]) == nil)
         #expect(HostPatterns.validate(["http://x"]) != nil)

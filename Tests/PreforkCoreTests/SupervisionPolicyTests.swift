@@ -171,3 +171,31 @@ import Testing
         #expect(judge(.exited(code: 1)).level == .error)
     }
 }
+
+@Suite struct MemoryFiguresTests {
+    static let rollup = """
+        55d0c0a2b000-7ffd5b7f0000 ---p 00000000 00:00 0                          [rollup]
+        Rss:               15976 kB
+        Pss:                4321 kB
+        Shared_Clean:       9800 kB
+        Shared_Dirty:       2100 kB
+        Private_Clean:       120 kB
+        Private_Dirty:      3956 kB
+        Referenced:        15976 kB
+        Anonymous:          4100 kB
+        Private_Hugetlb:       0 kB
+        Swap:                  0 kB
+
+        """
+
+    @Test func ownMemoryIsThePrivatePages() {
+        #expect(MemoryFigures.ownKiB(smapsRollup: Self.rollup) == 4076)
+        #expect(MemoryFigures.ownKiB(smapsRollup: "Rss: 10 kB\n") == nil)
+    }
+
+    @Test func overTheLimitOnlyWhenThereIsOne() {
+        #expect(MemoryFigures.isOver(kib: 600 * 1024, limitKiB: 512 * 1024))
+        #expect(!MemoryFigures.isOver(kib: 500 * 1024, limitKiB: 512 * 1024))
+        #expect(!MemoryFigures.isOver(kib: 600 * 1024, limitKiB: 0))
+    }
+}

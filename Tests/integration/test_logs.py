@@ -234,3 +234,27 @@ def test_every_error_line_about_a_request_names_it(server):
                                  None), 10, what="error line with the client's request id")
     assert "[ERROR]" in line
     assert "trace-me-42" in access_line(server, "trace-me-42")
+
+
+def test_time_is_local_as_gunicorn_writes_it(server_factory):
+    """%(t)s in the server's local time zone (TZ), with its offset, as Gunicorn does."""
+    srv = server_factory(workers=1, env={"TZ": "MST7"})
+    rid = http(srv.port, "GET", "/hello").header("x-request-id")
+    m = DEFAULT_LINE.match(access_line(srv, rid))
+    assert m and m.group(4).endswith(" -0700"), m.group(4) if m else None
+    utc = time.gmtime(time.time() - 7 * 3600)
+    assert m.group(4).startswith(time.strftime("%d/%b/%Y:", utc))
+
+
+def test_json_access_log_lines_are_valid_json_whatever_the_request_held(server_factory):
+    import json
+    srv = server_factory(workers=1, args=["--access-log-format", "json"])
+    r = http(srv.port, "GET", '/hello?q="x"', {"User-Agent": 'evil"agent\\\xe9', "Referer": "{}\""})
+    line = access_line(srv, r.header("x-request-id"))
+    entry = json.loads(line)
+    assert entry["path"] == "/hello" and entry["query"] == 'q="x"'
+    assert entry["status"] == "200" and entry["bytes"] == "13" and entry["method"] == "GET"
+    # the lone Latin-1 byte reached the header as U+FFFD; each of its UTF-8 bytes is \u00HH
+    assert entry["user_agent"] == 'evil"agent\\\xef\xbf\xbd'
+    assert entry["referer"] == '{}"' and entry["request_id"] == r.header("x-request-id")
+    assert all(json.loads(l) for l in srv.access_log().splitlines())

@@ -235,7 +235,7 @@ def test_default_unit(defaults, package):
     assert keys(text, "StateDirectory") == ["request-tracker-utils", "request-tracker-utils/logs"]
     assert keys(text, "WorkingDirectory") == ["/var/lib/request-tracker-utils"]
     assert keys(text, "User") == ["rtutils"] and keys(text, "Group") == ["rtutils"]
-    for key, value in {"KillMode": "mixed", "TimeoutStopSec": "45", "Restart": "on-failure",
+    for key, value in {"KillMode": "mixed", "TimeoutStopSec": "45", "Restart": "on-failure", "OOMPolicy": "continue",
                        "RestartPreventExitStatus": "2 3", "WatchdogSec": "30"}.items():
         assert keys(text, key) == [value], key
     for key, value in HARDENING.items():

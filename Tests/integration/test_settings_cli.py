@@ -276,3 +276,38 @@ def test_settings_doc_matches_docs():
     doc = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
     if doc.exists():
         assert r.stdout.strip() == doc.read_text().strip()
+
+
+def test_gunicorn_spellings_are_accepted(tmp_path):
+    """An operator coming from Gunicorn types its spellings: aliases of the same settings, and
+    --check-config / --print-config as flags among the options."""
+    spelled = ["--keep-alive", "7", "--access-logformat", "%(h)s %(r)s", "--log-file", str(tmp_path / "e.log"),
+               "-n", "rtu-test", "--worker-connections", "50"]
+    r = run_cli("check-config", *spelled)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("-w", "3", "--check-config", *spelled)
+    assert r.returncode == 0 and "configuration OK" in r.stdout + r.stderr, r.stderr
+    r = run_cli("--print-config", *spelled)
+    assert r.returncode == 0, r.stderr
+    assert config_line(r.stdout, "keepalive").startswith("keepalive = 7")
+    assert "--keep-alive" in config_line(r.stdout, "keepalive")
+    assert config_line(r.stdout, "max_connections").startswith("max_connections = 50")
+    assert config_line(r.stdout, "proc_name").startswith('proc_name = "rtu-test"')
+    bad = run_cli("check-config", "--worker-connections", "0")
+    assert bad.returncode == 2 and "--worker-connections" in bad.stderr, bad.stderr
+
+
+def test_a_host_with_sub_delimiters_is_a_name(tmp_path):
+    """RFC 3986 allows `=` (and the other sub-delims) in a reg-name: `Host: 0.0.0.0=5000` is
+    served where ALLOWED_HOSTS allows any host, refused only where a list does not name it."""
+    (tmp_path / "var").mkdir()
+    srv = Server(tmp_path, env={"ALLOWED_HOSTS": "*"})
+    try:
+        assert http(srv.port, "GET", "/login", headers={"Host": "0.0.0.0=5000"}).status == 200
+    finally:
+        srv.stop()
+    listed = Server(tmp_path, env={"ALLOWED_HOSTS": "rtutils.example.org"})
+    try:
+        assert http(listed.port, "GET", "/login", headers={"Host": "0.0.0.0=5000"}).status == 400
+    finally:
+        listed.stop()

@@ -17,7 +17,7 @@ from test_app import prepared, request
 
 pytestmark = pytest.mark.usefixtures("backend")
 PUBLIC = {"/login", "/healthz", "/readyz", "/hello"}
-TEST_ROUTES = {"/echo", "/sleep", "/crash", "/error", "/test/routes", "/test/jobs"}
+TEST_ROUTES = {"/echo", "/sleep", "/crash", "/error", "/test/routes", "/test/jobs", "/grow"}
 
 
 def routes(port):

@@ -102,7 +102,7 @@ typedef struct {
     uint32_t state;               // PREFORK_SLOT_*
     uint64_t generation;
     uint64_t requests;            // requests served (completed)
-    uint64_t retire_requested;    // non-zero: worker reached max-requests and asks to be replaced
+    uint64_t retire_requested;    // 1: worker reached max_requests, 2: over max_worker_memory; asks to be replaced
     int64_t heartbeat_ns;         // CLOCK_MONOTONIC of the worker's last loop turn
     uint32_t connections;         // open client connections
     uint32_t seq;
@@ -110,7 +110,8 @@ typedef struct {
     char method[PREFORK_SLOT_METHOD_MAX];
     char path[PREFORK_SLOT_PATH_MAX];
     char request_id[PREFORK_SLOT_RID_MAX];
-    uint8_t padding[16];
+    uint64_t memory_kib;          // the worker's own memory (USS) when it last measured it; 0 = not measured
+    uint8_t padding[8];
 } prefork_slot;
 
 /// A copy of a slot's in-flight request, taken consistently.

@@ -48,7 +48,8 @@ struct Scoreboard {
             serving: state == UInt32(PREFORK_SLOT_IDLE) || state == UInt32(PREFORK_SLOT_BUSY)
                 || state == UInt32(PREFORK_SLOT_DRAINING),
             request: request(at: index), heartbeat: prefork_slot_load_heartbeat(slot),
-            retireRequested: slot.pointee.retire_requested != 0)
+            retireReason: slot.pointee.retire_requested == 2
+                ? .memory(kib: slot.pointee.memory_kib) : slot.pointee.retire_requested != 0 ? .maxRequests : nil)
     }
 
     /// The in-flight request of a slot, if any.

@@ -127,6 +127,7 @@ struct ServerRuntime: SupervisedConfiguration {
             gracefulTimeoutNanos: configuration[.gracefulTimeout].value.nanoseconds,
             maxConnections: configuration[.maxConnections],
             maxRequests: maxRequests,
+            maxMemoryKiB: configuration[.maxWorkerMemory] * 1024,
             proxyTrust: proxyTrust,
             serverName: serverName,
             masterPID: masterPID,

@@ -28,15 +28,7 @@ public enum Prefork {
     /// Runs one command line and returns the exit code.
     public static func run(application: some PreforkApplication, arguments: [String]) -> Int32 {
         let registry = SettingsRegistry(ServerSettings.serverSettings + application.settings)
-        var arguments = arguments
-        var command = "serve"
-        if let first = arguments.first, !first.hasPrefix("-") {
-            command = first
-            arguments.removeFirst()
-        } else if let first = arguments.first, ["--version", "-v", "--help", "-h"].contains(first) {
-            command = first
-            arguments.removeFirst()
-        }
+        let (command, arguments) = Self.command(in: arguments)
         let resolver = RuntimeResolver(application: application, registry: registry, arguments: arguments)
         switch command {
         case "serve": return serve(resolver)
@@ -62,6 +54,20 @@ public enum Prefork {
             printError("unknown command '\(command)' (run '\(application.name) help' for the list)")
             return ExitCode.configuration
         }
+    }
+
+    /// The command and the arguments left for it: a first word that is not an option
+    /// (`migrate`), `--version`/`--help` first, or Gunicorn's `--check-config` and
+    /// `--print-config` flags anywhere among the options; else `serve`.
+    static func command(in arguments: [String]) -> (command: String, arguments: [String]) {
+        guard let first = arguments.first else { return ("serve", []) }
+        if !first.hasPrefix("-") || ["--version", "-v", "--help", "-h"].contains(first) {
+            return (first, Array(arguments.dropFirst()))
+        }
+        for flag in ["--check-config", "--print-config"] where arguments.contains(flag) {
+            return (String(flag.dropFirst(2)), arguments.filter { $0 != flag })
+        }
+        return ("serve", arguments)
     }
 
     static func serve(_ resolver: RuntimeResolver) -> Int32 {

@@ -1,6 +1,10 @@
 import PreforkCore
 import Systemd
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The access log of a worker: lines rendered with the compiled `access_log_format`. To a
 /// file or stdout they are buffered during one event-loop turn and written whole lines at a
 /// time; to the journal (`access_logfile = "journal"`) each is an entry with HTTP_* fields, so
@@ -15,6 +19,9 @@ final class AccessLog {
     let sink: Sink
     private var buffer: [UInt8] = []
     private let pid: Int32
+    /// The local time zone's offset from UTC (`%(t)s`), looked up once a minute.
+    private var offsetMinute: Int64 = .min
+    private var utcOffset = 0
 
     init(format: AccessLogFormat, sink: Sink, pid: Int32) {
         self.format = format
@@ -36,6 +43,7 @@ final class AccessLog {
             responseBytes: bodyBytes,
             durationMicros: durationNanos / 1000,
             startRealtimeNanos: startRealtime,
+            utcOffsetSeconds: utcOffset(at: startRealtime),
             pid: pid,
             requestID: request.requestID,
             user: response.user,
@@ -71,5 +79,17 @@ final class AccessLog {
         guard !buffer.isEmpty, case .file(let file) = sink else { return }
         buffer.withUnsafeBytes { file.write($0) }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// `tm_gmtoff` of the local time at `nanos` (Unix time), cached for the minute.
+    private func utcOffset(at nanos: Int64) -> Int {
+        let minute = nanos / 60_000_000_000
+        if minute != offsetMinute {
+            var seconds = time_t(nanos / 1_000_000_000)
+            var local = tm()
+            if localtime_r(&seconds, &local) != nil { utcOffset = Int(local.tm_gmtoff) }
+            offsetMinute = minute
+        }
+        return utcOffset
     }
 }

@@ -1,5 +1,6 @@
 import CPreforkShims
 import PreforkCore
+import SystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -31,6 +32,24 @@ extension Worker {
             closeConnection(connection)
         }
         releaseIdleHeap()
+        if options.maxMemoryKiB > 0 && now >= nextMemoryCheck { checkMemory() }
+    }
+
+    /// Once a second with `max_worker_memory`: past it, the worker asks to be replaced (the
+    /// master starts a new worker first, then drains this one, as for max_requests).
+    func checkMemory() {
+        nextMemoryCheck = now + 1_000_000_000
+        guard slot.pointee.retire_requested == 0, !draining,
+            let text = try? FileIO.read("/proc/self/smaps_rollup"),
+            let kib = MemoryFigures.ownKiB(smapsRollup: String(decoding: text, as: UTF8.self))
+        else { return }
+        slot.pointee.memory_kib = kib
+        guard MemoryFigures.isOver(kib: kib, limitKiB: options.maxMemoryKiB) else { return }
+        slot.pointee.retire_requested = 2
+        let limit = options.maxMemoryKiB / 1024
+        logger.warning(
+            "worker memory \(kib / 1024) MiB (its own pages, USS) is over max_worker_memory (\(limit) MiB); asking to be replaced"
+        )
     }
 
     /// Once the worker has no connections left after serving requests, gives the kernel back

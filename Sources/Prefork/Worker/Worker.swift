@@ -49,6 +49,8 @@ final class Worker {
     var draining: Bool { acceptGate.isDraining }
     var drainDeadline: Int64 = 0
     var nextSweep: Int64 = 0
+    /// When the worker next measures its memory (with `max_worker_memory` set).
+    var nextMemoryCheck: Int64 = 0
     var now: Int64 = 0
 
     init(

@@ -9,6 +9,8 @@ struct WorkerOptions {
     var maxConnections: Int
     /// Requests after which the worker asks to be replaced (0: never); jitter already applied.
     var maxRequests: Int
+    /// KiB of its own memory (USS) past which the worker asks to be replaced (0: never).
+    var maxMemoryKiB: Int = 0
     var proxyTrust: ProxyTrust
     var serverName: String
     var masterPID: Int32

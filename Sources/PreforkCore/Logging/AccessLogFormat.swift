@@ -19,7 +19,7 @@
 /// | `h`         | remote address                                               |
 /// | `l`         | always `-`                                                   |
 /// | `u`         | the user the application names on the response, else `-`     |
-/// | `t`         | request start, `[21/Nov/2026:13:55:36 +0000]` (UTC)          |
+/// | `t`         | request start in local time, `[21/Nov/2026:13:55:36 -0700]` |
 /// | `r`         | request line, `GET /x?y HTTP/1.1`                            |
 /// | `m`         | method                                                       |
 /// | `U`         | path (target up to `?`)                                      |
@@ -42,6 +42,8 @@
 ///
 /// A `%` that does not start `%(` is copied literally (`%%` is *not* collapsed). A `%(` that is
 /// not closed by `)s`, or names an unknown atom, is a configuration error.
+///
+/// `json` instead of a format is the JSON preset (`jsonFormat`), with JSON escaping.
 ///
 /// Escaping: every *value* (never the literal text of the format itself) is escaped so that a
 /// client cannot forge a field or a line:
@@ -81,6 +83,15 @@ public struct AccessLogFormat: Sendable {
     }
 
     let segments: [Segment]
+    /// Values escaped as JSON string contents (the `json` preset) rather than as log text.
+    let json: Bool
+
+    /// `access_log_format = "json"`: one JSON object per line whose values are all strings,
+    /// valid JSON whatever the request held (controls and bytes past ASCII as `\u00HH`).
+    public static let jsonFormat =
+        #"{"remote_addr": "%(h)s", "time": "%(t)s", "request": "%(r)s", "method": "%(m)s", "path": "%(U)s", "#
+        + #""query": "%(q)s", "status": "%(s)s", "bytes": "%(B)s", "duration_us": "%(D)s", "referer": "%(f)s", "#
+        + #""user_agent": "%(a)s", "user": "%(u)s", "request_id": "%(rid)s", "pid": "%(p)s"}"#
 
     /// The atoms accepted, for error messages and `--help`.
     public static let validAtoms: [String] = [
@@ -99,6 +110,8 @@ public struct AccessLogFormat: Sendable {
 
     /// Testable initializer: `environment` resolves `%({name}e)s` at compile time.
     init(_ format: String, environment: (String) -> String?) throws(AccessLogFormatError) {
+        json = format == "json"
+        let source = json ? Self.jsonFormat : format
         var segments: [Segment] = []
         var literal: [UInt8] = []
         func flush() {
@@ -112,7 +125,7 @@ public struct AccessLogFormat: Sendable {
             segments.append(segment)
         }
 
-        let bytes = Array(format.utf8)
+        let bytes = Array(source.utf8)
         var i = 0
         while i < bytes.count {
             let byte = bytes[i]
@@ -226,25 +239,25 @@ public struct AccessLogFormat: Sendable {
             case .literal(let bytes):
                 buffer.append(contentsOf: bytes)
             case .remoteAddress:
-                appendValue(entry.remoteAddress, to: &buffer)
+                appendValue(entry.remoteAddress, json: json, to: &buffer)
             case .time:
-                appendCommonLogTime(nanos: entry.startRealtimeNanos, to: &buffer)
+                appendCommonLogTime(nanos: entry.startRealtimeNanos, offsetSeconds: entry.utcOffsetSeconds, to: &buffer)
             case .requestLine:
-                appendEscaped(entry.method, to: &buffer)
+                appendEscaped(entry.method, json: json, to: &buffer)
                 buffer.append(UInt8(ascii: " "))
-                appendEscaped(entry.target, to: &buffer)
+                appendEscaped(entry.target, json: json, to: &buffer)
                 buffer.append(UInt8(ascii: " "))
                 appendHTTPVersion(entry.versionMinor, to: &buffer)
             case .method:
-                appendEscaped(entry.method, to: &buffer)
+                appendEscaped(entry.method, json: json, to: &buffer)
             case .path:
                 let utf8 = entry.target.utf8
                 let end = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
-                appendEscaped(utf8[utf8.startIndex..<end], to: &buffer)
+                appendEscaped(utf8[utf8.startIndex..<end], json: json, to: &buffer)
             case .query:
                 let utf8 = entry.target.utf8
                 if let q = utf8.firstIndex(of: UInt8(ascii: "?")) {
-                    appendEscaped(utf8[utf8.index(after: q)...], to: &buffer)
+                    appendEscaped(utf8[utf8.index(after: q)...], json: json, to: &buffer)
                 }
             case .httpVersion:
                 appendHTTPVersion(entry.versionMinor, to: &buffer)
@@ -274,13 +287,13 @@ public struct AccessLogFormat: Sendable {
                 appendDecimal(Int64(entry.pid), to: &buffer)
                 buffer.append(UInt8(ascii: ">"))
             case .requestID:
-                appendValue(entry.requestID, to: &buffer)
+                appendValue(entry.requestID, json: json, to: &buffer)
             case .user:
-                appendValue(entry.user, to: &buffer)
+                appendValue(entry.user, json: json, to: &buffer)
             case .requestHeader(let name):
-                appendValue(entry.requestHeader(name), to: &buffer)
+                appendValue(entry.requestHeader(name), json: json, to: &buffer)
             case .responseHeader(let name):
-                appendValue(entry.responseHeader(name), to: &buffer)
+                appendValue(entry.responseHeader(name), json: json, to: &buffer)
             }
         }
         buffer.append(UInt8(ascii: "\n"))
@@ -305,6 +318,8 @@ public struct AccessLogEntry {
     public var responseBytes: Int
     public var durationMicros: Int64
     public var startRealtimeNanos: Int64
+    /// The local time zone's offset from UTC at the request's start, for `%(t)s`.
+    public var utcOffsetSeconds: Int = 0
     public var pid: Int32
     public var requestID: String
     /// The user the application served the request for (`%(u)s`), nil when none signed in.
@@ -321,6 +336,7 @@ public struct AccessLogEntry {
         responseBytes: Int,
         durationMicros: Int64,
         startRealtimeNanos: Int64,
+        utcOffsetSeconds: Int = 0,
         pid: Int32,
         requestID: String,
         user: String? = nil,
@@ -335,148 +351,11 @@ public struct AccessLogEntry {
         self.responseBytes = responseBytes
         self.durationMicros = durationMicros
         self.startRealtimeNanos = startRealtimeNanos
+        self.utcOffsetSeconds = utcOffsetSeconds
         self.pid = pid
         self.requestID = requestID
         self.user = user
         self.requestHeader = requestHeader
         self.responseHeader = responseHeader
     }
-}
-
-// MARK: - Byte-level helpers (no allocation beyond the output buffer)
-
-/// Escaped value, or `-` when nil or empty.
-@inline(__always)
-private func appendValue(_ value: String?, to buffer: inout [UInt8]) {
-    guard let value, !value.isEmpty else {
-        buffer.append(UInt8(ascii: "-"))
-        return
-    }
-    appendEscaped(value, to: &buffer)
-}
-
-@inline(__always)
-private func appendEscaped(_ value: String, to buffer: inout [UInt8]) {
-    appendEscaped(value.utf8, to: &buffer)
-}
-
-private let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
-
-private func appendEscaped<C: Collection>(_ bytes: C, to buffer: inout [UInt8])
-where C.Element == UInt8 {
-    for byte in bytes {
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-            buffer.append(UInt8(ascii: "\\"))
-            buffer.append(byte)
-        case 0x20..<0x7F:
-            buffer.append(byte)
-        default:  // controls, DEL, and every non-ASCII byte
-            buffer.append(UInt8(ascii: "\\"))
-            buffer.append(UInt8(ascii: "x"))
-            buffer.append(hexDigits[Int(byte >> 4)])
-            buffer.append(hexDigits[Int(byte & 0x0F)])
-        }
-    }
-}
-
-private func appendHTTPVersion(_ minor: Int, to buffer: inout [UInt8]) {
-    buffer.append(contentsOf: [
-        UInt8(ascii: "H"), UInt8(ascii: "T"), UInt8(ascii: "T"), UInt8(ascii: "P"),
-        UInt8(ascii: "/"), UInt8(ascii: "1"), UInt8(ascii: "."),
-    ])
-    appendDecimal(Int64(minor), to: &buffer)
-}
-
-private func appendDecimal(_ value: Int64, to buffer: inout [UInt8]) {
-    if value < 0 {
-        buffer.append(UInt8(ascii: "-"))
-        // Int64.min has no positive counterpart; go through its magnitude.
-        appendUnsigned(value.magnitude, to: &buffer)
-    } else {
-        appendUnsigned(UInt64(value), to: &buffer)
-    }
-}
-
-private func appendUnsigned(_ value: UInt64, to buffer: inout [UInt8]) {
-    var digits = 1
-    var probe = value
-    while probe >= 10 {
-        probe /= 10
-        digits += 1
-    }
-    appendPadded(Int64(bitPattern: value), width: digits, to: &buffer)
-}
-
-/// `value` (non-negative, or a bit pattern from `appendUnsigned`) as exactly `width` digits,
-/// zero-padded on the left.
-private func appendPadded(_ value: Int64, width: Int, to buffer: inout [UInt8]) {
-    let start = buffer.count
-    buffer.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
-    var v = UInt64(bitPattern: value)
-    var k = start + width - 1
-    while k >= start {
-        buffer[k] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
-        v /= 10
-        k -= 1
-    }
-}
-
-private let monthNames: [[UInt8]] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-].map { Array($0.utf8) }
-
-/// `[dd/Mon/yyyy:hh:mm:ss +0000]` for a Unix time in nanoseconds, always UTC.
-func appendCommonLogTime(nanos: Int64, to buffer: inout [UInt8]) {
-    let (seconds, _) = floorDivMod(nanos, 1_000_000_000)
-    let (days, secondOfDay) = floorDivMod(seconds, 86_400)
-    let (year, month, day) = civilFromDays(days)
-
-    buffer.append(UInt8(ascii: "["))
-    appendPadded(day, width: 2, to: &buffer)
-    buffer.append(UInt8(ascii: "/"))
-    buffer.append(contentsOf: monthNames[Int(month) - 1])
-    buffer.append(UInt8(ascii: "/"))
-    if year < 0 {
-        buffer.append(UInt8(ascii: "-"))
-        appendPadded(-year, width: 4, to: &buffer)
-    } else if year > 9999 {
-        appendDecimal(year, to: &buffer)
-    } else {
-        appendPadded(year, width: 4, to: &buffer)
-    }
-    buffer.append(UInt8(ascii: ":"))
-    appendPadded(secondOfDay / 3600, width: 2, to: &buffer)
-    buffer.append(UInt8(ascii: ":"))
-    appendPadded(secondOfDay / 60 % 60, width: 2, to: &buffer)
-    buffer.append(UInt8(ascii: ":"))
-    appendPadded(secondOfDay % 60, width: 2, to: &buffer)
-    buffer.append(contentsOf: Array(" +0000]".utf8))
-}
-
-@inline(__always)
-private func floorDivMod(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
-    var q = a / b
-    var r = a % b
-    if r < 0 {
-        q -= 1
-        r += b
-    }
-    return (q, r)
-}
-
-/// Proleptic Gregorian (year, month 1...12, day 1...31) from days since 1970-01-01.
-/// Eras of 400 years (146 097 days) starting on March 1st, so the leap day is the last day
-/// of its "year" and the month lengths before it are fixed.
-func civilFromDays(_ daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
-    let z = daysSinceEpoch + 719_468  // days since 0000-03-01
-    let era = floorDivMod(z, 146_097).0
-    let dayOfEra = z - era * 146_097  // 0...146096
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)  // 0...365
-    let mp = (5 * dayOfYear + 2) / 153  // 0 = March ... 11 = February
-    let day = dayOfYear - (153 * mp + 2) / 5 + 1
-    let month = mp < 10 ? mp + 3 : mp - 9
-    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-    return (year, month, day)
 }

@@ -22,8 +22,9 @@ struct CommandLineParser {
             byFlag[setting.flag] = (setting, false)
             if let negated = setting.negatedFlag { byFlag[negated] = (setting, true) }
             if let short = setting.short { byShort[short] = setting }
+            for alias in setting.aliases { byFlag[alias] = (setting, false) }
         }
-        let knownFlags = settings.flatMap { [$0.flag] + ($0.negatedFlag.map { [$0] } ?? []) }
+        let knownFlags = settings.flatMap { [$0.flag] + $0.aliases + ($0.negatedFlag.map { [$0] } ?? []) }
 
         var remaining = arguments[...]
         while let argument = remaining.popFirst() {

@@ -3,7 +3,7 @@
 public enum ServerSettings {
     public static let serverSettings: [AnySetting] = [
         bind.any, backlog.any, reusePort.any, unixSocketMode.any,
-        workers.any, jobWorkers.any, maxRequests.any, maxRequestsJitter.any, maxConnections.any,
+        workers.any, jobWorkers.any, maxRequests.any, maxWorkerMemory.any, maxRequestsJitter.any, maxConnections.any,
         timeout.any, jobTimeout.any, gracefulTimeout.any, bootTimeout.any, keepalive.any, headerTimeout.any,
         limitRequestLine.any, limitRequestFields.any, limitRequestFieldSize.any, limitRequestBody.any,
         forwardedAllowIPs.any,
@@ -62,13 +62,19 @@ public enum ServerSettings {
         doc: "Restart a worker gracefully after this many requests, to contain leaks; 0 never restarts.",
         hint: SettingValidators.rangeHint(0...Int.max), validate: SettingValidators.atLeast(0))
 
+    static let maxWorkerMemory = SettingKey<Int>(
+        "max_worker_memory", section: "Worker processes", default: 0,
+        doc: "MiB of a worker's own memory (USS, measured each second) past which it is replaced "
+            + "without a gap, as max_requests does, to contain leaks; 0 never.",
+        hint: SettingValidators.rangeHint(0...1_048_576), validate: SettingValidators.range(0...1_048_576))
+
     static let maxRequestsJitter = SettingKey<Int>(
         "max_requests_jitter", section: "Worker processes", default: 0,
         doc: "Add up to this many requests at random to max_requests, so workers do not all restart at once.",
         hint: SettingValidators.rangeHint(0...Int.max), validate: SettingValidators.atLeast(0))
 
     static let maxConnections = SettingKey<Int>(
-        "max_connections", section: "Worker processes", default: 1000,
+        "max_connections", section: "Worker processes", aliases: ["--worker-connections"], default: 1000,
         doc: "Open connections per worker; past it the worker stops accepting until some close.",
         hint: SettingValidators.rangeHint(1...Int.max), validate: SettingValidators.atLeast(1))
 
@@ -92,7 +98,7 @@ public enum ServerSettings {
         doc: "A worker that has not reported ready this long after it started is killed and the failure logged.")
 
     static let keepalive = SettingKey<Seconds>(
-        "keepalive", section: "Timeouts", default: 5,
+        "keepalive", section: "Timeouts", aliases: ["--keep-alive"], default: 5,
         doc: "Close keep-alive connections idle this long between requests; 0 disables keep-alive.")
 
     static let headerTimeout = SettingKey<Seconds>(
@@ -154,7 +160,7 @@ public enum ServerSettings {
         doc: "Change to this directory before loading the application; relative paths then start there.")
 
     static let procName = SettingKey<String?>(
-        "proc_name", section: "Server mechanics", default: nil,
+        "proc_name", section: "Server mechanics", short: "n", aliases: ["--name"], default: nil,
         doc: "Name shown by ps and top for the master and workers; defaults to the program name.")
 
     // MARK: Logging
@@ -166,13 +172,13 @@ public enum ServerSettings {
     )
 
     static let accessLogFormat = SettingKey<String>(
-        "access_log_format", section: "Logging",
+        "access_log_format", section: "Logging", aliases: ["--access-logformat"],
         default: #"%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(rid)s"#,
         doc: "Access log line format in Gunicorn's %(x)s syntax; %(rid)s is the request ID, %(u)s the user "
-            + "the application served the request for (- when none).")
+            + "the application served the request for (- when none), %(t)s local time; json: one JSON object a line.")
 
     static let errorLogfile = SettingKey<String>(
-        "error_logfile", section: "Logging", default: "-",
+        "error_logfile", section: "Logging", aliases: ["--log-file"], default: "-",
         doc: "Where server messages (startup, worker exits, errors) go; \"-\" is standard error.")
 
     static let journal = SettingKey<JournalMode>(
@@ -195,6 +201,7 @@ extension SettingKey where Value == Int {
     public static var workers: SettingKey<Int> { ServerSettings.workers }
     public static var jobWorkers: SettingKey<Int> { ServerSettings.jobWorkers }
     public static var maxRequests: SettingKey<Int> { ServerSettings.maxRequests }
+    public static var maxWorkerMemory: SettingKey<Int> { ServerSettings.maxWorkerMemory }
     public static var maxRequestsJitter: SettingKey<Int> { ServerSettings.maxRequestsJitter }
     public static var maxConnections: SettingKey<Int> { ServerSettings.maxConnections }
     public static var limitRequestLine: SettingKey<Int> { ServerSettings.limitRequestLine }

@@ -13,6 +13,9 @@ public struct SettingKey<Value: SettingValue>: Sendable {
     public let flag: String
     /// Optional one-letter flag: `-w`.
     public let short: Character?
+    /// Other long flags accepted for it, such as Gunicorn's spelling (`--keep-alive` for
+    /// `--keepalive`); the reference lists them, messages and `print-config` use `flag`.
+    public let aliases: [String]
     /// Environment variables, first match wins: `["PREFORK_WORKERS", "WEB_CONCURRENCY"]`.
     public let env: [String]
     /// The value when nothing sets it (see also `defaultFromEnvironment`).
@@ -32,8 +35,8 @@ public struct SettingKey<Value: SettingValue>: Sendable {
     public let defaultEnvironment: [String]
 
     public init(
-        _ name: String, section: String, flag: String? = nil, short: Character? = nil, env: [String]? = nil,
-        default: Value, doc: String, hint: String? = nil, secret: Bool = false,
+        _ name: String, section: String, flag: String? = nil, short: Character? = nil, aliases: [String] = [],
+        env: [String]? = nil, default: Value, doc: String, hint: String? = nil, secret: Bool = false,
         validate: (@Sendable (Value) -> String?)? = nil,
         defaultFromEnvironment: (@Sendable ([String: String]) -> Value?)? = nil,
         defaultEnvironment: [String] = []
@@ -48,6 +51,9 @@ public struct SettingKey<Value: SettingValue>: Sendable {
         self.section = section
         self.flag = flag
         self.short = short
+        precondition(
+            aliases.allSatisfy { $0.hasPrefix("--") && $0.count > 2 }, "aliases of '\(name)' must start with --")
+        self.aliases = aliases
         self.env = env ?? ["PREFORK_" + name.uppercased()]
         self.defaultValue = `default`
         self.doc = doc
@@ -73,6 +79,7 @@ public struct AnySetting: Sendable {
     public let section: String
     public let flag: String
     public let short: Character?
+    public let aliases: [String]
     public let env: [String]
     public let typeName: String
     /// The static default in config-file syntax (ignoring `defaultFromEnvironment`).
@@ -99,6 +106,7 @@ public struct AnySetting: Sendable {
         section = key.section
         flag = key.flag
         short = key.short
+        aliases = key.aliases
         env = key.env
         typeName = Value.typeName
         defaultRendered = key.defaultValue.rendered

@@ -14,6 +14,7 @@ extension SettingsRegistry {
                 out += "\n### `\(setting.name)`\n\n\(setting.doc)\n\n"
                 var flags = [setting.short.map { "`-\($0)`" }, "`\(setting.flag)`"].compactMap { $0 }
                 if let negated = setting.negatedFlag { flags.append("`\(negated)`") }
+                flags += setting.aliases.map { "`\($0)` (Gunicorn's spelling)" }
                 out += "- Command line: \(flags.joined(separator: ", "))\n"
                 if !setting.env.isEmpty {
                     out += "- Environment: \(setting.env.map { "`\($0)`" }.joined(separator: ", "))\n"

@@ -63,6 +63,7 @@ public struct SettingsRegistry: Sendable {
             claim("flag \(setting.flag)", by: setting)
             if let negated = setting.negatedFlag { claim("flag \(negated)", by: setting) }
             if let short = setting.short { claim("flag -\(short)", by: setting) }
+            for alias in setting.aliases { claim("flag \(alias)", by: setting) }
             for name in setting.env { claim("environment variable \(name)", by: setting) }
         }
     }

@@ -46,7 +46,12 @@ extension ArbiterState {
                 let why: String
                 switch reason {
                 case .replacedByNewGeneration: why = "replaced by generation \(generation)"
-                case .retired: why = "reached max_requests, replacement is serving"
+                case .retired:
+                    if case .memory(let kib)? = workers[pid]?.reading.retireReason {
+                        why = "its memory (\(kib / 1024) MiB) is over max_worker_memory, replacement is serving"
+                    } else {
+                        why = "reached max_requests, replacement is serving"
+                    }
                 case .surplus: why = "fewer workers wanted"
                 }
                 let busy = kind == .job && workers[pid]?.busySince != nil ? " (after its job)" : ""

@@ -81,16 +81,24 @@ public struct SlotReading: Sendable, Equatable {
     public var request: InFlightRequest?
     /// The worker's last heartbeat (monotonic ns); 0 until it first beats.
     public var heartbeat: Int64
-    /// The worker reached max_requests and asks to be replaced.
-    public var retireRequested: Bool
+    /// The worker reached max_requests, or grew past max_worker_memory, and asks to be replaced.
+    public var retireRequested: Bool { retireReason != nil }
+    public var retireReason: RetireReason?
+
+    public enum RetireReason: Sendable, Equatable {
+        case maxRequests
+        /// Its own memory (USS) when it asked, in KiB.
+        case memory(kib: UInt64)
+    }
 
     public init(
-        serving: Bool = false, request: InFlightRequest? = nil, heartbeat: Int64 = 0, retireRequested: Bool = false
+        serving: Bool = false, request: InFlightRequest? = nil, heartbeat: Int64 = 0, retireRequested: Bool = false,
+        retireReason: RetireReason? = nil
     ) {
         self.serving = serving
         self.request = request
         self.heartbeat = heartbeat
-        self.retireRequested = retireRequested
+        self.retireReason = retireReason ?? (retireRequested ? .maxRequests : nil)
     }
 }
 
