@@ -6,7 +6,7 @@ APT_PACKAGES = libsystemd-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev cur
                chromium chromium-driver libldap-dev slapd ldap-utils
 PYTEST      ?= python3 -m pytest
 
-.PHONY: all deps test-deps build release run test lint unit integration bench docs check-docs format clean install
+.PHONY: all deps test-deps build release run test lint unit integration fuzz fuzz-smoke bench docs check-docs format clean install
 
 all: build
 
@@ -47,7 +47,7 @@ run: deps release
 	DEBUG=true $(BIN_RELEASE) serve --bind 127.0.0.1:8000 --access-logfile -
 
 ## test: the house-style checks, unit tests (swift test), then integration tests against the real binary.
-test: test-deps lint unit integration
+test: test-deps lint unit integration fuzz-smoke
 
 ## lint: `swift format lint --strict` (the checked-in .swift-format) and the limits it does not
 ## check: no Swift file over 500 lines, no function over 80 (scripts/check-source-shape.py).
@@ -61,6 +61,20 @@ unit:
 
 integration: release
 	PREFORK_BIN=$(CURDIR)/$(BIN_RELEASE) $(PYTEST) -q Tests/integration
+
+## fuzz: every libFuzzer target for FUZZ_SECONDS (60) each (docs/fuzzing.md).
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh --seconds $(FUZZ_SECONDS)
+
+## fuzz-smoke (part of `test`): every seed (fixed crashes become seeds) through the ordinary build,
+## then each target fuzzed for 5 s.
+fuzz-smoke:
+	$(SWIFT) build -c release --product prefork-fuzz
+	for t in request chunked config envfile cli multipart roster rtanswer; do \
+	  .build/release/prefork-fuzz $$t Tests/fuzz/$$t $$( [ $$t = request ] && echo Tests/PreforkCoreTests/Corpus ) || exit 1; \
+	done
+	scripts/fuzz.sh --seconds 5
 
 bench: deps release
 	bench/run.sh --server-bin $(CURDIR)/$(BIN_RELEASE)

@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "Prefork", targets: ["Prefork"]),
         .executable(name: "request-tracker-utils", targets: ["RequestTrackerUtils"]),
+        .executable(name: "prefork-fuzz", targets: ["PreforkFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -87,6 +88,13 @@ let package = Package(
         .executableTarget(
             name: "RequestTrackerUtils",
             dependencies: ["Prefork", "RequestTrackerUtilsApp"],
+            swiftSettings: strict
+        ),
+        // The fuzz targets (docs/fuzzing.md): a corpus replayer in the ordinary build, libFuzzer
+        // with `make fuzz` (-sanitize=fuzzer,address -D FUZZING).
+        .executableTarget(
+            name: "PreforkFuzz",
+            dependencies: ["CPreforkShims", "PreforkCore", "RequestTracker", "RequestTrackerUtilsApp", "SystemCalls"],
             swiftSettings: strict
         ),
         .testTarget(

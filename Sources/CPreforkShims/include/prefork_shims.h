@@ -147,4 +147,7 @@ int prefork_setsockopt_int(int fd, int level, int name, int value);
 /// sendfile(2) from `in_fd` at `*offset` (advanced by the bytes sent) to `out_fd`.
 ssize_t prefork_sendfile(int out_fd, int in_fd, int64_t *offset, size_t count);
 
+/// libFuzzer's driver (only `prefork-fuzz`, built with -sanitize=fuzzer, calls it).
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
 #endif
