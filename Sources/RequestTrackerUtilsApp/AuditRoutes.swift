@@ -87,6 +87,11 @@ struct AuditRoutes: Sendable {
             user: request.user)
     }
 
+    /// A form whose CSRF token does not check out.
+    func expired(_ request: Request) -> Response {
+        context.errorPage(.forbidden, "Form expired", CSRFMessage.text, user: request.user)
+    }
+
     func notFound(_ request: Request, _ what: String) -> Response {
         context.errorPage(
             .notFound, "Not found", "There is no \(what) here: it may have been deleted.", user: request.user)
@@ -134,7 +139,7 @@ struct AuditRoutes: Sendable {
         let viewer = try viewer(request)
         guard viewer.isTech else { return forbidden(request) }
         guard context.csrf.verify(request, form: form) else {
-            return context.errorPage(.forbidden, "Form expired", CSRFMessage.text, user: request.user)
+            return expired(request)
         }
         let name = (form["name"] ?? "").trimmingSpaces()
         guard !name.isEmpty, name.count <= 200 else {
@@ -154,7 +159,7 @@ struct AuditRoutes: Sendable {
             guard viewer.isTech else { return forbidden(request) }
             let form = FormDecoding.decode(request.bodyText)
             guard context.csrf.verify(request, form: form) else {
-                return context.errorPage(.forbidden, "Form expired", CSRFMessage.text, user: request.user)
+                return expired(request)
             }
             if let problem = try change(form, session, viewer.name) {
                 return context.errorPage(.conflict, "Not changed", problem, user: request.user)
@@ -168,7 +173,7 @@ struct AuditRoutes: Sendable {
             guard viewer.isTech else { return forbidden(request) }
             let form = FormDecoding.decode(request.bodyText)
             guard context.csrf.verify(request, form: form) else {
-                return context.errorPage(.forbidden, "Form expired", CSRFMessage.text, user: request.user)
+                return expired(request)
             }
             guard form["confirm"] == "yes" else {
                 return context.errorPage(
@@ -189,7 +194,7 @@ struct AuditRoutes: Sendable {
         try withStudent(request) { viewer, session, student in
             let form = FormDecoding.decode(request.bodyText)
             guard context.csrf.verify(request, form: form) else {
-                return context.errorPage(.forbidden, "Form expired", CSRFMessage.text, user: request.user)
+                return expired(request)
             }
             guard AuditRules.acceptsMarks(session.state) else {
                 return context.errorPage(

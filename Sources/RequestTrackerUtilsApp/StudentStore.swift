@@ -34,6 +34,8 @@ struct StudentStore: Sendable {
     }
 
     static let columns = "student_id, first_name, last_name, username, grade, advisor, rt_user_id, active"
+    /// `columns` as `students.student_id, …`, for queries that join another table.
+    static let qualifiedColumns = columns.split(separator: ", ").map { "students.\($0)" }.joined(separator: ", ")
 
     static func student(_ row: Row) -> Student {
         Student(
@@ -61,7 +63,7 @@ struct StudentStore: Sendable {
             var entries: [RosterStatus.Entry] = []
             try db.forEachRow(
                 """
-                SELECT \(Self.columns.split(separator: ", ").map { "students.\($0)" }.joined(separator: ", ")),
+                SELECT \(Self.qualifiedColumns),
                     latest.tag, latest.last_on
                 FROM students LEFT JOIN (
                     SELECT student_id, tag, max(checked_in_on) OVER (PARTITION BY student_id) AS last_on,
