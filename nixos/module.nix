@@ -56,14 +56,40 @@ let
     "database_password"
   ];
 
+  # The config file for `--config`. pkgs.formats.toml writes TOML that the server's parser
+  # (Sources/PreforkCore/Settings/ConfigFileParser.swift) reads as long as it is top-level
+  # `key = value` lines holding strings, numbers, booleans or lists of strings: the assertions
+  # below keep settings to that.
+  settingsFormat = pkgs.formats.toml { };
+
   unit = import ./service.nix {
     inherit lib cfg;
     configFile =
-      if cfg.settings == { } then null else pkgs.writeText "request-tracker-utils.toml" unit.configText;
+      if cfg.settings == { } then null else settingsFormat.generate "request-tracker-utils.toml" cfg.settings;
+    systemdVersion = config.systemd.package.version;
     killBin = "${pkgs.coreutils}/bin/kill";
+    envBin = "${pkgs.coreutils}/bin/env";
     findBin = "${pkgs.findutils}/bin/find";
     systemdRunBin = "${config.systemd.package}/bin/systemd-run";
   };
+
+  # A value the config file can hold: a scalar or a list of strings (no tables, no other lists).
+  isSettingValue =
+    v:
+    builtins.isBool v
+    || builtins.isInt v
+    || builtins.isFloat v
+    || builtins.isString v
+    || builtins.isPath v
+    || (builtins.isList v && builtins.all builtins.isString v);
+  settingNames = builtins.attrNames cfg.settings;
+  unsupportedSettings = builtins.filter (key: !isSettingValue cfg.settings.${key}) settingNames;
+  # TOML's bare keys, which is all the parser reads (formats.toml quotes any other name).
+  oddSettingNames = builtins.filter (key: builtins.match "[A-Za-z0-9_-]+" key == null) settingNames;
+
+  # A secrets file in the store is readable by every user of the machine.
+  inStore =
+    path: path != null && (builtins.isPath path || builtins.substring 0 11 (toString path) == "/nix/store/");
 
   nginxUpstream = "request-tracker-utils";
 
@@ -114,13 +140,32 @@ in
 
     secretsFile = mkOption {
       type = types.nullOr types.path;
-      default = "/etc/request-tracker-utils/secrets.env";
+      default = if cfg.secretsCredential == null then "/etc/request-tracker-utils/secrets.env" else null;
+      defaultText = literalExpression ''if secretsCredential == null then "/etc/request-tracker-utils/secrets.env" else null'';
       example = "/run/agenix/rtutils-secrets";
       description = ''
         `KEY=VALUE` file loaded with systemd's `EnvironmentFile=` (read by systemd as root at
         each start, so it may be `root:root` mode 0400; the start fails while it is missing): `SECRET_KEY` (make one with
         `request-tracker-utils generate-secret-key`), and `RT_TOKEN` or
-        `RT_USERNAME`/`RT_PASSWORD`. Never put secrets in the Nix store. `null` loads none.
+        `RT_USERNAME`/`RT_PASSWORD`. Its variables override the unit's `Environment=`. Give it
+        as a string: a Nix path (`./secrets.env`) would be copied into the world-readable store,
+        and is refused. `null` loads none; see also `secretsCredential`.
+      '';
+    };
+
+    secretsCredential = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      example = "/run/agenix/rtutils-secrets";
+      description = ''
+        The same `KEY=VALUE` secrets file, handed over as a systemd credential instead of an
+        `EnvironmentFile=`: `LoadCredential=secrets.env:PATH` has systemd (as root) copy it at each
+        start into the unit's private credentials directory, readable by the service user only,
+        and the server reads it from there as its secrets file (`SECRETS_FILE=%d/secrets.env`,
+        i.e. `--secrets-file`). The file itself stays `root:root` 0400, and the secrets are not
+        in the processes' environment. The unit's own variables (`ALLOWED_HOSTS`, `RT_URL`...)
+        win over the file's: use it for secrets (`SECRET_KEY`, `RT_TOKEN`, `PGPASSWORD`...).
+        Restart after changing it. When set, `secretsFile` defaults to `null`.
       '';
     };
 
@@ -322,15 +367,7 @@ in
     };
 
     settings = mkOption {
-      type =
-        with types;
-        attrsOf (oneOf [
-          bool
-          int
-          float
-          str
-          (listOf str)
-        ]);
+      type = settingsFormat.type;
       default = { };
       example = {
         timeout = 60;
@@ -340,7 +377,9 @@ in
       };
       description = ''
         Further server and application settings (docs/settings.md, by config-file key), written
-        to a config file passed with `--config`. Those with an option above are refused here.
+        with `pkgs.formats.toml` to a config file passed with `--config`. The server reads
+        top-level `key = value` settings holding a string, number, boolean or list of strings;
+        tables and other lists are refused here, as are settings with an option above.
       '';
     };
 
@@ -391,6 +430,35 @@ in
       };
     };
 
+    socketActivation = {
+      enable = mkOption {
+        type = types.bool;
+        default = false;
+        description = ''
+          A socket unit, `request-tracker-utils.socket` (as config/systemd/ has for Debian), that
+          holds the listening sockets: systemd binds `listenStreams` and passes them to the
+          server (`LISTEN_FDS`, named `http`), which then ignores `--bind`. Connections that
+          arrive while the service restarts (an upgrade, `nixos-rebuild switch`) wait in the
+          socket's queue instead of being refused. The service requires the socket and is still
+          started at boot; a changed service is restarted with the socket left open
+          (`stopIfChanged = false`).
+        '';
+      };
+      listenStreams = mkOption {
+        type = types.listOf types.str;
+        default = [ unit.bindAddress ];
+        defaultText = literalExpression ''[ "''${host}:''${toString port}" ]'';
+        example = [
+          "127.0.0.1:8000"
+          "[::1]:8000"
+        ];
+        description = ''
+          `ListenStream=` lines of the socket unit; the server serves on every one. With
+          `nginx.enable` it must hold `host`:`port`, where nginx proxies to.
+        '';
+      };
+    };
+
     openFirewall = mkOption {
       type = types.bool;
       default = false;
@@ -422,6 +490,22 @@ in
           }";
         }
         {
+          assertion = unsupportedSettings == [ ];
+          message = "services.requestTrackerUtils.settings: the server's config file holds top-level settings whose value is a string, number, boolean or list of strings; not tables or other lists: ${builtins.concatStringsSep ", " unsupportedSettings}";
+        }
+        {
+          assertion = oddSettingNames == [ ];
+          message = "services.requestTrackerUtils.settings: not setting names (letters, digits, _ and -; see docs/settings.md): ${builtins.concatStringsSep ", " (map builtins.toJSON oddSettingNames)}";
+        }
+        {
+          assertion = !inStore cfg.secretsFile && !inStore cfg.secretsCredential;
+          message = "services.requestTrackerUtils.secretsFile and secretsCredential must name a file outside the Nix store (a string like \"/run/agenix/rtutils\", not a Nix path): the store is readable by every user.";
+        }
+        {
+          assertion = !(cfg.socketActivation.enable && cfg.nginx.enable) || builtins.elem unit.bindAddress cfg.socketActivation.listenStreams;
+          message = "services.requestTrackerUtils.socketActivation.listenStreams must hold ${unit.bindAddress} (host:port), where nginx proxies to.";
+        }
+        {
           assertion = cfg.debug || unit.allowedHosts != [ ];
           message = "services.requestTrackerUtils.allowedHosts must name the site's host names unless debug is on.";
         }
@@ -440,6 +524,7 @@ in
       ];
 
       systemd.services.request-tracker-utils = unit.service;
+      systemd.sockets.request-tracker-utils = mkIf cfg.socketActivation.enable unit.socket;
 
       # `request-tracker-utils-manage user add NAME --role tech`: the first administrator, and
       # every other one-off command, as the service runs it (see service.nix).

@@ -1,21 +1,27 @@
-# The systemd service of services.requestTrackerUtils, as plain data: what module.nix puts in
-# systemd.services.request-tracker-utils, and the text of the config file for `--config`.
+# The systemd units of services.requestTrackerUtils, as plain data: what module.nix puts in
+# systemd.services.request-tracker-utils (and .socket, -backup), and request-tracker-utils-manage.
 #
 # Pure on purpose: it needs neither pkgs nor the module system, only a few functions of `lib`
 # and the option values, so Tests/nix/eval.nix evaluates it with a stub lib on a machine
 # without nixpkgs, renders the unit and runs `systemd-analyze verify` and `security` on it.
 #
 # The unit mirrors config/systemd/request-tracker-utils.service (the plain unit for Debian):
-# Type=notify readiness, HUP reload, KillMode=mixed drain, watchdog, no restart on exit 2
-# (invalid configuration) or 3 (application cannot boot), and the same hardening.
+# Type=notify readiness (notify-reload where systemd has it), HUP reload, KillMode=mixed drain,
+# watchdog, no restart on exit 2 (invalid configuration) or 3 (application cannot boot), the
+# same hardening, and, with socketActivation, the same .socket unit.
 {
   lib,
   # config.services.requestTrackerUtils
   cfg,
-  # Store path of the rendered settings file, or null when cfg.settings is empty.
+  # The settings file (the derivation pkgs.formats.toml's generate returns), or null when
+  # cfg.settings is empty.
   configFile ? null,
+  # config.systemd.package.version: Type=notify-reload from 253 on.
+  systemdVersion ? "252",
   # Absolute path of kill(1): there is no /bin/kill on NixOS.
   killBin ? "/bin/kill",
+  # Absolute path of env(1), which request-tracker-utils-manage names the credential with.
+  envBin ? "env",
   # Absolute path of find(1), which prunes old backups.
   findBin ? "/usr/bin/find",
   # Absolute path of systemd-run(1), which request-tracker-utils-manage runs commands with.
@@ -25,6 +31,22 @@ let
   inherit (lib) optionalAttrs optionals;
 
   bin = "${cfg.package}/bin/request-tracker-utils";
+
+  # systemd 253 added Type=notify-reload: systemd sends ReloadSignal= (HUP) to the main process
+  # itself and counts the reload done at the READY=1 that follows the server's RELOADING=1 (the
+  # server sends both on HUP: docs/systemd.md). Before 253 (Debian 12 has 252) ExecReload=
+  # sends the HUP.
+  notifyReload = lib.versionAtLeast systemdVersion "253";
+
+  # socketActivation: request-tracker-utils.socket binds the addresses and passes them to the
+  # server (LISTEN_FDS, LISTEN_FDNAMES=http), which then ignores --bind.
+  socketUnit = "request-tracker-utils.socket";
+  socketActivated = cfg.socketActivation.enable;
+
+  # secretsCredential: LoadCredential=secrets.env:PATH puts a copy, readable by the service
+  # user only, in the unit's credentials directory; the server reads it as its secrets file.
+  credentialName = "secrets.env";
+  usesCredential = cfg.secretsCredential != null;
 
   # One ExecStart= word: quoted when it holds more than safe characters; `%` (specifiers) and
   # `$` (variables) doubled so systemd passes them through.
@@ -189,7 +211,7 @@ let
   ]
   ++ optionals (configFile != null) [
     "--config"
-    configFile
+    "${configFile}"
   ];
 in
 {
@@ -202,36 +224,14 @@ in
     stateDirectory
     ;
 
-  # The settings as the TOML subset Sources/PreforkCore/Settings/ConfigFileParser.swift reads:
-  # top-level `key = value` lines; strings, integers, floats, booleans, lists of strings.
-  configText =
-    let
-      string =
-        s: "\"" + builtins.replaceStrings [ "\\" "\"" "\n" "\t" "\r" ] [ "\\\\" "\\\"" "\\n" "\\t" "\\r" ] s + "\"";
-      value =
-        key: v:
-        if builtins.isBool v then (if v then "true" else "false")
-        else if builtins.isInt v || builtins.isFloat v then number v
-        else if builtins.isString v then string v
-        else if builtins.isList v && builtins.all builtins.isString v then
-          "[" + builtins.concatStringsSep ", " (map string v) + "]"
-        else throw "services.requestTrackerUtils.settings.${key}: a string, number, boolean or list of strings";
-      line =
-        key:
-        if builtins.match "[A-Za-z0-9_-]+" key == null then
-          throw "services.requestTrackerUtils.settings: '${key}' is not a setting name"
-        else
-          "${key} = ${value key cfg.settings.${key}}\n";
-    in
-    "# request-tracker-utils settings (services.requestTrackerUtils.settings); see docs/settings.md\n"
-    + builtins.concatStringsSep "" (map line (builtins.attrNames cfg.settings));
-
   # request-tracker-utils-manage (module.nix puts it on the system's PATH): the binary's own
   # commands (`user add`, `migrate status`, `tags ...`) as the service runs them: as its user,
   # with its environment and secrets file, in a transient unit, so the database files keep
   # their owner and the secrets file stays root's. Standard input and output are passed
   # through (a password prompt works on a terminal; `printf ... |` works in scripts), the exit
-  # status is the command's. Like nextcloud-occ or paperless-manage.
+  # status is the command's. Like nextcloud-occ or paperless-manage. With secretsCredential the
+  # transient unit loads the same credential, and systemd expands ${CREDENTIALS_DIRECTORY} in its
+  # command line (as in ExecStart=): env(1) hands the server SECRETS_FILE as the service has it.
   manageScript =
     let
       shellArg = word: "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] word + "'";
@@ -247,7 +247,12 @@ in
         "--working-directory=${cfg.workingDirectory}"
       ]
       ++ optionals (cfg.secretsFile != null) [ "--property=EnvironmentFile=${cfg.secretsFile}" ]
+      ++ optionals usesCredential [ "--property=LoadCredential=${credentialName}:${cfg.secretsCredential}" ]
       ++ map (name: "--setenv=${name}=${serviceEnvironment.${name}}") (builtins.attrNames serviceEnvironment)
+      ++ optionals usesCredential [
+        envBin
+        "SECRETS_FILE=\${CREDENTIALS_DIRECTORY}/${credentialName}"
+      ]
       ++ [ bin ];
     in
     "#!/bin/sh\n"
@@ -264,16 +269,23 @@ in
     after = [
       "network.target"
     ]
+    ++ optionals socketActivated [ socketUnit ]
     ++ optionals cfg.database.createLocally [ "postgresql.target" ]
     ++ optionals remoteDatabase [ "network-online.target" ];
-    requires = optionals cfg.database.createLocally [ "postgresql.target" ];
+    requires =
+      optionals socketActivated [ socketUnit ] ++ optionals cfg.database.createLocally [ "postgresql.target" ];
     wants = optionals remoteDatabase [ "network-online.target" ];
+    # Started at boot with or without the socket: the socket holds the port, it does not make
+    # the first request wait for the workers to boot.
     wantedBy = [ "multi-user.target" ];
 
-    environment = serviceEnvironment;
+    # %d: systemd's specifier for the credentials directory (/run/credentials/<unit>), expanded
+    # in Environment= when the unit is loaded; SECRETS_FILE is the server's --secrets-file.
+    environment =
+      serviceEnvironment // optionalAttrs usesCredential { SECRETS_FILE = "%d/${credentialName}"; };
 
     serviceConfig = {
-      Type = "notify";
+      Type = if notifyReload then "notify-reload" else "notify";
       NotifyAccess = "main";
       User = cfg.user;
       Group = cfg.group;
@@ -284,8 +296,6 @@ in
         (execLine [ bin "collectstatic" ])
       ];
       ExecStart = execLine serveArgs;
-      # HUP: new workers serve before the old ones drain (systemd 252 has no notify-reload).
-      ExecReload = "${killBin} -HUP $MAINPID";
       KillMode = "mixed"; # TERM to the master only; it drains its workers
       KillSignal = "SIGTERM";
       TimeoutStopSec = gracefulTimeout + 15;
@@ -298,10 +308,17 @@ in
       # (stop) would stop the whole service for it.
       OOMPolicy = "continue";
     }
+    # Reload is HUP: new workers serve before the old ones drain (see notifyReload).
+    // (if notifyReload then { ReloadSignal = "SIGHUP"; } else { ExecReload = "${killBin} -HUP $MAINPID"; })
     // hardening
     // optionalAttrs (cfg.secretsFile != null) {
       # Read by systemd (as root) at each start, not on reload; a missing file fails the start.
       EnvironmentFile = cfg.secretsFile;
+    }
+    // optionalAttrs usesCredential {
+      # Copied by systemd (as root) when the service starts, so restart after changing the file;
+      # a missing file fails the start.
+      LoadCredential = [ "${credentialName}:${cfg.secretsCredential}" ];
     }
     // (
       if stateDirectory != null then
@@ -317,6 +334,24 @@ in
       else
         { ReadWritePaths = [ cfg.workingDirectory ]; }
     );
+  }
+  # nixos-rebuild switch stops a changed service that has a socket unit together with the
+  # socket, and starts only the socket: the port would be closed during the switch and the
+  # service left to the first connection. Restarted in place instead, the socket stays open
+  # and connections wait in its queue.
+  // optionalAttrs socketActivated { stopIfChanged = false; };
+
+  # systemd.sockets.request-tracker-utils (socketActivation.enable), as
+  # config/systemd/request-tracker-utils.socket.
+  socket = {
+    description = "Request Tracker Utils listening socket";
+    wantedBy = [ "sockets.target" ];
+    listenStreams = cfg.socketActivation.listenStreams;
+    socketConfig = {
+      FileDescriptorName = "http";
+      NoDelay = true;
+      Backlog = 2048;
+    };
   };
 
   # systemd.services.request-tracker-utils-backup (started daily by its timer, see module.nix):

@@ -10,9 +10,17 @@ What runs here, with Debian's `nix-bin` (nix-instantiate) and the host's systemd
   `systemd-analyze security --offline=true --threshold=2.0` run on it, with ExecStart pointing
   at the REAL release binary (PREFORK_BIN) laid out as a package (PKG/bin/request-tracker-utils);
 - the settings file the module writes is read by the real binary (`print-config --config`);
+  pkgs.formats.toml is a stub (Tests/nix/eval.nix) that writes what remarshal's json2toml
+  writes for the tests' values;
+- Type=notify-reload from systemd 253 on (config.systemd.package.version), Type=notify with
+  ExecReload= below; socketActivation's .socket unit (as config/systemd's) and the service's
+  dependency on it; secretsCredential's LoadCredential= and SECRETS_FILE=%d/..., which the real
+  binary reads as its secrets file;
 - as root: the rendered unit, with all its hardening, is started under a real systemd 252
   (Tests/systemd/harness.sh): preStart migrates and collects static files, /readyz is 200,
-  reload keeps the master and replaces the workers, the access log is written to logs/;
+  reload keeps the master and replaces the workers, the access log is written to logs/; the
+  socket unit passes its socket (LISTEN_FDNAMES=http) and the service user reads a root-only
+  0400 secrets file through LoadCredential=, in the unit and in request-tracker-utils-manage;
 - database.url / database.createLocally: DATABASE_URL, the ordering on postgresql.target, the
   services.postgresql values and the assertions; as root, the unit with all its hardening
   reaches a throw-away PostgreSQL over its unix socket by peer authentication;
@@ -22,6 +30,9 @@ What runs here, with Debian's `nix-bin` (nix-instantiate) and the host's systemd
 What could NOT be evaluated here (no nixpkgs, no network, no KVM):
 - the real module system: option merging, priorities, the real `types` and the NixOS modules
   this one sets (users, nginx, logrotate, tmpfiles, firewall) are only stubbed;
+- the real pkgs.formats.toml (a remarshal build); Type=notify-reload and ReloadSignal= under a
+  systemd >= 253 (this machine has 252); nixos-rebuild switch restarting the socket-activated
+  service in place (stopIfChanged = false: read from switch-to-configuration, not run);
 - how NixOS itself renders the unit (it adds PATH, LOCALE_ARCHIVE, TZDIR... to Environment=);
 - the package build (`nix build .#default`: Swift 6 from nixpkgs, fetchSwiftPMDeps, nixpkgs'
   `libpq` found through libpq.pc) and the flake's lock; the VM test
@@ -69,11 +80,14 @@ HARDENING = {
 # ---------------------------------------------------------------------------------------------
 
 def nix_eval(overrides=None, package="/nonexistent/request-tracker-utils",
-             config_file="/nonexistent/request-tracker-utils.toml", check=True):
+             config_file="/nonexistent/request-tracker-utils.toml", systemd_version="252", check=True):
+    """The module evaluated with Tests/nix/eval.nix; systemd_version stands for
+    config.systemd.package.version (252 is this machine's, which runs the rendered units)."""
     r = subprocess.run([NIX_INSTANTIATE, "--eval", "--strict", "--json", str(EVAL),
                         "--argstr", "overridesJSON", json.dumps(overrides or {}),
                         "--argstr", "package", str(package),
-                        "--argstr", "configFile", str(config_file)],
+                        "--argstr", "configFile", str(config_file),
+                        "--argstr", "systemdVersion", systemd_version],
                        capture_output=True, text=True, timeout=60)
     if not check:
         return r
@@ -90,7 +104,8 @@ def unit_value(value) -> str:
 
 def render_unit(service: dict) -> str:
     """systemd.services.<name> as a unit file, as nixos/lib/systemd-lib.nix does it: lists
-    become repeated keys, environment becomes quoted Environment= lines."""
+    become repeated keys, environment becomes quoted Environment= lines, stopIfChanged = false
+    becomes X-StopIfChanged=false (read by switch-to-configuration, ignored by systemd)."""
     lines = ["[Unit]", f"Description={service['description']}"]
     lines += [f"Documentation={d}" for d in service.get("documentation", [])]
     for key in ("after", "requires", "wants"):
@@ -98,10 +113,21 @@ def render_unit(service: dict) -> str:
     lines += ["", "[Service]"]
     for key, value in sorted(service["environment"].items()):
         lines.append(f'Environment="{key}={value}"')
+    if service.get("stopIfChanged") is False:
+        lines.append("X-StopIfChanged=false")
     for key, value in service["serviceConfig"].items():
         for item in value if isinstance(value, list) else [value]:
             lines.append(f"{key}={unit_value(item)}")
     lines += ["", "[Install]"] + [f"WantedBy={w}" for w in service.get("wantedBy", [])]
+    return "\n".join(lines) + "\n"
+
+
+def render_socket(socket: dict) -> str:
+    """systemd.sockets.<name> as a unit file, as systemd-lib.nix's socketToUnit does it."""
+    lines = ["[Unit]", f"Description={socket['description']}", "", "[Socket]"]
+    lines += [f"{key}={unit_value(value)}" for key, value in socket.get("socketConfig", {}).items()]
+    lines += [f"ListenStream={address}" for address in socket["listenStreams"]]
+    lines += ["", "[Install]"] + [f"WantedBy={w}" for w in socket.get("wantedBy", [])]
     return "\n".join(lines) + "\n"
 
 
@@ -132,8 +158,10 @@ CUSTOM = {
     "rtUrl": "https://tickets.example.org", "apiEndpoint": "/rt/REST/2.0",
     "prefix": "HS-", "padding": 5, "labelWidthMm": 90.3, "labelHeightMm": 29,
     "labelSmallWidthMm": 62, "labelSmallHeightMm": 29, "labelSize": "small", "labelFooter": "Western CUSD #12",
-    "settings": {"timeout": 60, "graceful_timeout": 20, "max_requests": 1000,
-                 "reuse_port": True, "forwarded_allow_ips": ["127.0.0.1", "10.0.0.0/8"],
+    # six proxies: json2toml writes a list of six or more one item a line
+    "settings": {"timeout": 60, "graceful_timeout": 20, "max_requests": 1000, "reuse_port": True,
+                 "forwarded_allow_ips": ["127.0.0.1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                         "::1", "fd00::/8"],
                  "access_log_format": '%(h)s "%(r)s" %(s)s'},
     "nginx": {"enable": True, "virtualHost": "rtutils.example.org"},
     "openFirewall": True,
@@ -189,6 +217,8 @@ def test_options_have_types_defaults_and_descriptions(defaults):
         "settings": {}, "openFirewall": False, "nginx.enable": False,
         "accessLogFile": "/var/lib/request-tracker-utils/logs/access.log", "errorLogFile": "/var/lib/request-tracker-utils/logs/error.log",
         "database.url": "", "database.createLocally": False, "backup.enable": True,
+        "secretsCredential": None, "socketActivation.enable": False,
+        "socketActivation.listenStreams": ["127.0.0.1:8000"],
     }
     for name, default in expected.items():
         assert name in options, f"no option {name}"
@@ -198,6 +228,8 @@ def test_options_have_types_defaults_and_descriptions(defaults):
         assert o["hasDefault"] and o["description"], o
     assert options["port"]["type"] == "port"
     assert options["secretsFile"]["type"] == "null or path"
+    assert options["secretsCredential"]["type"] == "null or path"
+    assert options["settings"]["type"] == "TOML value"          # (pkgs.formats.toml { }).type
 
 
 def test_option_values_are_type_checked(package):
@@ -230,8 +262,11 @@ def test_default_unit(defaults, package):
         f"{bin_} serve --bind 127.0.0.1:8000 --workers 4 --umask 0027 --error-logfile /var/lib/request-tracker-utils/logs/error.log "
         "--access-logfile /var/lib/request-tracker-utils/logs/access.log"]
     assert keys(text, "ExecStartPre") == [f"{bin_} migrate", f"{bin_} collectstatic"]
-    assert keys(text, "ExecReload") == ["/usr/bin/kill -HUP $MAINPID"]
+    assert keys(text, "ExecReload") == ["/usr/bin/kill -HUP $MAINPID"]   # systemd 252: no notify-reload
+    assert keys(text, "ReloadSignal") == []
     assert keys(text, "EnvironmentFile") == ["/etc/request-tracker-utils/secrets.env"]
+    assert keys(text, "LoadCredential") == [] and "SECRETS_FILE" not in defaults["service"]["environment"]
+    assert not defaults["socket"] and keys(text, "X-StopIfChanged") == []   # no socket unit
     assert keys(text, "StateDirectory") == ["request-tracker-utils", "request-tracker-utils/logs"]
     assert keys(text, "WorkingDirectory") == ["/var/lib/request-tracker-utils"]
     assert keys(text, "User") == ["rtutils"] and keys(text, "Group") == ["rtutils"]
@@ -291,6 +326,147 @@ def test_working_directory_outside_var_lib_uses_tmpfiles(package):
     rules = r["tmpfiles"]["request-tracker-utils"]
     assert rules["/srv/rtutils"]["d"] == {"user": "rtutils", "group": "rtutils", "mode": "0751"}
     assert "/srv/rtutils/logs" in rules
+
+
+# ---------------------------------------------------------------------------------------------
+# Reload, socket activation, credentials, settings: as NixOS users expect them.
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["253", "254", "256.10"])
+def test_notify_reload_where_systemd_has_it(version):
+    """systemd >= 253: systemd sends the HUP itself (ReloadSignal=) and waits for the READY=1
+    that follows the server's RELOADING=1, so there is no ExecReload=."""
+    r = nix_eval({"allowedHosts": ["x"]}, systemd_version=version)
+    text = render_unit(r["service"])
+    assert keys(text, "Type") == ["notify-reload"] and keys(text, "NotifyAccess") == ["main"]
+    assert keys(text, "ReloadSignal") == ["SIGHUP"]
+    assert keys(text, "ExecReload") == []
+
+
+def test_notify_and_exec_reload_before_systemd_253():
+    r = nix_eval({"allowedHosts": ["x"]}, systemd_version="252")
+    text = render_unit(r["service"])
+    assert keys(text, "Type") == ["notify"] and keys(text, "NotifyAccess") == ["main"]
+    assert keys(text, "ExecReload") == ["/usr/bin/kill -HUP $MAINPID"]
+    assert keys(text, "ReloadSignal") == []
+
+
+def test_socket_activation_renders_the_socket_unit_the_service_requires(package, tmp_path):
+    r = nix_eval({"allowedHosts": ["x"], "host": "0.0.0.0", "port": 9123,
+                  "socketActivation": {"enable": True}}, package=package)
+    assert failed_assertions(r) == []
+    socket = r["socket"]
+    assert socket["listenStreams"] == ["0.0.0.0:9123"]           # host:port by default
+    assert socket["wantedBy"] == ["sockets.target"]
+    # the [Socket] settings of config/systemd/request-tracker-utils.socket, value for value
+    debian = (ROOT / "config" / "systemd" / "request-tracker-utils.socket").read_text()
+    for key, value in socket["socketConfig"].items():
+        assert keys(debian, key) == [unit_value(value)], key
+    assert set(socket["socketConfig"]) == {"FileDescriptorName", "NoDelay", "Backlog"}
+    assert socket["socketConfig"]["FileDescriptorName"] == "http"
+    text = render_unit(r["service"])
+    assert keys(text, "Requires") == ["request-tracker-utils.socket"]
+    assert keys(text, "After") == ["network.target", "request-tracker-utils.socket"]
+    assert keys(text, "WantedBy") == ["multi-user.target"]       # still started at boot
+    assert keys(text, "X-StopIfChanged") == ["false"]            # a switch restarts it, socket open
+    # --bind stays (the server ignores it when systemd passes sockets; nginx's upstream is it)
+    assert "--bind 0.0.0.0:9123 " in keys(text, "ExecStart")[0]
+    # the pair passes systemd-analyze verify (unknown X- keys are ignored by systemd)
+    if SYSTEMD_ANALYZE:
+        (tmp_path / "request-tracker-utils.socket").write_text(render_socket(socket))
+        (tmp_path / UNIT).write_text(text)
+        v = subprocess.run([SYSTEMD_ANALYZE, "verify", str(tmp_path / "request-tracker-utils.socket"),
+                            str(tmp_path / UNIT)], capture_output=True, text=True)
+        ours = [line for line in v.stderr.splitlines() if not HOST_UNIT_NOISE.match(line)]
+        assert v.returncode == 0 and ours == [], f"rc={v.returncode}\n{v.stderr}"
+    # listenStreams of its own; with nginx, host:port (the upstream) must be one of them
+    r = nix_eval({"allowedHosts": ["x"], "host": "::1",
+                  "socketActivation": {"enable": True, "listenStreams": ["[::1]:8000", "127.0.0.1:8000"]},
+                  "nginx": {"enable": True}})
+    assert failed_assertions(r) == [] and r["socket"]["listenStreams"] == ["[::1]:8000", "127.0.0.1:8000"]
+    r = nix_eval({"allowedHosts": ["x"], "socketActivation": {"enable": True, "listenStreams": ["127.0.0.1:9000"]},
+                  "nginx": {"enable": True}})
+    assert failed_assertions(r) == ["services.requestTrackerUtils.socketActivation.listenStreams must hold "
+                                    "127.0.0.1:8000 (host:port), where nginx proxies to."]
+
+
+def test_secrets_credential_renders_load_credential_and_the_file_option_still_works(package, tmp_path):
+    r = nix_eval({"allowedHosts": ["x"], "secretsCredential": "/run/agenix/rtutils"}, package=package)
+    assert failed_assertions(r) == []
+    text = render_unit(r["service"])
+    assert keys(text, "LoadCredential") == ["secrets.env:/run/agenix/rtutils"]
+    # %d: the credentials directory; the server's --secrets-file, for preStart and serve alike
+    assert '"SECRETS_FILE=%d/secrets.env"' in keys(text, "Environment")
+    assert keys(text, "EnvironmentFile") == []                 # secretsFile now defaults to null
+    assert r["cfg"]["secretsFile"] is None
+    # request-tracker-utils-manage loads the same credential and names it the same way
+    manage = r["manageScript"]
+    assert "'--property=LoadCredential=secrets.env:/run/agenix/rtutils'" in manage
+    assert (f"'/usr/bin/env' 'SECRETS_FILE=${{CREDENTIALS_DIRECTORY}}/secrets.env' "
+            f"'{package}/bin/request-tracker-utils' \"$@\"") in manage
+    assert "EnvironmentFile" not in manage
+    if SYSTEMD_ANALYZE:                                          # LoadCredential= and %d: systemd >= 248
+        (tmp_path / UNIT).write_text(text)
+        v = subprocess.run([SYSTEMD_ANALYZE, "verify", str(tmp_path / UNIT)], capture_output=True, text=True)
+        ours = [line for line in v.stderr.splitlines() if not HOST_UNIT_NOISE.match(line)]
+        assert v.returncode == 0 and ours == [], f"rc={v.returncode}\n{v.stderr}"
+    # both at once: each as it is
+    both = nix_eval({"allowedHosts": ["x"], "secretsFile": "/etc/rtu.env", "secretsCredential": "/run/keys/rtu.env"})
+    both_text = render_unit(both["service"])
+    assert keys(both_text, "EnvironmentFile") == ["/etc/rtu.env"]
+    assert keys(both_text, "LoadCredential") == ["secrets.env:/run/keys/rtu.env"]
+    # the file option alone, as before: no credential
+    plain = render_unit(nix_eval({"allowedHosts": ["x"], "secretsFile": "/run/secrets/rtu.env"})["service"])
+    assert keys(plain, "EnvironmentFile") == ["/run/secrets/rtu.env"] and keys(plain, "LoadCredential") == []
+    # a secrets file in the world-readable store is refused, either way
+    stored = nix_eval({"allowedHosts": ["x"], "secretsCredential": "/nix/store/abc-secrets.env"})
+    assert failed_assertions(stored) == [
+        "services.requestTrackerUtils.secretsFile and secretsCredential must name a file outside the Nix store "
+        '(a string like "/run/agenix/rtutils", not a Nix path): the store is readable by every user.']
+
+
+def test_the_server_reads_the_secrets_file_the_credential_names(tmp_path):
+    """What SECRETS_FILE=%d/secrets.env relies on: the real binary takes SECRET_KEY from the
+    file SECRETS_FILE names (the unit's own variables, here ALLOWED_HOSTS, stay above it)."""
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text(f"SECRET_KEY={TEST_SECRET_KEY}\nALLOWED_HOSTS=from-the-file\n")
+    secrets.chmod(0o400)
+    env = {"WORKING_DIR": str(tmp_path / "var"), "ALLOWED_HOSTS": "x", "PATH": "/usr/bin:/bin"}
+    without = subprocess.run([BIN, "check-config"], capture_output=True, text=True, timeout=20, env=env)
+    assert without.returncode == 2 and "secret_key" in without.stderr.lower(), without.stderr
+    checked = subprocess.run([BIN, "check-config"], capture_output=True, text=True, timeout=20,
+                             env={**env, "SECRETS_FILE": str(secrets)})
+    assert checked.returncode == 0, checked.stderr
+    shown = subprocess.run([BIN, "print-config"], capture_output=True, text=True, timeout=20,
+                           env={**env, "SECRETS_FILE": str(secrets)})
+    assert shown.returncode == 0, shown.stderr
+    assert any(line.startswith('allowed_hosts = ["x"]') for line in shown.stdout.splitlines()), shown.stdout
+
+
+def test_settings_go_through_formats_toml(custom):
+    """pkgs.formats.toml (the stub writes what json2toml writes): sorted key = value lines, a
+    list of six one item a line; --config names the generated file."""
+    assert custom["configText"] == (
+        'access_log_format = "%(h)s \\"%(r)s\\" %(s)s"\n'
+        "forwarded_allow_ips = [\n"
+        '    "127.0.0.1",\n    "10.0.0.0/8",\n    "172.16.0.0/12",\n    "192.168.0.0/16",\n'
+        '    "::1",\n    "fd00::/8",\n'
+        "]\n"
+        "graceful_timeout = 20\nmax_requests = 1000\nreuse_port = true\ntimeout = 60\n")
+    assert keys(render_unit(custom["service"]), "ExecStart")[0].endswith(f" --config {custom['configFile']}")
+
+
+def test_settings_the_config_file_cannot_hold_are_refused():
+    r = nix_eval({"allowedHosts": ["x"], "settings": {"timeout": 60, "logging": {"level": "debug"},
+                                                      "ports": [80, 443], "odd name": 1}})
+    assert failed_assertions(r) == [
+        "services.requestTrackerUtils.settings: the server's config file holds top-level settings whose value is "
+        "a string, number, boolean or list of strings; not tables or other lists: logging, ports",
+        'services.requestTrackerUtils.settings: not setting names (letters, digits, _ and -; see docs/settings.md): '
+        '"odd name"']
+    r = nix_eval({"allowedHosts": ["x"], "settings": {"timeout": 60.5, "proc_name": "rtu", "forwarded_allow_ips": []}})
+    assert failed_assertions(r) == []
+    assert r["configText"] == 'forwarded_allow_ips = []\nproc_name = "rtu"\ntimeout = 60.5\n'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,7 +574,7 @@ def test_settings_file_is_read_by_the_real_server(custom):
     assert r.returncode == 0, r.stderr
     src = f"# config file {custom['configFile']} line"
     expected = ["timeout = 60", "graceful_timeout = 20", "max_requests = 1000", "reuse_port = true",
-                'forwarded_allow_ips = ["127.0.0.1", "10.0.0.0/8"]',
+                'forwarded_allow_ips = ["127.0.0.1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1", "fd00::/8"]',
                 'access_log_format = "%(h)s \\"%(r)s\\" %(s)s"']
     for line in expected:
         assert any(out.startswith(line) and src in out for out in r.stdout.splitlines()), \
@@ -563,6 +739,83 @@ def test_rendered_unit_runs_hardened_under_real_systemd(rtutils_user, tmp_path_f
         sd.systemctl("stop", f"{name}.service", timeout=60)
         assert sd.show(f"{name}.service", "Result") == "success", sd.diagnose(f"{name}.service")
         assert sd.show(f"{name}.service", "NRestarts") == "0"
+    finally:
+        try:
+            sd.cleanup()
+        finally:
+            remove_leftover_units()
+            harness("stop", check=False)
+            shutil.rmtree(workdir, ignore_errors=True)
+            shutil.rmtree(pkg, ignore_errors=True)
+
+
+STAND_IN = """#!/bin/sh
+# stands in for request-tracker-utils: says what systemd gave it
+echo "user=$(id -un) secrets_file=${SECRETS_FILE:-} listen_fds=${LISTEN_FDS:-} fdnames=${LISTEN_FDNAMES:-}"
+cat -- "$SECRETS_FILE"
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the systemd harness needs root")
+def test_socket_and_credential_under_real_systemd(rtutils_user, tmp_path_factory):
+    """The module's socket unit and secretsCredential under a real systemd 252, with every
+    hardening option of the service: the socket is passed (named http), and the service user
+    reads a root:root 0400 secrets file through LoadCredential= and SECRETS_FILE=%d/...; so does
+    request-tracker-utils-manage. The server is a stand-in script (the real one's side of
+    LISTEN_FDS and SECRETS_FILE is tested in test_systemd.py and above)."""
+    from test_systemd import BIN_DIR, PREFIX, Systemd, harness, remove_leftover_units
+
+    port = free_port()
+    name = f"{PREFIX}nixcred-{port}"
+    workdir = Path("/var/lib") / name
+    pkg = BIN_DIR.parent / "rtu-test-nix-cred"                  # outside /tmp and /home
+    (pkg / "bin").mkdir(parents=True, exist_ok=True)
+    (pkg / "bin" / "request-tracker-utils").write_text(STAND_IN)
+    (pkg / "bin" / "request-tracker-utils").chmod(0o755)
+    secrets = tmp_path_factory.mktemp("credential") / "secrets.env"
+    secrets.write_text("SECRET_KEY=credential-test-only-7f3a9c1e\n")
+    secrets.chmod(0o400)                                          # root's alone
+    assert secrets.stat().st_uid == 0
+    r = nix_eval({"port": port, "workingDirectory": str(workdir), "allowedHosts": ["localhost"],
+                  "secretsCredential": str(secrets), "socketActivation": {"enable": True}}, package=pkg)
+    assert failed_assertions(r) == []
+    socket = render_socket(r["socket"])
+    service = dict(r["service"], wantedBy=[],
+                   requires=[f"{name}.socket"], after=[f"{name}.socket"])
+    config = dict(service["serviceConfig"], Type="oneshot", RemainAfterExit=True)
+    for key in ("NotifyAccess", "ExecStartPre", "ExecReload", "WatchdogSec", "Restart", "RestartSec",
+                "RestartPreventExitStatus"):
+        config.pop(key)
+    unit = render_unit(dict(service, serviceConfig=config))
+    assert keys(socket, "ListenStream") == [f"127.0.0.1:{port}"]
+
+    remove_leftover_units()
+    harness("start")
+    sd = Systemd(tmp_path_factory.mktemp("systemd"))
+    try:
+        # systemd mounts each unit's credentials (a ramfs) from a child mount namespace, which
+        # reaches the service only if / is shared, as PID 1 makes it at boot; it leaves that
+        # out in what it takes for a container, as the harness is: done here, inside the
+        # harness's own mount namespace (its mounts have no peers outside it).
+        sd.run("mount", "--make-rshared", "/", check=True)
+        sd.install(f"{name}.socket", socket)
+        sd.install(f"{name}.service", unit)
+        sd.systemctl("start", f"{name}.service", timeout=60)      # pulls the socket in first
+        assert sd.show(f"{name}.socket", "ActiveState") == "active"
+        wait_for(lambda: "credential-test-only-7f3a9c1e" in sd.journal_text(f"{name}.service", 50), 5,
+                 what="the secrets file's line in the unit's journal")
+        journal = sd.journal_text(f"{name}.service", 50)
+        assert (f"user=rtutils secrets_file=/run/credentials/{name}.service/secrets.env "
+                "listen_fds=1 fdnames=http") in journal, journal
+
+        manage = pkg / "bin" / "request-tracker-utils-manage"
+        manage.write_text(r["manageScript"])
+        manage.chmod(0o755)
+        ran = sd.run(str(manage), "user", "list")
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert re.search(r"user=rtutils secrets_file=/run/credentials/run-[^/ ]+\.service/secrets\.env ",
+                         ran.stdout), ran.stdout
+        assert "SECRET_KEY=credential-test-only-7f3a9c1e" in ran.stdout, ran.stdout
     finally:
         try:
             sd.cleanup()

@@ -23,6 +23,8 @@ rec {
   optional = cond: x: if cond then [ x ] else [ ];
   optionals = cond: xs: if cond then xs else [ ];
   optionalAttrs = cond: attrs: if cond then attrs else { };
+  # nixpkgs: versionAtLeast = v1: v2: !versionOlder v1 v2, versionOlder = v1: v2: compareVersions v2 v1 == 1
+  versionAtLeast = v1: v2: builtins.compareVersions v1 v2 >= 0;
 
   types = rec {
     bool = mkType "bool" builtins.isBool;
@@ -42,5 +44,12 @@ rec {
     attrsOf = t: mkType "attrs of ${t.name}" (x: builtins.isAttrs x && builtins.all t.check (builtins.attrValues x));
     enum = values: mkType "one of ${builtins.concatStringsSep ", " (map builtins.toJSON values)}" (x: builtins.elem x values);
     oneOf = ts: mkType "one of ${builtins.concatStringsSep ", " (map (t: t.name) ts)}" (x: builtins.any (t: t.check x) ts);
+    # not in lib.types: what (pkgs.formats.toml { }).type accepts, for Tests/nix/eval.nix's stub
+    tomlValue = mkType "TOML value" (
+      x:
+      builtins.isBool x || builtins.isInt x || builtins.isFloat x || builtins.isString x || builtins.isPath x
+      || (builtins.isList x && builtins.all tomlValue.check x)
+      || (builtins.isAttrs x && builtins.all tomlValue.check (builtins.attrValues x))
+    );
   };
 }
