@@ -23,9 +23,12 @@ deps:
 
 ## test-deps: Request Tracker 5 (request-tracker5 rt5-db-sqlite rt5-standalone) for the tests
 ## that use a real RT: preseeded and non-interactive (see the script).
-## Also nix-bin (nix-instantiate) for Tests/integration/test_nix.py, retried: the mirror flakes.
+## Also nix-bin (nix-instantiate) for Tests/integration/test_nix.py, retried: the mirror flakes;
+## and prometheus (promtool, a real scrape) without recommends, whose nvme-cli unit fails in the harness.
 test-deps: deps
 	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO Tests/rt/rt-server.sh install
+	@dpkg -s prometheus >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 	@dpkg -s nix-bin >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  for i in 1 2 3; do $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nix-bin >/dev/null && exit 0; \

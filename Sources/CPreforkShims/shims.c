@@ -169,14 +169,6 @@ int64_t prefork_realtime_ns(void) { return clock_ns(CLOCK_REALTIME); }
 
 // MARK: - Scoreboard
 
-prefork_slot *prefork_scoreboard_map(int count) {
-    size_t size = sizeof(prefork_slot) * (size_t)count;
-    void *memory = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (memory == MAP_FAILED) return NULL;
-    memset(memory, 0, size);
-    return (prefork_slot *)memory;
-}
-
 static void copy_field(char *dst, size_t cap, const uint8_t *src, size_t len) {
     if (len > cap - 1) len = cap - 1;
     if (len > 0) memcpy(dst, src, len);

@@ -227,9 +227,11 @@ struct CheckinRoutes: Sendable {
     }
 
     func record(_ input: Input, _ request: Request) throws -> CheckinStore.RecordResult {
-        try context.checkins.record(
+        let result = try context.checkins.record(
             tag: input.tag, student: input.student, studentID: input.studentID, condition: input.condition,
             notes: input.notes, ticket: input.ticket, by: request.user ?? "", replacing: input.replace)
+        if case .recorded = result { AppMetrics.checkIn(condition: input.condition.rawValue) }
+        return result
     }
 
     /// The condition menu's options, `selected` marked.

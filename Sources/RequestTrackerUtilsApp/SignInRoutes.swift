@@ -154,6 +154,7 @@ struct SignInRoutes: Sendable {
         let now = Timestamp.now().seconds
         let subjects = ["user:\(name)", "address:\(request.remoteAddress)"]
         if let wait = try throttle.wait(subjects, now: now) {
+            AppMetrics.signIn("throttled")
             return form(
                 request, next: next,
                 message: "Too many failed sign-ins for this name or from this computer: try again in "
@@ -165,6 +166,7 @@ struct SignInRoutes: Sendable {
             case .signedIn(let role, _): account = try accounts.recordDirectoryUser(name, role: role)
             case .refused: break
             case .unavailable(let reason):
+                AppMetrics.signIn("directory_unavailable")
                 context.logger.error(
                     "sign-in of \(name.debugDescription): the directory could not be asked: \(reason)",
                     metadata: ["SIGN_IN_USER": "\(name)", "REMOTE_ADDR": "\(request.remoteAddress)"])
@@ -175,12 +177,14 @@ struct SignInRoutes: Sendable {
             }
         }
         guard let account else {
+            AppMetrics.signIn("refused")
             try throttle.recordFailure(subjects, now: now)
             context.logger.warning(
                 "failed sign-in for \(name.debugDescription) from \(request.remoteAddress)",
                 metadata: ["SIGN_IN_USER": "\(name)", "REMOTE_ADDR": "\(request.remoteAddress)"])
             return form(request, next: next, message: "The user name or password is wrong.", status: .unauthorized)
         }
+        AppMetrics.signIn("signed_in")
         // A new id at every sign-in; the session the browser had (if any) ends.
         if let old = Self.cookie(request) { try sessions.end(old) }
         let id = try sessions.create(for: account, now: now)

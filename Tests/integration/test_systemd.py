@@ -199,8 +199,13 @@ def get(port, path="/hello", timeout=10.0):
 # ---------------------------------------------------------------------------------------------
 
 def test_harness_boots_systemd_and_journald_without_touching_the_host(sd):
-    assert sd.run("systemctl", "is-system-running").stdout.strip() == "running", \
-        sd.run("systemctl", "--failed", "--no-pager").stdout
+    # Judged by its own units only: a host package whose boot unit fails inside (nvme-cli's, say)
+    # makes the system "degraded" but must not fail the tests.
+    state = sd.run("systemctl", "is-system-running").stdout.strip()
+    assert state in ("running", "degraded"), state
+    failed = sd.run("systemctl", "list-units", "--failed", "--plain", "--no-legend").stdout.split()
+    ours = [u for u in failed if u.startswith(("systemd-journald", "rtu-", "request-tracker-utils"))]
+    assert not ours, sd.run("systemctl", "--failed", "--no-pager").stdout
     assert sd.run("cat", "/proc/1/comm").stdout.strip() == "systemd"
     assert sd.systemctl("is-active", "systemd-journald.service").stdout.strip() == "active"
     # tmpfiles (Debian's tmp.conf: "D /tmp") is masked, and the host's /tmp survived the boot

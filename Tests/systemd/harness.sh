@@ -4,7 +4,9 @@
 #
 #   harness.sh start           boot a FRESH instance (one left over in the state dir is
 #                              stopped and cleaned up first); returns when
-#                              `systemctl is-system-running` says running (or degraded)
+#                              `systemctl is-system-running` says running or degraded (a
+#                              host unit failing inside is not the tests' concern: they judge
+#                              only the units they start)
 #   harness.sh exec CMD [ARG]  run CMD inside (systemctl, journalctl...); CMD's exit status
 #   harness.sh stop            poweroff, SIGKILL after $HARNESS_STOP_TIMEOUT s, clean up
 #   harness.sh status          "up: host pid N" + system state (exit 0), or "down" (exit 3)

@@ -89,6 +89,23 @@ enum {
 };
 
 enum {
+    PREFORK_KIND_HTTP = 0,
+    PREFORK_KIND_JOB = 1,
+};
+
+enum {
+    PREFORK_STATUS_CLASSES = 5,
+    /// Request duration buckets: 5, 10, 25, 50, 100, 250, 500 ms, 1, 2.5, 5, 10 s, and above.
+    PREFORK_DURATION_BUCKETS = 12,
+    /// Worker exit causes (PreforkCore's ExitCause, in its order).
+    PREFORK_EXIT_CAUSES = 8,
+    /// Application metrics (swift-metrics) the shared table holds.
+    PREFORK_APP_METRICS_MAX = 256,
+    PREFORK_APP_NAME_MAX = 96,
+    PREFORK_APP_LABELS_MAX = 160,
+};
+
+enum {
     PREFORK_SLOT_METHOD_MAX = 16,
     PREFORK_SLOT_PATH_MAX = 200,
     PREFORK_SLOT_RID_MAX = 64,
@@ -111,7 +128,12 @@ typedef struct {
     char path[PREFORK_SLOT_PATH_MAX];
     char request_id[PREFORK_SLOT_RID_MAX];
     uint64_t memory_kib;          // the worker's own memory (USS) when it last measured it; 0 = not measured
-    uint8_t padding[8];
+    uint32_t kind;                // PREFORK_KIND_*, set by the master before fork
+    uint32_t padding;
+    // The worker's response counters (metrics); folded into the totals when it is reaped.
+    uint64_t status_classes[PREFORK_STATUS_CLASSES];       // 1xx..5xx
+    uint64_t duration_buckets[PREFORK_DURATION_BUCKETS];   // per bucket, not cumulative
+    uint64_t duration_sum_us;
 } prefork_slot;
 
 /// A copy of a slot's in-flight request, taken consistently.
@@ -122,8 +144,81 @@ typedef struct {
     char request_id[PREFORK_SLOT_RID_MAX];
 } prefork_slot_request;
 
-/// Maps `count` zeroed slots shared with children (MAP_SHARED|MAP_ANONYMOUS). NULL on failure.
-prefork_slot *prefork_scoreboard_map(int count);
+/// What the master adds up from the slots of reaped workers, so counters never go back when a
+/// worker is replaced. Written by the master only, under `seq` (a seqlock).
+typedef struct {
+    uint32_t seq;
+    uint32_t padding;
+    int64_t started_realtime_ns;  // when the server (first master) started
+    uint64_t requests;
+    uint64_t status_classes[PREFORK_STATUS_CLASSES];
+    uint64_t duration_buckets[PREFORK_DURATION_BUCKETS];
+    uint64_t duration_sum_us;
+    uint64_t exits[PREFORK_EXIT_CAUSES];
+} prefork_totals;
+
+/// One application metric (swift-metrics) shared by every process: found by name and labels,
+/// claimed once (state 0 free, 1 being claimed, 2 ready), then updated with atomics.
+typedef struct {
+    uint32_t state;
+    uint32_t kind;                // PreforkCore's AppMetricKind raw value
+    uint64_t hash;
+    char name[PREFORK_APP_NAME_MAX];
+    char labels[PREFORK_APP_LABELS_MAX];  // rendered: a="x",b="y"
+    uint64_t bits;                // counter: int64; gauge: double bits; summary: sum as double bits
+    uint64_t count;               // summary: observations
+} prefork_app_metric;
+
+/// The shared memory of a server: totals, application metrics, then the worker slots. In a
+/// memfd, so a re-executed master (USR2) maps the same pages its workers use.
+typedef struct {
+    uint32_t magic;
+    uint32_t slot_count;
+    prefork_totals totals;
+    prefork_app_metric app[PREFORK_APP_METRICS_MAX];
+    prefork_slot slots[];
+} prefork_shared;
+
+/// Creates the shared memory (memfd, close-on-exec) with `slot_count` zeroed slots; stores the
+/// memfd in `*fd_out`. NULL on failure (errno set).
+prefork_shared *prefork_shared_create(int slot_count, int *fd_out);
+/// Maps the shared memory of an inherited memfd. NULL on failure or a foreign layout.
+prefork_shared *prefork_shared_attach(int fd);
+
+/// The first worker slot, and application metric `index`.
+prefork_slot *prefork_shared_slots(prefork_shared *shared);
+prefork_app_metric *prefork_shared_app(prefork_shared *shared, int index);
+
+/// A consistent sum of the totals and the live HTTP workers' slots, and workers by state.
+typedef struct {
+    prefork_totals sums;
+    uint32_t workers[5];          // booting, idle, busy, draining, job
+    uint32_t in_flight;
+} prefork_metrics_snapshot;
+
+/// Counts a response in the worker's slot.
+void prefork_slot_record_response(prefork_slot *slot, int status, int64_t duration_ns);
+/// Adds a reaped worker's counters to the totals and frees its slot, in one seqlock window.
+void prefork_shared_retire_slot(prefork_shared *shared, int index);
+void prefork_shared_count_exit(prefork_shared *shared, int cause);
+void prefork_shared_snapshot(const prefork_shared *shared, prefork_metrics_snapshot *out);
+
+/// The application metric of this kind, name and labels, claimed if new; NULL when the table is full.
+prefork_app_metric *prefork_app_metric_get(prefork_shared *shared, uint32_t kind, const char *name,
+                                           const char *labels);
+void prefork_app_metric_add_int(prefork_app_metric *metric, int64_t amount);
+void prefork_app_metric_set_int(prefork_app_metric *metric, int64_t value);
+void prefork_app_metric_add_double(prefork_app_metric *metric, double amount);
+void prefork_app_metric_set_double(prefork_app_metric *metric, double value);
+void prefork_app_metric_observe(prefork_app_metric *metric, double value);
+/// Reads entry `index` if ready: returns 1 and fills the outputs, else 0.
+int prefork_app_metric_read(const prefork_shared *shared, int index, uint32_t *kind, uint64_t *bits,
+                            uint64_t *count);
+
+/// A listening TCP socket's accept queue (TCP_INFO): queued connections and the backlog. -1 if not TCP.
+int prefork_listen_queue(int fd, uint32_t *queued, uint32_t *backlog);
+/// Clears or sets FD_CLOEXEC.
+int prefork_set_cloexec(int fd, int on);
 
 void prefork_slot_begin_request(prefork_slot *slot, int64_t now_ns,
                                 const uint8_t *method, size_t method_len,

@@ -8,6 +8,19 @@ import Systemd
 /// The listening sockets and the pid file.
 extension Arbiter {
     func bindListeners() throws(SystemError) {
+        try bindMainListeners()
+        if let address = runtime.metricsBind {
+            do {
+                metricsListener = try Listener.bind(address, options: runtime.listenerOptions)
+            } catch {
+                for listener in listeners { listener.close() }
+                listeners = []
+                throw error
+            }
+        }
+    }
+
+    private func bindMainListeners() throws(SystemError) {
         let activated = SocketActivation.sockets()
         if !activated.isEmpty {
             for socket in activated {
@@ -33,6 +46,7 @@ extension Arbiter {
     /// Binds addresses the new configuration adds; closes the ones it drops (old workers
     /// keep their copies until they drain).
     func rebind(for fresh: ServerRuntime) throws(SystemError) {
+        try rebindMetrics(for: fresh)
         if listeners.contains(where: \.inherited) { return }  // systemd owns the sockets
         var kept: [Listener] = []
         var added: [Listener] = []
@@ -52,11 +66,23 @@ extension Arbiter {
         listeners = kept + added
     }
 
+    /// The metrics listener follows `metrics_bind` across reloads (bound before anything changes).
+    private func rebindMetrics(for fresh: ServerRuntime) throws(SystemError) {
+        guard fresh.metricsBind != metricsListener?.address else { return }
+        var added: Listener?
+        if let address = fresh.metricsBind { added = try Listener.bind(address, options: fresh.listenerOptions) }
+        metricsListener?.close()
+        metricsListener = added
+        if added != nil { bootstrapMetrics() }
+    }
+
     /// A stop begins: the sockets the master bound are closed (systemd's stay open, for the
     /// next start); the workers keep their copies until they exit.
     func closeOwnListeners() {
         for listener in listeners where !listener.inherited { listener.close() }
         listeners.removeAll { !$0.inherited }
+        metricsListener?.close()
+        metricsListener = nil
     }
 
     func writePIDFile() throws(SystemError) {

@@ -8,7 +8,7 @@ import PreforkCore
 /// Forking workers.
 extension Arbiter {
     func spawnWorker(generation: UInt64, kind: WorkerRecord.Kind) {
-        guard let slotIndex = scoreboard.claim(generation: generation) else {
+        guard let slotIndex = scoreboard.claim(generation: generation, kind: kind) else {
             logger.error("cannot start a worker: all \(scoreboard.capacity) scoreboard slots are in use")
             return
         }
@@ -27,15 +27,21 @@ extension Arbiter {
         }
         if pid == 0 && kind == .job {
             for listener in listeners { _ = close(listener.fd) }  // a job worker accepts nothing
+            if let metrics = metricsListener { _ = close(metrics.fd) }
             _exit(
                 WorkerProcess.runJobs(
                     runtime: runtime, resolver: resolver, slot: scoreboard[slotIndex], masterSignalPipe: signalPipe,
                     logger: logger, logFiles: logFiles, serverID: serverID, orphans: state.orphanedJobs))
         }
         if pid == 0 {
+            let metrics = metricsListener.map { _ in
+                MetricsEndpoint(
+                    shared: scoreboard.shared, listeners: listeners.map { (address: "\($0.address)", fd: $0.fd) })
+            }
+            let shared = (listeners + (metricsListener.map { [$0] } ?? [])).map(\.fd)
             let code = WorkerProcess.run(
-                runtime: runtime, resolver: resolver, listeners: (listeners + own).map(\.fd),
-                ownListenerCount: own.count,
+                runtime: runtime, resolver: resolver, listeners: shared + own.map(\.fd),
+                ownListenerCount: own.count, metrics: metrics.map { ($0, shared.count - 1) },
                 slot: scoreboard[slotIndex], masterPID: masterPID, masterSignalPipe: signalPipe, logger: logger,
                 logFiles: logFiles)
             _exit(code)

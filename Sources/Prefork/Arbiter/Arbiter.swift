@@ -1,4 +1,5 @@
 import CPreforkShims
+import CoreMetrics
 import Logging
 import PreforkCore
 import Systemd
@@ -20,9 +21,12 @@ final class Arbiter {
     let logFiles: LogFiles
     var logger: Logger
     var listeners: [Listener] = []
+    /// The `metrics_bind` listener, if set.
+    var metricsListener: Listener?
     var scoreboard: Scoreboard
     var signalPipe: (read: Int32, write: Int32) = (-1, -1)
     var lastSpawnFailure: Int64 = 0
+    var metricsBootstrapped = false
     let masterPID = getpid()
     /// Names this run of the server in the jobs a job worker claims: a job still marked running
     /// by another server died with it.
@@ -69,6 +73,10 @@ final class Arbiter {
         try writePIDFile()
         logger.info("Starting \(resolver.name) \(resolver.version) (prefork)")
         for listener in listeners { logger.info("Listening at: \(listener.address) (\(masterPID))") }
+        if let metrics = metricsListener {
+            logger.info("Serving metrics at: \(metrics.address)/metrics")
+            bootstrapMetrics()
+        }
         let jobs = runtime.jobWorkers
         logger.info("Using \(state.targetWorkers) worker(s)\(jobs > 0 ? " and \(jobs) job worker(s)" : "")")
         resolver.application.preload(runtime.configuration, logger: logger)
@@ -76,6 +84,14 @@ final class Arbiter {
         // Workers may legitimately take up to boot_timeout to start: tell systemd before its
         // TimeoutStartSec= runs out.
         notify(.mainPID(masterPID), .extendTimeout(micros: UInt64(max(0, runtime.timeouts.boot)) / 1000 + 10_000_000))
+    }
+
+    /// Points swift-metrics at the shared table, once per process (before the workers fork, so
+    /// they inherit it). An application that bootstraps swift-metrics itself leaves metrics_bind unset.
+    func bootstrapMetrics() {
+        guard !metricsBootstrapped else { return }
+        metricsBootstrapped = true
+        MetricsSystem.bootstrap(SharedMetricsFactory(scoreboard.shared))
     }
 
     private func sleepUntilSignalOrTick() {
@@ -173,6 +189,10 @@ final class Arbiter {
                 prefork_wifsignaled(status) != 0
                 ? .signaled(signal: prefork_wtermsig(status), coreDumped: prefork_wcoredump(status) != 0)
                 : .exited(code: prefork_wexitstatus(status))
+            scoreboard.countExit(
+                ExitCause.of(
+                    termination, sent: record.sent, wasReady: record.phase != .booting,
+                    bootFailureCode: WorkerExit.bootFailure))
             if let code = feed(.exited(pid: pid, termination: termination, lastReading: lastReading)) { return code }
         }
     }
@@ -209,6 +229,8 @@ final class Arbiter {
     private func cleanUp() {
         for listener in listeners { listener.close() }
         listeners = []
+        metricsListener?.close()
+        metricsListener = nil
         if let path = runtime.pidFile { unlink(path) }
     }
 }

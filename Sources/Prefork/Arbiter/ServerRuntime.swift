@@ -9,6 +9,8 @@ struct ServerRuntime: SupervisedConfiguration {
     let binds: [BindAddress]
     let proxyTrust: ProxyTrust
     let accessLogFormat: AccessLogFormat?
+    /// Where workers serve /metrics (`metrics_bind`), if anywhere.
+    var metricsBind: BindAddress?
     /// Whether the application runs jobs (without, `job_workers` starts none).
     var runsJobs = false
 
@@ -24,6 +26,17 @@ struct ServerRuntime: SupervisedConfiguration {
                 errors.append(
                     ConfigurationError.badValue(
                         setting: "bind", source: configuration.source(of: "bind"), reason: error.reason))
+            }
+        }
+        var metricsBind: BindAddress?
+        if let entry = configuration[.metricsBind] {
+            switch BindAddress.parse(entry) {
+            case .success(let address): metricsBind = address
+            case .failure(let error):
+                errors.append(
+                    ConfigurationError.badValue(
+                        setting: "metrics_bind", source: configuration.source(of: "metrics_bind"),
+                        reason: error.reason))
             }
         }
         var trust = ProxyTrust.loopback
@@ -56,7 +69,10 @@ struct ServerRuntime: SupervisedConfiguration {
             }
         }
         if !errors.isEmpty { throw ConfigurationErrors(errors) }
-        return ServerRuntime(configuration: configuration, binds: binds, proxyTrust: trust, accessLogFormat: format)
+        var runtime = ServerRuntime(
+            configuration: configuration, binds: binds, proxyTrust: trust, accessLogFormat: format)
+        runtime.metricsBind = metricsBind
+        return runtime
     }
 
     var workers: Int { configuration[.workers] }

@@ -14,6 +14,8 @@ final class Connection {
     var machine: ConnectionStateMachine
     /// Whether epoll watches for writability (else for input).
     var watchingWritable = false
+    /// Accepted on the `metrics_bind` listener: answered by the metrics endpoint, not the application.
+    var servesMetrics = false
     /// Output the socket has not accepted yet (rare: most responses go out at once).
     private var pending: [UInt8] = []
     private var pendingOffset = 0

@@ -28,7 +28,7 @@ extension Worker {
         }
     }
 
-    func acceptConnections(_ listener: Int32) {
+    func acceptConnections(_ listener: Int32, servesMetrics: Bool = false) {
         // Take at most a few per wake-up, so connections spread over the workers.
         for _ in 0..<16 {
             let gate = acceptGate.mayAccept(open: connectionCount)
@@ -45,7 +45,7 @@ extension Worker {
                 }
                 return
             }
-            register(fd: fd, address: address)
+            register(fd: fd, address: address, servesMetrics: servesMetrics)
         }
     }
 
@@ -72,7 +72,7 @@ extension Worker {
         }
     }
 
-    private func register(fd: Int32, address: sockaddr_storage) {
+    private func register(fd: Int32, address: sockaddr_storage, servesMetrics: Bool = false) {
         if address.ss_family == sa_family_t(AF_INET) || address.ss_family == sa_family_t(AF_INET6) {
             _ = prefork_setsockopt_int(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
         }
@@ -82,6 +82,7 @@ extension Worker {
             configuration: connectionConfiguration, now: now, bufferSize: Worker.readBufferSize)
         if draining { machine.beginDrain() }
         let connection = Connection(fd: fd, serial: nextSerial, peer: peer, machine: machine)
+        connection.servesMetrics = servesMetrics
         nextSerial = EventToken.serial(after: nextSerial)
         let events = PREFORK_EPOLLIN | PREFORK_EPOLLRDHUP
         guard prefork_epoll_ctl(epoll, PREFORK_EPOLL_CTL_ADD, fd, events, connection.token.rawValue) == 0 else {

@@ -102,9 +102,17 @@ extension Worker {
             head: progress.head, parsed: parsed, peer: connection.peer, counter: requestCounter)
         let request = Request(
             head: progress.head, parsed: parsed, body: progress.body, peer: connection.peer, id: id)
+        if let metrics, connection.servesMetrics {
+            // A scrape is not a request of the application: no counter, access log or max_requests.
+            _ = writer.write(
+                metrics.endpoint.respond(to: request), requestID: id, head: progress.head, persistence: persistence,
+                headOnly: parsed.methodCode == .head, into: &output)
+            return false
+        }
         beginRequest(request, at: startNanos)
         let response = run(request)
         prefork_slot_end_request(slot)
+        prefork_slot_record_response(slot, Int32(response.status.code), Clock.monotonic() - startNanos)
         requestsServed += 1
         let bodyBytes = writer.write(
             response, requestID: id, head: progress.head, persistence: persistence,

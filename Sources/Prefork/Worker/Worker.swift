@@ -23,6 +23,8 @@ final class Worker {
     /// last `ownListenerCount`. A closed one is -1.
     var listeners: [Int32]
     let ownListenerCount: Int
+    /// What the `metrics_bind` listener (at `listenerIndex` in `listeners`) answers.
+    let metrics: (endpoint: MetricsEndpoint, listenerIndex: Int)?
     let slot: UnsafeMutablePointer<prefork_slot>
     let handler: Handler
     let logger: Logger
@@ -54,13 +56,15 @@ final class Worker {
     var now: Int64 = 0
 
     init(
-        options: WorkerOptions, listeners: [Int32], ownListenerCount: Int = 0, slot: UnsafeMutablePointer<prefork_slot>,
+        options: WorkerOptions, listeners: [Int32], ownListenerCount: Int = 0,
+        metrics: (endpoint: MetricsEndpoint, listenerIndex: Int)? = nil, slot: UnsafeMutablePointer<prefork_slot>,
         handler: @escaping Handler,
         logger: Logger, accessLog: AccessLog?, logFiles: LogFiles
     ) {
         self.options = options
         self.listeners = listeners
         self.ownListenerCount = ownListenerCount
+        self.metrics = metrics
         self.slot = slot
         self.handler = handler
         self.logger = logger
@@ -104,7 +108,7 @@ final class Worker {
                 case .signalPipe:
                     if let code = handleSignals() { return code }
                 case .listener(let listener) where listener < listeners.count && listeners[listener] >= 0:
-                    acceptConnections(listeners[listener])
+                    acceptConnections(listeners[listener], servesMetrics: listener == metrics?.listenerIndex)
                 case .connection(let fd, _):
                     handleEvent(fd: fd, token: tokens[index], events: events[index])
                 case .listener, nil:

@@ -12,7 +12,7 @@ import PreforkCore
 enum WorkerProcess {
     static func run(
         runtime: ServerRuntime, resolver: RuntimeResolver, listeners: [Int32], ownListenerCount: Int,
-        slot: UnsafeMutablePointer<prefork_slot>,
+        metrics: (endpoint: MetricsEndpoint, listenerIndex: Int)?, slot: UnsafeMutablePointer<prefork_slot>,
         masterPID: Int32, masterSignalPipe: (read: Int32, write: Int32), logger: Logger, logFiles: LogFiles
     ) -> Int32 {
         let logger = leaveMaster(
@@ -42,7 +42,7 @@ enum WorkerProcess {
         }
         let worker = Worker(
             options: runtime.workerOptions(masterPID: masterPID, serverName: resolver.name), listeners: listeners,
-            ownListenerCount: ownListenerCount,
+            ownListenerCount: ownListenerCount, metrics: metrics,
             slot: slot, handler: handler, logger: logger, accessLog: accessLog, logFiles: logFiles)
         let code = worker.run()
         accessLog?.flush()

@@ -2,7 +2,7 @@
 /// own keys to the same registry with `SettingsRegistry(ServerSettings.serverSettings + mine)`.
 public enum ServerSettings {
     public static let serverSettings: [AnySetting] = [
-        bind.any, backlog.any, reusePort.any, unixSocketMode.any,
+        bind.any, backlog.any, reusePort.any, unixSocketMode.any, metricsBind.any,
         workers.any, jobWorkers.any, maxRequests.any, maxWorkerMemory.any, maxRequestsJitter.any, maxConnections.any,
         timeout.any, jobTimeout.any, gracefulTimeout.any, bootTimeout.any, keepalive.any, headerTimeout.any,
         limitRequestLine.any, limitRequestFields.any, limitRequestFieldSize.any, limitRequestBody.any,
@@ -43,6 +43,16 @@ public enum ServerSettings {
         "unix_socket_mode", section: "Server socket", default: 0o660,
         doc: "Permission bits of unix:PATH sockets; 0o660 lets the owner and group (such as the proxy's) connect.",
         validate: SettingValidators.mode(atMost: 0o777))
+
+    static let metricsBind = SettingKey<String?>(
+        "metrics_bind", section: "Server socket", default: nil,
+        doc: "Serve Prometheus metrics (prefork_*, and the application's) at /metrics on this address, "
+            + "such as 127.0.0.1:9100; off when unset. Anyone who reaches it sees them: keep it private.",
+        hint: "use HOST:PORT, [IPv6]:PORT or unix:PATH",
+        validate: { value in
+            guard let value else { return nil }
+            return SettingValidators.listenAddresses([value])
+        })
 
     // MARK: Worker processes
 
@@ -230,6 +240,7 @@ extension SettingKey where Value == Seconds {
 
 extension SettingKey where Value == String? {
     public static var pid: SettingKey<String?> { ServerSettings.pid }
+    public static var metricsBind: SettingKey<String?> { ServerSettings.metricsBind }
     public static var user: SettingKey<String?> { ServerSettings.user }
     public static var group: SettingKey<String?> { ServerSettings.group }
     public static var chdir: SettingKey<String?> { ServerSettings.chdir }
