@@ -242,6 +242,8 @@ int prefork_listen_queue(int fd, uint32_t *queued, uint32_t *backlog) {
     return 0;
 }
 
+int prefork_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+
 int prefork_set_cloexec(int fd, int on) {
     int flags = fcntl(fd, F_GETFD);
     if (flags < 0) return -1;

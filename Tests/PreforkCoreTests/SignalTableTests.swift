@@ -10,11 +10,11 @@ import Testing
     @Test func masterAndWorkerSetsAreDerived() {
         #expect(
             Set(SignalTable.masterHandled) == [
-                SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGTTIN, SIGTTOU, SIGUSR1, SIGCHLD, SIGWINCH,
+                SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH,
             ])
         #expect(SignalTable.masterIgnored == [SIGPIPE])
         #expect(Set(SignalTable.workerHandled) == [SIGTERM, SIGINT, SIGQUIT, SIGUSR1])
-        #expect(Set(SignalTable.workerIgnored) == [SIGHUP, SIGPIPE, SIGTTIN, SIGTTOU, SIGWINCH])
+        #expect(Set(SignalTable.workerIgnored) == [SIGHUP, SIGPIPE, SIGTTIN, SIGTTOU, SIGUSR2, SIGWINCH])
         // The master's handlers, and SIGABRT so a timed-out worker ends at once.
         #expect(Set(SignalTable.resetAfterFork) == Set(SignalTable.masterHandled + [SIGABRT]))
     }

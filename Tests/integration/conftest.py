@@ -102,7 +102,7 @@ class Server:
 
     def __init__(self, workdir: Path, args=(), env=None, workers=2, bind=None, wait=True,
                  test_routes=True, workers_flag=True, host="127.0.0.1", prefix=(), new_session=False,
-                 job_workers=0):
+                 job_workers=0, binary=None):
         """workers_flag=False leaves --workers off the command line (so a config file or the
         environment decides); `workers` is then only the count wait_ready expects. `host` is
         the address it binds and is reached at, `prefix` a command it runs under (`ip netns exec
@@ -115,7 +115,7 @@ class Server:
         self.bind = bind or f"{host}:{self.port}"
         self.log_path = workdir / "error.log"
         self.access_path = workdir / "access.log"
-        self.args = [BIN, "serve", "--bind", self.bind,
+        self.args = [binary or BIN, "serve", "--bind", self.bind,
                      *(["--workers", str(workers)] if workers_flag else []),
                      *(["--job-workers", str(job_workers)] if job_workers is not None else []),
                      "--error-logfile", str(self.log_path), "--access-logfile", str(self.access_path),

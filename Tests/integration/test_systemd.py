@@ -345,6 +345,32 @@ def test_reload_under_load_refuses_nothing_and_replaces_workers(units):
     _assert_no_failed_request(res)
 
 
+def test_usr2_upgrades_in_place_under_load_keeping_main_pid(units):
+    """USR2 to the master only (systemctl kill --kill-whom=main): the binary at its path (a new
+    copy renamed over it) is re-executed with the same PID and the socket-activated socket; the
+    unit stays active, every worker is new, and no request fails."""
+    name, port = units.server(socket=True)
+    units.systemctl("start", name.replace(".service", ".socket"))
+    units.systemctl("start", name, timeout=START_TIMEOUT + 20)
+    main = units.show(name, "MainPID")
+    workers_before = set(units.procs(name)) - {int(main)}
+    fresh = BIN.with_suffix(".upgrade")
+    shutil.copy2(SOURCE_BIN, fresh)
+    os.replace(fresh, BIN)
+
+    def upgrade():
+        units.systemctl("kill", "-s", "USR2", "--kill-whom=main", name)
+        wait_for(lambda: "Upgrade complete: generation 2 is serving" in units.journal_text(name, 80), 20,
+                 what="the upgrade in the journal")
+    res = _steady_load_during(units, name, port, upgrade)
+    assert units.show(name, "ActiveState") == "active", units.diagnose(name)
+    assert units.show(name, "MainPID") == main
+    wait_for(lambda: len(units.procs(name)) == 3, 10, what="2 workers after the upgrade")
+    assert not (set(units.procs(name)) - {int(main)}) & workers_before
+    assert "Upgraded in place: adopted 2 worker(s) of generation 1" in units.journal_text(name, 80)
+    _assert_no_failed_request(res)
+
+
 def test_watchdog_never_fires_on_a_healthy_server(units):
     name, port = units.server(service=("WatchdogSec=2", "Restart=on-failure"))
     units.systemctl("start", name, timeout=START_TIMEOUT + 20)

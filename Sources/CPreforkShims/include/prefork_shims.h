@@ -217,6 +217,8 @@ int prefork_app_metric_read(const prefork_shared *shared, int index, uint32_t *k
 
 /// A listening TCP socket's accept queue (TCP_INFO): queued connections and the backlog. -1 if not TCP.
 int prefork_listen_queue(int fd, uint32_t *queued, uint32_t *backlog);
+/// memfd_create(name, MFD_CLOEXEC).
+int prefork_memfd(const char *name);
 /// Clears or sets FD_CLOEXEC.
 int prefork_set_cloexec(int fd, int on);
 

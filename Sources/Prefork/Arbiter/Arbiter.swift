@@ -30,7 +30,13 @@ final class Arbiter {
     let masterPID = getpid()
     /// Names this run of the server in the jobs a job worker claims: a job still marked running
     /// by another server died with it.
-    let serverID = "\(getpid())@\(Clock.realtime() / 1_000_000_000)"
+    var serverID = "\(getpid())@\(Clock.realtime() / 1_000_000_000)"
+    /// What the previous image of this master handed over (USR2), if it was re-executed.
+    var handoff: UpgradeHandoff?
+    /// The new binary being checked for an upgrade, and when the check times out.
+    var upgradeCheck: (pid: Int32, deadline: Int64, path: String)?
+    /// After an upgrade, the previous binary and its command line, kept open for a rollback.
+    var rollbackFiles: (binary: Int32, command: Int32) = (-1, -1)
     /// systemd's notify socket, when started with `Type=notify`.
     let notifier = ServiceNotifier(environment: RuntimeResolver.environment())
     var service = ServiceStatus()
@@ -43,7 +49,21 @@ final class Arbiter {
         self.resolver = resolver
         self.logFiles = logFiles
         self.logger = logger
-        self.scoreboard = try Scoreboard(capacity: 2 * 1024 + 64)
+        if let text = RuntimeResolver.environment()[UpgradeHandoff.environmentName] {
+            unsetenv(UpgradeHandoff.environmentName)
+            let handoff: UpgradeHandoff
+            switch UpgradeHandoff.decode(text) {
+            case .success(let decoded): handoff = decoded
+            case .failure(let error): throw SystemError("upgrade", context: "\(error)")
+            }
+            self.scoreboard = try Scoreboard(inheriting: handoff.scoreboard)
+            self.handoff = handoff
+            self.serverID = handoff.serverID
+            self.rollbackFiles = (handoff.previousBinary, handoff.previousCommand)
+            for fd in [handoff.previousBinary, handoff.previousCommand] where fd >= 0 { _ = prefork_set_cloexec(fd, 1) }
+        } else {
+            self.scoreboard = try Scoreboard(capacity: 2 * 1024 + 64)
+        }
     }
 
     // MARK: - Main loop
@@ -58,6 +78,8 @@ final class Arbiter {
         }
         while true {
             if let code = feed(.tick(readings: slotReadings())) { return code }
+            checkUpgradeDeadline()
+            if state.upgrade == nil && rollbackFiles.binary >= 0 { closeRollbackFiles() }
             notifyServiceManager()
             sleepUntilSignalOrTick()
             for signal in queuedSignals() {
@@ -69,7 +91,7 @@ final class Arbiter {
 
     private func start() throws(SystemError) {
         try setUpSignals()
-        try bindListeners()
+        if let handoff { try adoptListeners(handoff) } else { try bindListeners() }
         try writePIDFile()
         logger.info("Starting \(resolver.name) \(resolver.version) (prefork)")
         for listener in listeners { logger.info("Listening at: \(listener.address) (\(masterPID))") }
@@ -84,6 +106,7 @@ final class Arbiter {
         // Workers may legitimately take up to boot_timeout to start: tell systemd before its
         // TimeoutStartSec= runs out.
         notify(.mainPID(masterPID), .extendTimeout(micros: UInt64(max(0, runtime.timeouts.boot)) / 1000 + 10_000_000))
+        if let handoff { adoptWorkers(handoff) }
     }
 
     /// Points swift-metrics at the shared table, once per process (before the workers fork, so
@@ -106,7 +129,8 @@ final class Arbiter {
     }
 
     /// Performs the actions in order; returns an exit code when the master must exit.
-    private func perform(_ actions: [ArbiterAction]) -> Int32? {
+    @discardableResult
+    func perform(_ actions: [ArbiterAction]) -> Int32? {
         for action in actions {
             switch action {
             case .spawn(let generation, let kind): spawnWorker(generation: generation, kind: kind)
@@ -114,6 +138,9 @@ final class Arbiter {
             case .log(let line): log(line)
             case .notify(let notice): notify(notice)
             case .reload: reload()
+            case .checkUpgrade: checkUpgrade()
+            case .execUpgrade: execUpgrade(rollback: false)
+            case .rollbackUpgrade: execUpgrade(rollback: true)
             case .applyConfiguration: runtime.applyLogging(to: &logger)
             case .reopenLogs: logFiles.reopen()
             case .closeListeners: closeOwnListeners()
@@ -181,9 +208,12 @@ final class Arbiter {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return nil }
+            if pid == upgradeCheck?.pid {
+                upgradeCheckExited(status: status)
+                continue
+            }
             guard let record = state.workers[pid] else { continue }
             let lastReading = scoreboard.reading(at: record.slot)
-            if record.kind == .http { service.retiredRequests += scoreboard[record.slot].pointee.requests }
             scoreboard.release(record.slot)
             let termination: SupervisionPolicy.Termination =
                 prefork_wifsignaled(status) != 0

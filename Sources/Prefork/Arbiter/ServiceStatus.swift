@@ -10,8 +10,6 @@ struct ServiceStatus {
     var lastWatchdog: Int64 = 0
     var lastStatus: Int64 = 0
     var lastStatusText = ""
-    /// Requests served by workers that have exited.
-    var retiredRequests: UInt64 = 0
     var lastTotal: UInt64 = 0
     var lastTotalAt: Int64 = 0
 }
@@ -42,7 +40,7 @@ extension Arbiter {
         let now = Clock.monotonic()
         var ready = 0
         var busy = 0
-        var total = service.retiredRequests
+        var total = scoreboard.shared.pointee.totals.requests  // the reaped workers', kept across USR2
         for record in state.workers.values where record.kind == .http {
             let slot = scoreboard[record.slot]
             total += slot.pointee.requests

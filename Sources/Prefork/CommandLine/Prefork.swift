@@ -21,6 +21,7 @@ public enum Prefork {
     /// Runs the command line and exits the process.
     public static func main(application: some PreforkApplication) -> Never {
         prefork_save_argv(CommandLine.argc, CommandLine.unsafeArgv)
+        UpgradeContext.capture()
         let code = run(application: application, arguments: Array(CommandLine.arguments.dropFirst()))
         exit(code)
     }
@@ -105,6 +106,11 @@ public enum Prefork {
         }
         var logger = Logger(label: resolver.name)
         logger.logLevel = level
+        if RuntimeResolver.environment()[UpgradeContext.checkVariable] == "1" {
+            // USR2's check of this binary: the configuration resolved; the application's preload runs.
+            resolver.application.preload(configuration, logger: logger)
+            return ExitCode.success
+        }
         prefork_set_proctitle("\(resolver.name): master [\(configuration[.procName] ?? resolver.name)]")
         let arbiter: Arbiter
         do {

@@ -14,8 +14,13 @@ public struct SettingsRegistry: Sendable {
     public let reservedEnvironment: Set<String>
 
     /// Duplicate names, flags, short flags or environment variables are a programming error.
-    public init(_ settings: [AnySetting], environmentPrefix: String = "PREFORK_", reservedEnvironment: Set<String> = [])
-    {
+    /// Variables the server sets for itself across a USR2 re-exec (`UpgradeHandoff`), never settings.
+    public static let internalEnvironment: Set<String> = [UpgradeHandoff.environmentName, "PREFORK_UPGRADE_CHECK"]
+
+    public init(
+        _ settings: [AnySetting], environmentPrefix: String = "PREFORK_",
+        reservedEnvironment: Set<String> = SettingsRegistry.internalEnvironment
+    ) {
         var all = settings
         if !all.contains(where: { $0.name == Self.configKey.name }) { all.insert(Self.configKey.any, at: 0) }
         if !all.contains(where: { $0.name == Self.secretsFileKey.name }) { all.insert(Self.secretsFileKey.any, at: 1) }

@@ -16,6 +16,8 @@ public enum MasterSignalRole: Sendable, Equatable {
     case removeWorker
     /// Reopens the log files and tells the workers to.
     case reopenLogs
+    /// Re-executes the master's binary in place (same PID and sockets), which adopts the workers.
+    case upgrade
     /// Only wakes the loop, which reaps and keeps the worker count anyway.
     case wake
     /// Set to SIG_IGN.
@@ -126,6 +128,19 @@ public enum SignalTable {
             summary: "reopen log files (after logrotate)",
             meaning: "Reopen the error and access logs (master and workers), after logrotate moved them.",
             workerNote: nil, logLine: "`Handling signal: usr1; reopening log files`"),
+        SignalEntry(
+            number: SIGUSR2, name: "USR2", master: .upgrade, worker: .ignored, audience: .operatorCommand,
+            summary: "upgrade in place: re-execute the binary (same PID and sockets), new workers, then drain the old",
+            meaning: "Upgrade in place: the master checks the binary at the path it was started from, then "
+                + "re-executes it keeping its PID and sockets; the new master adopts the running workers, "
+                + "starts new ones and drains the old ones once the new ones serve, as `HUP` does. A binary that "
+                + "fails its check changes nothing; one whose workers cannot boot is rolled back to the previous "
+                + "binary, whose workers never stopped serving. Send it to the master only "
+                + "(`systemctl kill -s USR2 --kill-whom=main`).",
+            workerNote: nil,
+            logLine:
+                "`Handling signal: usr2; upgrading in place: checking the new binary` … `Upgrade complete: generation G "
+                + "is serving`; or `upgrade abandoned: …; the running master and its workers keep serving`"),
     ]
 
     static let systemSignals: [SignalEntry] = [
@@ -141,11 +156,6 @@ public enum SignalTable {
             number: SIGPIPE, name: "PIPE", master: .ignored, worker: .ignored, audience: .system, summary: "",
             meaning: "Ignored: a write to a closed connection fails with `EPIPE` instead.", workerNote: nil,
             logLine: "none"),
-        SignalEntry(
-            number: SIGUSR2, name: "USR2", master: .notHandled, worker: .notHandled, audience: .system, summary: "",
-            meaning: "Not supported (Gunicorn's binary upgrade): do not send it, its default action ends the "
-                + "process. Use systemd socket activation to restart without refusing connections.",
-            workerNote: nil, logLine: "none"),
         SignalEntry(
             number: SIGABRT, name: "ABRT", master: .notHandled, worker: .defaultAction, audience: .sentByMaster,
             summary: "",

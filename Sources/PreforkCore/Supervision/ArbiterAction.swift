@@ -26,6 +26,13 @@ public enum ArbiterAction: Sendable, Equatable {
     /// Re-resolve the configuration and bind the addresses it adds; report `.reloadResolved`
     /// or `.reloadRefused`.
     case reload
+    /// USR2: check the new binary (fork and execute it in check mode); `.upgradeChecked` follows.
+    case checkUpgrade
+    /// Re-execute the master's binary in place, handing over sockets, scoreboard and workers.
+    case execUpgrade
+    /// The upgraded binary's workers cannot boot: re-execute the previous binary, which adopts
+    /// the workers that never stopped serving.
+    case rollbackUpgrade
     /// The configuration changed (a reload, or the fallback after one failed): apply its log level.
     case applyConfiguration
     /// Reopen the master's log files.

@@ -22,6 +22,10 @@ extension ArbiterState {
         }
         promoteReadyWorkers()
         murderStaleWorkers(now: now)
+        if upgrade == .rollingBack {
+            rollBackWhenClear()
+            return
+        }
         manageWorkers(now: now)
     }
 
@@ -63,7 +67,8 @@ extension ArbiterState {
         }
         if pendingReload != nil && !workers.values.contains(where: { $0.generation != generation && !$0.isDraining }) {
             pendingReload = nil
-            log(.info, "Reload complete: generation \(generation) is serving")
+            log(.info, "\(upgrade == .adopted ? "Upgrade" : "Reload") complete: generation \(generation) is serving")
+            if upgrade == .adopted { upgrade = nil }
             actions.append(.notify(.ready(status: nil)))
         }
         for kind in spawns { actions.append(.spawn(generation: generation, kind: kind)) }

@@ -39,6 +39,18 @@ public struct ArbiterState<Configuration: SupervisedConfiguration> {
         case exited(pid: Int32, termination: SupervisionPolicy.Termination, lastReading: SlotReading? = nil)
         /// A turn of the loop, with what each worker last wrote in its slot.
         case tick(readings: [Int32: SlotReading])
+        /// The new binary of a USR2 passed its check (nil) or did not (why), or could not be executed.
+        case upgradeChecked(failure: String?)
+    }
+
+    /// An in-place upgrade (USR2) under way in this master.
+    public enum UpgradeStage: Sendable, Equatable {
+        /// The new binary is being checked.
+        case checking
+        /// This master is the upgraded binary; its first generation does not serve yet.
+        case adopted
+        /// Its workers could not boot: the previous binary is re-executed once they are gone.
+        case rollingBack
     }
 
     public internal(set) var configuration: Configuration
@@ -58,6 +70,7 @@ public struct ArbiterState<Configuration: SupervisedConfiguration> {
     public let bootFailureCode: Int32
     /// Jobs whose job worker died running them, for the next job worker to retry or fail.
     public internal(set) var orphanedJobs: [OrphanedJob] = []
+    public internal(set) var upgrade: UpgradeStage?
 
     var actions: [ArbiterAction] = []
 
@@ -87,6 +100,7 @@ public struct ArbiterState<Configuration: SupervisedConfiguration> {
             if let lastReading { workers[pid]?.reading = lastReading }
             workerExited(pid, termination, now: now)
         case .tick(let readings): tick(readings, now: now)
+        case .upgradeChecked(let failure): upgradeChecked(failure: failure)
         }
         let result = actions
         actions = []
@@ -101,6 +115,7 @@ public struct ArbiterState<Configuration: SupervisedConfiguration> {
         case .gracefulStop: beginStop(graceful: true, entry, now: now)
         case .fastStop: beginStop(graceful: false, entry, now: now)
         case .reload: beginReload(entry)
+        case .upgrade: beginUpgrade(entry)
         case .addWorker: changeWorkerCount(by: 1, entry)
         case .removeWorker: changeWorkerCount(by: -1, entry)
         case .reopenLogs:
@@ -144,6 +159,10 @@ public struct ArbiterState<Configuration: SupervisedConfiguration> {
     /// The arbiter re-reads the configuration; `.reloadResolved` or `.reloadRefused` follows.
     mutating func beginReload(_ entry: SignalEntry) {
         guard mode == .running else { return }
+        if upgrade != nil {
+            log(.warning, "Handling signal: \(entry.logName); ignored while an upgrade (USR2) is under way")
+            return
+        }
         log(.info, "Handling signal: \(entry.logName); reloading configuration")
         actions.append(.notify(.reloading))
         actions.append(.reload)
@@ -176,6 +195,11 @@ public struct ArbiterState<Configuration: SupervisedConfiguration> {
         targetWorkers = configuration.workers
         generation = pending.previousGeneration
         pendingReload = nil
+        if upgrade == .adopted {
+            upgrade = .rollingBack
+            log(.critical, "upgrade failed: the new binary's workers cannot boot; going back to the previous binary")
+            return
+        }
         actions.append(
             .notify(
                 .ready(status: "reload failed: new workers could not boot; serving with the previous configuration")))
