@@ -30,19 +30,21 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .chunked: Self.chunked(bytes)
         case .config:
             let text = String(decoding: bytes, as: UTF8.self)
-            _ = try? ServerSettings.registry.resolve(arguments: ["--config", "fuzz.toml"], environment: [:]) { _ in text
-            }
+            _ = try? Self.registry.resolve(arguments: ["--config", "fuzz.toml"], environment: [:]) { _ in text }
         case .envfile: _ = EnvironmentFileParser.parse(String(decoding: bytes, as: UTF8.self))
         case .cli:
             let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map {
                 String(decoding: $0, as: UTF8.self)
             }
-            _ = try? ServerSettings.registry.resolve(arguments: arguments, environment: [:]) { _ in "" }
+            _ = try? Self.registry.resolve(arguments: arguments, environment: [:]) { _ in "" }
         case .multipart: _ = try? Multipart.parse(bytes, boundary: "fuzz")
         case .roster: FuzzEntryPoints.rosterCSV(bytes)
         case .rtanswer: RTAnswerDecoding.fuzz(bytes)
         }
     }
+
+    /// Built once: `ServerSettings.registry` makes a new registry each time it is read.
+    static let registry = ServerSettings.registry
 
     static func readSize(_ bytes: [UInt8]) -> Int { bytes.isEmpty ? 1 : Int(bytes[0]) % 64 + 1 }
 

@@ -5,12 +5,15 @@ enum Suggestion {
         let target = Array(word.lowercased().unicodeScalars)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
-            let distance = editDistance(target, Array(candidate.lowercased().unicodeScalars))
-            if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
+            let scalars = Array(candidate.lowercased().unicodeScalars)
+            let allowed = max(2, min(target.count, scalars.count) / 3)
+            // The distance is at least the difference in length: a candidate that far off can
+            // never be close enough, so a long mistyped word costs no distance computation.
+            guard abs(target.count - scalars.count) <= allowed else { continue }
+            let distance = editDistance(target, scalars)
+            if distance <= allowed && distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
-        guard let best else { return nil }
-        let allowed = max(2, min(target.count, best.candidate.unicodeScalars.count) / 3)
-        return best.distance <= allowed ? best.candidate : nil
+        return best?.candidate
     }
 
     /// Levenshtein distance: insertions, deletions and substitutions each cost one.
