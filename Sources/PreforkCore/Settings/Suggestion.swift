@@ -5,12 +5,12 @@ enum Suggestion {
         let target = Array(word.lowercased().unicodeScalars)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
-            let scalars = Array(candidate.lowercased().unicodeScalars)
-            let allowed = max(2, min(target.count, scalars.count) / 3)
+            let length = candidate.unicodeScalars.count
+            let allowed = max(2, min(target.count, length) / 3)
             // The distance is at least the difference in length: a candidate that far off can
             // never be close enough, so a long mistyped word costs no distance computation.
-            guard abs(target.count - scalars.count) <= allowed else { continue }
-            let distance = editDistance(target, scalars)
+            guard abs(target.count - length) <= allowed else { continue }
+            let distance = editDistance(target, Array(candidate.lowercased().unicodeScalars))
             if distance <= allowed && distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
         return best?.candidate
