@@ -740,13 +740,19 @@ def test_rendered_unit_runs_hardened_under_real_systemd(rtutils_user, tmp_path_f
         assert sd.show(f"{name}.service", "Result") == "success", sd.diagnose(f"{name}.service")
         assert sd.show(f"{name}.service", "NRestarts") == "0"
     finally:
-        try:
-            sd.cleanup()
-        finally:
-            remove_leftover_units()
-            harness("stop", check=False)
-            shutil.rmtree(workdir, ignore_errors=True)
-            shutil.rmtree(pkg, ignore_errors=True)
+        stop_harness(sd, workdir, pkg)
+
+
+def stop_harness(sd, *paths):
+    """After a test in the systemd harness: its units removed, the harness stopped, `paths` deleted."""
+    from test_systemd import harness, remove_leftover_units
+    try:
+        sd.cleanup()
+    finally:
+        remove_leftover_units()
+        harness("stop", check=False)
+        for path in paths:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 STAND_IN = """#!/bin/sh
@@ -817,13 +823,7 @@ def test_socket_and_credential_under_real_systemd(rtutils_user, tmp_path_factory
                          ran.stdout), ran.stdout
         assert "SECRET_KEY=credential-test-only-7f3a9c1e" in ran.stdout, ran.stdout
     finally:
-        try:
-            sd.cleanup()
-        finally:
-            remove_leftover_units()
-            harness("stop", check=False)
-            shutil.rmtree(workdir, ignore_errors=True)
-            shutil.rmtree(pkg, ignore_errors=True)
+        stop_harness(sd, workdir, pkg)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -952,13 +952,7 @@ def test_hardened_unit_reaches_postgresql_over_the_socket_as_its_user(peer_clust
         else:
             print("the binary does not know database_url yet: migrate not run")
     finally:
-        try:
-            sd.cleanup()
-        finally:
-            remove_leftover_units()
-            harness("stop", check=False)
-            shutil.rmtree(f"/var/lib/{PREFIX}pgpeer", ignore_errors=True)
-            shutil.rmtree(package, ignore_errors=True)
+        stop_harness(sd, f"/var/lib/{PREFIX}pgpeer", package)
 
 
 def test_the_directory_options_reach_the_unit_only_when_it_is_on(package, tmp_path):
